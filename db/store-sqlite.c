@@ -1,0 +1,1312 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "errcode.h"
+#include "log.h"
+#include "pwhash.h"
+#include "schema.h"
+#include "store-backend.h"
+#include "xmalloc.h"
+
+/*
+ * The SQLite backend. One connection per struct store_sqlite, used by one
+ * thread (SQLITE_OPEN_NOMUTEX). Writers take the write lock up front with
+ * BEGIN IMMEDIATE, so concurrent pool threads serialize on it (waiting up
+ * to the busy timeout) instead of failing on a lock upgrade; that also
+ * makes messages.id the global commit order.
+ *
+ * Durability: WAL with synchronous=NORMAL. A committed transaction survives
+ * the process being killed (the WAL is in the OS page cache); only a power
+ * loss or OS crash may lose the last transactions before a checkpoint.
+ * That is the usual trade for an embedded single-node store; FULL would
+ * fsync every commit.
+ */
+
+#define STORE_SQLITE_BUSY_MS 5000
+#define STORE_SQLITE_LIMIT_MAX ((size_t)1 << 30)
+
+#define STORE_SQLITE_MSG_COLS                                                  \
+	"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, m.to_group, "      \
+	"m.body, m.ts, m.cmid FROM messages m JOIN users u ON u.id = m.sender"
+
+/* Every statement the backend runs, prepared once per connection. */
+enum store_sqlite_sq {
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_VERSION_HAS,
+	SQ_VERSION_ADD,
+	SQ_USER_BY_NAME,
+	SQ_USER_ID_BY_NAME,
+	SQ_USER_BY_ID,
+	SQ_USER_INSERT,
+	SQ_FRIEND_CHECK,
+	SQ_FRIEND_INSERT,
+	SQ_FRIEND_DELETE,
+	SQ_FRIENDS,
+	SQ_FRIEND_IDS,
+	SQ_CONV_ENSURE,
+	SQ_CONV_ENTER,
+	SQ_CONV_REENTER,
+	SQ_CONV_LEAVE,
+	SQ_GROUP_BY_ID,
+	SQ_GROUP_BY_NAME,
+	SQ_GROUP_INSERT,
+	SQ_MEMBER_ROLE,
+	SQ_MEMBER_INSERT,
+	SQ_MEMBER_DELETE,
+	SQ_GROUPS,
+	SQ_MEMBERS,
+	SQ_MEMBER_IDS,
+	SQ_MSG_BY_CMID,
+	SQ_SEQ_NEXT,
+	SQ_MSG_INSERT,
+	SQ_SYNC,
+	SQ_MEMBER_CONV,
+	SQ_ACK,
+	SQ_HISTORY,
+	SQ__COUNT
+};
+
+static const char *const store_sqlite_sql[SQ__COUNT] = {
+    [SQ_BEGIN] = "BEGIN IMMEDIATE",
+    [SQ_COMMIT] = "COMMIT",
+    [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_VERSION_HAS] = "SELECT 1 FROM schema_version WHERE version = ?1",
+    [SQ_VERSION_ADD] = "INSERT INTO schema_version(version, name, applied) "
+                       "VALUES(?1, ?2, ?3)",
+    [SQ_USER_BY_NAME] = "SELECT id, name, pwhash FROM users WHERE name = ?1",
+    [SQ_USER_ID_BY_NAME] = "SELECT id FROM users WHERE name = ?1",
+    [SQ_USER_BY_ID] = "SELECT id, name FROM users WHERE id = ?1",
+    [SQ_USER_INSERT] = "INSERT INTO users(name, pwhash, created) "
+                       "VALUES(?1, ?2, ?3)",
+    [SQ_FRIEND_CHECK] = "SELECT 1 FROM friendships "
+                        "WHERE user_id = ?1 AND friend_id = ?2",
+    [SQ_FRIEND_INSERT] = "INSERT OR IGNORE INTO "
+                         "friendships(user_id, friend_id, created) "
+                         "VALUES(?1, ?2, ?3), (?2, ?1, ?3)",
+    [SQ_FRIEND_DELETE] = "DELETE FROM friendships "
+                         "WHERE (user_id = ?1 AND friend_id = ?2) "
+                         "OR (user_id = ?2 AND friend_id = ?1)",
+    [SQ_FRIENDS] = "SELECT u.id, u.name FROM friendships f "
+                   "JOIN users u ON u.id = f.friend_id "
+                   "WHERE f.user_id = ?1 ORDER BY u.name",
+    [SQ_FRIEND_IDS] = "SELECT friend_id FROM friendships "
+                      "WHERE user_id = ?1 ORDER BY friend_id",
+    [SQ_CONV_ENSURE] = "INSERT OR IGNORE INTO conversations(id, last_seq) "
+                       "VALUES(?1, 0)",
+    /* A new participant's cursor starts at the conversation's end. */
+    [SQ_CONV_ENTER] = "INSERT OR IGNORE INTO conv_members(user_id, conv, "
+                      "acked) SELECT ?1, id, last_seq FROM conversations "
+                      "WHERE id = ?2",
+    [SQ_CONV_REENTER] = "INSERT OR REPLACE INTO conv_members(user_id, "
+                        "conv, acked) SELECT ?1, id, last_seq "
+                        "FROM conversations WHERE id = ?2",
+    [SQ_CONV_LEAVE] = "DELETE FROM conv_members "
+                      "WHERE conv = ?1 AND user_id = ?2",
+    [SQ_GROUP_BY_ID] = "SELECT id, name, descr FROM chat_groups "
+                       "WHERE id = ?1",
+    [SQ_GROUP_BY_NAME] = "SELECT id, name, descr FROM chat_groups "
+                         "WHERE name = ?1",
+    [SQ_GROUP_INSERT] = "INSERT INTO chat_groups(name, descr, creator, "
+                        "created) VALUES(?1, ?2, ?3, ?4)",
+    [SQ_MEMBER_ROLE] = "SELECT role FROM group_members "
+                       "WHERE group_id = ?1 AND user_id = ?2",
+    [SQ_MEMBER_INSERT] = "INSERT INTO group_members(group_id, user_id, "
+                         "role, joined) VALUES(?1, ?2, ?3, ?4)",
+    [SQ_MEMBER_DELETE] = "DELETE FROM group_members "
+                         "WHERE group_id = ?1 AND user_id = ?2",
+    [SQ_GROUPS] = "SELECT g.id, g.name, g.descr, m.role "
+                  "FROM group_members m "
+                  "JOIN chat_groups g ON g.id = m.group_id "
+                  "WHERE m.user_id = ?1 ORDER BY g.name",
+    [SQ_MEMBERS] = "SELECT u.id, u.name, m.role FROM group_members m "
+                   "JOIN users u ON u.id = m.user_id "
+                   "WHERE m.group_id = ?1 ORDER BY u.name",
+    [SQ_MEMBER_IDS] = "SELECT user_id FROM group_members "
+                      "WHERE group_id = ?1 ORDER BY user_id",
+    [SQ_MSG_BY_CMID] =
+        STORE_SQLITE_MSG_COLS " WHERE m.sender = ?1 AND m.cmid = ?2",
+    [SQ_SEQ_NEXT] = "INSERT INTO conversations(id, last_seq) VALUES(?1, 1) "
+                    "ON CONFLICT(id) DO UPDATE SET last_seq = last_seq + 1 "
+                    "RETURNING last_seq",
+    [SQ_MSG_INSERT] = "INSERT INTO messages(conv, seq, sender, to_user, "
+                      "to_group, body, ts, cmid) "
+                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [SQ_SYNC] = "SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
+                "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
+                "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
+                "JOIN users u ON u.id = m.sender "
+                "WHERE c.user_id = ?1 ORDER BY m.id LIMIT ?2",
+    [SQ_MEMBER_CONV] = "SELECT acked FROM conv_members "
+                       "WHERE user_id = ?1 AND conv = ?2",
+    [SQ_ACK] = "UPDATE conv_members SET acked = MAX(acked, MIN(?3, "
+               "(SELECT last_seq FROM conversations WHERE id = ?2))) "
+               "WHERE user_id = ?1 AND conv = ?2",
+    [SQ_HISTORY] = STORE_SQLITE_MSG_COLS
+    " WHERE m.conv = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3",
+};
+
+struct store_sqlite {
+	sqlite3 *db;
+	char *path;
+	struct store_options opt;
+	char *dummy; /* hash checked for unknown names; made on first use */
+	sqlite3_stmt *stmt[SQ__COUNT];
+};
+
+/*
+ * Maps a failed SQLite call to an errcode: a database that is locked,
+ * full or unreadable is "unavailable" (the transaction did not commit),
+ * anything else is a bug or corruption.
+ */
+static int
+store_sqlite_fail(struct store_sqlite *s, int rc, const char *what)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+		log_warn("sqlite %s: %s: %s", s->path, what,
+		         sqlite3_errmsg(s->db));
+		return -ERR_UNAVAILABLE;
+	default:
+		log_error("sqlite %s: %s: %s (%s)", s->path, what,
+		          sqlite3_errmsg(s->db), sqlite3_errstr(rc));
+		return -ERR_INTERNAL;
+	}
+}
+
+/* The cached statement id, prepared on first use. */
+static int
+store_sqlite_prep(struct store_sqlite *s, enum store_sqlite_sq id,
+                  sqlite3_stmt **out)
+{
+	int rc;
+
+	if (s->stmt[id] == NULL) {
+		rc = sqlite3_prepare_v3(s->db, store_sqlite_sql[id], -1,
+		                        SQLITE_PREPARE_PERSISTENT, &s->stmt[id],
+		                        NULL);
+		if (rc != SQLITE_OK)
+			return store_sqlite_fail(s, rc, store_sqlite_sql[id]);
+	}
+	*out = s->stmt[id];
+	return 0;
+}
+
+/*
+ * Binds parameters 1.. from ap as types says: 'i' int64_t, 'n' int64_t
+ * bound as NULL when 0, 's' string (NULL binds NULL), 'b' string and a
+ * size_t length. Values are not copied: they must outlive the step.
+ */
+static int
+store_sqlite_vbind(struct store_sqlite *s, sqlite3_stmt *st, const char *types,
+                   va_list ap)
+{
+	const char *str;
+	int64_t v;
+	size_t len;
+	int i, rc = SQLITE_OK;
+
+	for (i = 1; types[i - 1] != '\0'; i++) {
+		switch (types[i - 1]) {
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'n':
+			v = va_arg(ap, int64_t);
+			rc = v != 0 ? sqlite3_bind_int64(st, i, v)
+			            : sqlite3_bind_null(st, i);
+			break;
+		case 's':
+			str = va_arg(ap, const char *);
+			rc = str != NULL ? sqlite3_bind_text(st, i, str, -1,
+			                                     SQLITE_STATIC)
+			                 : sqlite3_bind_null(st, i);
+			break;
+		case 'b':
+			str = va_arg(ap, const char *);
+			len = va_arg(ap, size_t);
+			rc = sqlite3_bind_text64(st, i, str, len, SQLITE_STATIC,
+			                         SQLITE_UTF8);
+			break;
+		}
+		if (rc != SQLITE_OK)
+			return store_sqlite_fail(s, rc, "bind");
+	}
+	return 0;
+}
+
+/* Prepares statement id and binds its parameters, ready to step. */
+static int
+store_sqlite_query(struct store_sqlite *s, enum store_sqlite_sq id,
+                   sqlite3_stmt **out, const char *types, ...)
+{
+	va_list ap;
+	int r;
+
+	if ((r = store_sqlite_prep(s, id, out)) < 0)
+		return r;
+	va_start(ap, types);
+	r = store_sqlite_vbind(s, *out, types, ap);
+	va_end(ap);
+	if (r < 0)
+		sqlite3_reset(*out);
+	return r;
+}
+
+/* Ends a statement whose last step returned rc: resets it, maps errors. */
+static int
+store_sqlite_done(struct store_sqlite *s, sqlite3_stmt *st, int rc)
+{
+	int r = 0;
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		r = store_sqlite_fail(s, rc, sqlite3_sql(st));
+	sqlite3_reset(st);
+	return r;
+}
+
+/* Runs a statement that returns no rows (sqlite3_changes tells more). */
+static int
+store_sqlite_run(struct store_sqlite *s, enum store_sqlite_sq id,
+                 const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int r;
+
+	if ((r = store_sqlite_prep(s, id, &st)) < 0)
+		return r;
+	va_start(ap, types);
+	r = store_sqlite_vbind(s, st, types, ap);
+	va_end(ap);
+	if (r < 0) {
+		sqlite3_reset(st);
+		return r;
+	}
+	return store_sqlite_done(s, st, sqlite3_step(st));
+}
+
+/*
+ * Runs a query for one integer (column 0 of the first row): 1 and *out
+ * if there is a row, 0 if none, or a negative errcode.
+ */
+static int
+store_sqlite_int(struct store_sqlite *s, enum store_sqlite_sq id, int64_t *out,
+                 const char *types, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int r, rc;
+
+	if ((r = store_sqlite_prep(s, id, &st)) < 0)
+		return r;
+	va_start(ap, types);
+	r = store_sqlite_vbind(s, st, types, ap);
+	va_end(ap);
+	if (r < 0) {
+		sqlite3_reset(st);
+		return r;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	if ((r = store_sqlite_done(s, st, rc)) < 0)
+		return r;
+	return rc == SQLITE_ROW;
+}
+
+/* Starts a write transaction, waiting for the write lock. */
+static int
+store_sqlite_begin(struct store_sqlite *s)
+{
+	return store_sqlite_run(s, SQ_BEGIN, "");
+}
+
+/*
+ * Ends the transaction begun by store_sqlite_begin: commits if r is 0,
+ * else rolls back. Returns r, or the commit's error.
+ */
+static int
+store_sqlite_end(struct store_sqlite *s, int r)
+{
+	if (r >= 0 && (r = store_sqlite_run(s, SQ_COMMIT, "")) >= 0)
+		return r;
+	/* SQLite may have rolled back already (e.g. on SQLITE_FULL). */
+	if (!sqlite3_get_autocommit(s->db))
+		(void)store_sqlite_run(s, SQ_ROLLBACK, "");
+	return r;
+}
+
+/* A copy of a text column, byte-exact; NULL for SQL NULL. */
+static char *
+store_sqlite_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	size_t len = (size_t)sqlite3_column_bytes(st, col);
+	char *v;
+
+	if (t == NULL)
+		return NULL;
+	v = xmalloc(len + 1);
+	memcpy(v, t, len);
+	v[len] = '\0';
+	return v;
+}
+
+/* As store_sqlite_text, but "" for NULL: for NOT NULL columns. */
+static char *
+store_sqlite_text_nn(sqlite3_stmt *st, int col)
+{
+	char *v = store_sqlite_text(st, col);
+
+	return v != NULL ? v : xstrdup("");
+}
+
+/* Makes room for one more element in a growing array. */
+static void *
+store_sqlite_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap != 0 ? *cap * 2 : 8;
+	return xrealloc(v, *cap * size);
+}
+
+/* Collects column 0 of every row of statement id into out. */
+static int
+store_sqlite_ids(struct store_sqlite *s, enum store_sqlite_sq id, int64_t key,
+                 struct store_ids *out)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int r, rc;
+
+	out->ids = NULL;
+	out->n = 0;
+	if ((r = store_sqlite_query(s, id, &st, "i", key)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->ids = store_sqlite_grow(out->ids, out->n, &cap,
+		                             sizeof(*out->ids));
+		out->ids[out->n++] = sqlite3_column_int64(st, 0);
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0) {
+		free(out->ids);
+		out->ids = NULL;
+		out->n = 0;
+	}
+	return r;
+}
+
+/* Closes the connection and its statements; NULL is a no-op. */
+static void
+store_sqlite_close(void *c)
+{
+	struct store_sqlite *s = c;
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < SQ__COUNT; i++)
+		sqlite3_finalize(s->stmt[i]);
+	if (sqlite3_close(s->db) != SQLITE_OK)
+		log_error("sqlite %s: close: %s", s->path,
+		          sqlite3_errmsg(s->db));
+	free(s->dummy);
+	free(s->path);
+	free(s);
+}
+
+/* Connection settings; see the durability note at the top. */
+static int
+store_sqlite_setup(struct store_sqlite *s, char **err)
+{
+	char *msg = NULL;
+	int rc;
+
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_SQLITE_BUSY_MS);
+	rc = sqlite3_exec(s->db,
+	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	                  "PRAGMA foreign_keys=ON;",
+	                  NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		if (err != NULL)
+			*err =
+			    xasprintf("%s: %s", s->path,
+			              msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return (rc & 0xff) == SQLITE_NOTADB ? -ERR_INTERNAL
+		                                    : -ERR_UNAVAILABLE;
+	}
+	return 0;
+}
+
+/* Opens (creating if needed) the database file at path. */
+static int
+store_sqlite_open(const char *path, const struct store_options *opt, void **out,
+                  char **err)
+{
+	struct store_sqlite *s;
+	int r, rc;
+
+	*out = NULL;
+	if (*path == '\0') {
+		if (err != NULL)
+			*err = xstrdup("sqlite: empty path");
+		return -ERR_BAD_REQUEST;
+	}
+	if ((r = pwhash_init()) < 0) {
+		if (err != NULL)
+			*err = xstrdup("libsodium initialisation failed");
+		return r;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->path = xstrdup(path);
+	if (opt != NULL)
+		s->opt = *opt;
+	rc = sqlite3_open_v2(path, &s->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                         SQLITE_OPEN_NOMUTEX,
+	                     NULL);
+	if (rc != SQLITE_OK) {
+		if (err != NULL)
+			*err = xasprintf("%s: %s", path,
+			                 s->db != NULL ? sqlite3_errmsg(s->db)
+			                               : sqlite3_errstr(rc));
+		store_sqlite_close(s);
+		return -ERR_UNAVAILABLE;
+	}
+	if ((r = store_sqlite_setup(s, err)) < 0) {
+		store_sqlite_close(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Applies one migration step unless schema_version has it already. */
+static int
+store_sqlite_migrate_step(struct store_sqlite *s,
+                          const struct schema_step *step)
+{
+	int64_t have;
+	char *msg = NULL;
+	int r, rc;
+
+	if ((r = store_sqlite_begin(s)) < 0)
+		return r;
+	r = store_sqlite_int(s, SQ_VERSION_HAS, &have, "i",
+	                     (int64_t)step->version);
+	if (r != 0)
+		return store_sqlite_end(s, r < 0 ? r : 0);
+	if ((rc = sqlite3_exec(s->db, step->sql, NULL, NULL, &msg)) !=
+	    SQLITE_OK) {
+		log_error("sqlite %s: migration %s: %s", s->path, step->name,
+		          msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return store_sqlite_end(s, -ERR_INTERNAL);
+	}
+	r = store_sqlite_run(s, SQ_VERSION_ADD, "isi", (int64_t)step->version,
+	                     step->name, store_now_ms());
+	if ((r = store_sqlite_end(s, r)) == 0)
+		log_info("sqlite %s: applied schema %s", s->path, step->name);
+	return r;
+}
+
+/* Applies every embedded migration not yet recorded, in order. */
+static int
+store_sqlite_migrate(void *c)
+{
+	struct store_sqlite *s = c;
+	const struct schema_step *step;
+	int r, rc;
+
+	rc = sqlite3_exec(s->db,
+	                  "CREATE TABLE IF NOT EXISTS schema_version ("
+	                  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+	                  "applied INTEGER NOT NULL)",
+	                  NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return store_sqlite_fail(s, rc, "create schema_version");
+	for (step = schema_sqlite; step->version != 0; step++)
+		if ((r = store_sqlite_migrate_step(s, step)) < 0)
+			return r;
+	return 0;
+}
+
+/* --- users --- */
+
+/*
+ * Hashes outside any transaction (it is slow); the UNIQUE constraint
+ * settles a race between two registrations of one name.
+ */
+static int
+store_sqlite_user_register(void *c, const char *name, const char *password,
+                           struct store_user *out)
+{
+	struct store_sqlite *s = c;
+	char hash[PWHASH_MAX];
+	sqlite3_stmt *st;
+	int64_t id;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_sqlite_int(s, SQ_USER_ID_BY_NAME, &id, "s", name)) != 0)
+		return r < 0 ? r : -ERR_NAME_TAKEN;
+	if ((r = pwhash_make(&s->opt, password, hash)) < 0)
+		return r;
+	if ((r = store_sqlite_query(s, SQ_USER_INSERT, &st, "ssi", name, hash,
+	                            store_now_ms())) < 0)
+		return r;
+	if ((rc = sqlite3_step(st)) == SQLITE_CONSTRAINT_UNIQUE) {
+		sqlite3_reset(st);
+		return -ERR_NAME_TAKEN;
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0)
+		return r;
+	out->id = sqlite3_last_insert_rowid(s->db);
+	out->name = xstrdup(name);
+	return 0;
+}
+
+/* Verifies against a dummy hash so an unknown name costs the same. */
+static int
+store_sqlite_login_unknown(struct store_sqlite *s, const char *password)
+{
+	char hash[PWHASH_MAX];
+
+	if (s->dummy == NULL) {
+		if (pwhash_make(&s->opt, "natter-dummy-password", hash) < 0)
+			return -ERR_BAD_CREDENTIALS;
+		s->dummy = xstrdup(hash);
+	}
+	(void)pwhash_check(s->dummy, password);
+	return -ERR_BAD_CREDENTIALS;
+}
+
+/* Looks the name up, then verifies with no statement open. */
+static int
+store_sqlite_user_login(void *c, const char *name, const char *password,
+                        struct store_user *out)
+{
+	struct store_sqlite *s = c;
+	sqlite3_stmt *st;
+	char *hash = NULL;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_sqlite_query(s, SQ_USER_BY_NAME, &st, "s", name)) < 0)
+		return r;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->name = store_sqlite_text_nn(st, 1);
+		hash = store_sqlite_text_nn(st, 2);
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0 || hash == NULL) {
+		store_user_clear(out);
+		return r < 0 ? r : store_sqlite_login_unknown(s, password);
+	}
+	if (!pwhash_check(hash, password)) {
+		store_user_clear(out);
+		r = -ERR_BAD_CREDENTIALS;
+	}
+	free(hash);
+	return r;
+}
+
+/* Reads the user with id into out. */
+static int
+store_sqlite_user_get(void *c, int64_t id, struct store_user *out)
+{
+	struct store_sqlite *s = c;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_sqlite_query(s, SQ_USER_BY_ID, &st, "i", id)) < 0)
+		return r;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->name = store_sqlite_text_nn(st, 1);
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0)
+		store_user_clear(out);
+	else if (rc != SQLITE_ROW)
+		r = -ERR_NOT_FOUND;
+	return r;
+}
+
+/* --- friends --- */
+
+/* Puts uid into conversation conv (creating it), cursor at its end. */
+static int
+store_sqlite_conv_enter(struct store_sqlite *s, const char *conv, int64_t uid,
+                        bool reset)
+{
+	int r;
+
+	if ((r = store_sqlite_run(s, SQ_CONV_ENSURE, "s", conv)) < 0)
+		return r;
+	return store_sqlite_run(s, reset ? SQ_CONV_REENTER : SQ_CONV_ENTER,
+	                        "is", uid, conv);
+}
+
+/* The body of store_friend_add, inside its transaction. */
+static int
+store_sqlite_friend_add_txn(struct store_sqlite *s, int64_t uid,
+                            const char *name, struct store_user *out,
+                            bool *created)
+{
+	char conv[STORE_CONV_MAX];
+	int64_t fid, one;
+	int r;
+
+	if ((r = store_sqlite_int(s, SQ_USER_ID_BY_NAME, &fid, "s", name)) <= 0)
+		return r < 0 ? r : -ERR_NOT_FOUND;
+	if (fid == uid)
+		return -ERR_BAD_REQUEST;
+	if ((r = store_sqlite_int(s, SQ_FRIEND_CHECK, &one, "ii", uid, fid)) <
+	    0)
+		return r;
+	*created = r == 0;
+	if (*created && (r = store_sqlite_run(s, SQ_FRIEND_INSERT, "iii", uid,
+	                                      fid, store_now_ms())) < 0)
+		return r;
+	/* For an existing friendship this only repairs missing rows. */
+	store_conv_direct(conv, uid, fid);
+	if ((r = store_sqlite_conv_enter(s, conv, uid, false)) < 0 ||
+	    (r = store_sqlite_conv_enter(s, conv, fid, false)) < 0)
+		return r;
+	out->id = fid;
+	out->name = xstrdup(name);
+	return 0;
+}
+
+/* Befriends both ways in one transaction. */
+static int
+store_sqlite_friend_add(void *c, int64_t uid, const char *name,
+                        struct store_user *out, bool *created)
+{
+	struct store_sqlite *s = c;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*created = false;
+	if ((r = store_sqlite_begin(s)) < 0)
+		return r;
+	r = store_sqlite_friend_add_txn(s, uid, name, out, created);
+	if ((r = store_sqlite_end(s, r)) < 0) {
+		store_user_clear(out);
+		*created = false;
+	}
+	return r;
+}
+
+/* Ends the friendship both ways; both leave their direct conversation. */
+static int
+store_sqlite_friend_remove(void *c, int64_t uid, int64_t fid)
+{
+	struct store_sqlite *s = c;
+	char conv[STORE_CONV_MAX];
+	int r;
+
+	if ((r = store_sqlite_begin(s)) < 0)
+		return r;
+	r = store_sqlite_run(s, SQ_FRIEND_DELETE, "ii", uid, fid);
+	if (r == 0 && sqlite3_changes(s->db) == 0)
+		r = -ERR_NOT_FRIENDS;
+	store_conv_direct(conv, uid, fid);
+	if (r == 0)
+		r = store_sqlite_run(s, SQ_CONV_LEAVE, "si", conv, uid);
+	if (r == 0)
+		r = store_sqlite_run(s, SQ_CONV_LEAVE, "si", conv, fid);
+	return store_sqlite_end(s, r);
+}
+
+/* uid's friends sorted by name. */
+static int
+store_sqlite_friends(void *c, int64_t uid, struct store_user **out, size_t *n)
+{
+	struct store_sqlite *s = c;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = store_sqlite_query(s, SQ_FRIENDS, &st, "i", uid)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = store_sqlite_grow(*out, *n, &cap, sizeof(**out));
+		memset(&(*out)[*n], 0, sizeof(**out));
+		(*out)[*n].id = sqlite3_column_int64(st, 0);
+		(*out)[(*n)++].name = store_sqlite_text_nn(st, 1);
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0) {
+		store_users_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+/* uid's friends' ids, ascending. */
+static int
+store_sqlite_friend_ids(void *c, int64_t uid, struct store_ids *out)
+{
+	return store_sqlite_ids(c, SQ_FRIEND_IDS, uid, out);
+}
+
+/* --- groups --- */
+
+/* The body of store_group_create, inside its transaction. */
+static int
+store_sqlite_group_create_txn(struct store_sqlite *s, int64_t uid,
+                              const char *name, const char *desc,
+                              struct store_group *out)
+{
+	char conv[STORE_CONV_MAX];
+	int64_t gid, now = store_now_ms();
+	int r;
+
+	if ((r = store_sqlite_int(s, SQ_GROUP_BY_NAME, &gid, "s", name)) != 0)
+		return r < 0 ? r : -ERR_NAME_TAKEN;
+	if ((r = store_sqlite_run(s, SQ_GROUP_INSERT, "ssii", name, desc, uid,
+	                          now)) < 0)
+		return r;
+	gid = sqlite3_last_insert_rowid(s->db);
+	if ((r = store_sqlite_run(s, SQ_MEMBER_INSERT, "iiii", gid, uid,
+	                          (int64_t)STORE_ROLE_CREATOR, now)) < 0)
+		return r;
+	store_conv_group(conv, gid);
+	if ((r = store_sqlite_conv_enter(s, conv, uid, true)) < 0)
+		return r;
+	out->id = gid;
+	out->name = xstrdup(name);
+	out->desc = xstrdup(desc);
+	out->role = STORE_ROLE_CREATOR;
+	return 0;
+}
+
+/* Creates the group with uid as its creator; desc NULL means "". */
+static int
+store_sqlite_group_create(void *c, int64_t uid, const char *name,
+                          const char *desc, struct store_group *out)
+{
+	struct store_sqlite *s = c;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_sqlite_begin(s)) < 0)
+		return r;
+	r = store_sqlite_group_create_txn(s, uid, name,
+	                                  desc != NULL ? desc : "", out);
+	if ((r = store_sqlite_end(s, r)) < 0)
+		store_group_clear(out);
+	return r;
+}
+
+/* Reads a group by id (gid > 0) or name into out; -ERR_NOT_FOUND. */
+static int
+store_sqlite_group_find(struct store_sqlite *s, int64_t gid, const char *name,
+                        struct store_group *out)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if (gid > 0)
+		r = store_sqlite_query(s, SQ_GROUP_BY_ID, &st, "i", gid);
+	else if (name != NULL)
+		r = store_sqlite_query(s, SQ_GROUP_BY_NAME, &st, "s", name);
+	else
+		return -ERR_NOT_FOUND;
+	if (r < 0)
+		return r;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->name = store_sqlite_text_nn(st, 1);
+		out->desc = store_sqlite_text_nn(st, 2);
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0)
+		return r;
+	return rc == SQLITE_ROW ? 0 : -ERR_NOT_FOUND;
+}
+
+/* The body of store_group_join, inside its transaction. */
+static int
+store_sqlite_group_join_txn(struct store_sqlite *s, int64_t uid, int64_t gid,
+                            const char *name, struct store_group *out)
+{
+	char conv[STORE_CONV_MAX];
+	int64_t role;
+	int r;
+
+	if ((r = store_sqlite_group_find(s, gid, name, out)) < 0)
+		return r;
+	if ((r = store_sqlite_int(s, SQ_MEMBER_ROLE, &role, "ii", out->id,
+	                          uid)) != 0)
+		return r < 0 ? r : -ERR_ALREADY_MEMBER;
+	if ((r = store_sqlite_run(s, SQ_MEMBER_INSERT, "iiii", out->id, uid,
+	                          (int64_t)STORE_ROLE_MEMBER, store_now_ms())) <
+	    0)
+		return r;
+	store_conv_group(conv, out->id);
+	out->role = STORE_ROLE_MEMBER;
+	return store_sqlite_conv_enter(s, conv, uid, true);
+}
+
+/* Joins; the new member's cursor starts at the group's last seq. */
+static int
+store_sqlite_group_join(void *c, int64_t uid, int64_t gid, const char *name,
+                        struct store_group *out)
+{
+	struct store_sqlite *s = c;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_sqlite_begin(s)) < 0)
+		return r;
+	r = store_sqlite_group_join_txn(s, uid, gid, name, out);
+	if ((r = store_sqlite_end(s, r)) < 0)
+		store_group_clear(out);
+	return r;
+}
+
+/* Whether group gid exists: 1, 0 or a negative errcode. */
+static int
+store_sqlite_group_exists(struct store_sqlite *s, int64_t gid)
+{
+	int64_t id;
+
+	return store_sqlite_int(s, SQ_GROUP_BY_ID, &id, "i", gid);
+}
+
+/* Leaves the group and its conversation; the group stays. */
+static int
+store_sqlite_group_leave(void *c, int64_t uid, int64_t gid)
+{
+	struct store_sqlite *s = c;
+	char conv[STORE_CONV_MAX];
+	int r;
+
+	if ((r = store_sqlite_begin(s)) < 0)
+		return r;
+	if ((r = store_sqlite_group_exists(s, gid)) == 0)
+		r = -ERR_NOT_FOUND;
+	if (r > 0)
+		r = store_sqlite_run(s, SQ_MEMBER_DELETE, "ii", gid, uid);
+	if (r == 0 && sqlite3_changes(s->db) == 0)
+		r = -ERR_NOT_MEMBER;
+	store_conv_group(conv, gid);
+	if (r == 0)
+		r = store_sqlite_run(s, SQ_CONV_LEAVE, "si", conv, uid);
+	return store_sqlite_end(s, r);
+}
+
+/* uid's groups sorted by name, with uid's role in each. */
+static int
+store_sqlite_groups(void *c, int64_t uid, struct store_group **out, size_t *n)
+{
+	struct store_sqlite *s = c;
+	struct store_group *g;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int r, rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = store_sqlite_query(s, SQ_GROUPS, &st, "i", uid)) < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = store_sqlite_grow(*out, *n, &cap, sizeof(**out));
+		g = &(*out)[(*n)++];
+		g->id = sqlite3_column_int64(st, 0);
+		g->name = store_sqlite_text_nn(st, 1);
+		g->desc = store_sqlite_text_nn(st, 2);
+		g->role = sqlite3_column_int(st, 3) == STORE_ROLE_CREATOR
+		              ? STORE_ROLE_CREATOR
+		              : STORE_ROLE_MEMBER;
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0) {
+		store_groups_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+/* Reads every member row of the prepared SQ_MEMBERS statement. */
+static int
+store_sqlite_members_read(struct store_sqlite *s, sqlite3_stmt *st,
+                          struct store_member **out, size_t *n)
+{
+	struct store_member *m;
+	size_t cap = 0;
+	int r, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = store_sqlite_grow(*out, *n, &cap, sizeof(**out));
+		m = &(*out)[(*n)++];
+		memset(m, 0, sizeof(*m));
+		m->id = sqlite3_column_int64(st, 0);
+		m->name = store_sqlite_text_nn(st, 1);
+		m->role = sqlite3_column_int(st, 2) == STORE_ROLE_CREATOR
+		              ? STORE_ROLE_CREATOR
+		              : STORE_ROLE_MEMBER;
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0) {
+		store_members_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+/* The members of gid, sorted by name, for a member uid. */
+static int
+store_sqlite_group_members(void *c, int64_t uid, int64_t gid,
+                           struct store_member **out, size_t *n)
+{
+	struct store_sqlite *s = c;
+	sqlite3_stmt *st;
+	int64_t role;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = store_sqlite_group_exists(s, gid)) <= 0)
+		return r < 0 ? r : -ERR_NOT_FOUND;
+	if ((r = store_sqlite_int(s, SQ_MEMBER_ROLE, &role, "ii", gid, uid)) <=
+	    0)
+		return r < 0 ? r : -ERR_NOT_MEMBER;
+	if ((r = store_sqlite_query(s, SQ_MEMBERS, &st, "i", gid)) < 0)
+		return r;
+	return store_sqlite_members_read(s, st, out, n);
+}
+
+/* Member ids of gid, ascending; empty for an unknown group. */
+static int
+store_sqlite_group_member_ids(void *c, int64_t gid, struct store_ids *out)
+{
+	return store_sqlite_ids(c, SQ_MEMBER_IDS, gid, out);
+}
+
+/* --- messages --- */
+
+/* Reads a row of STORE_SQLITE_MSG_COLS into m. */
+static void
+store_sqlite_msg_row(sqlite3_stmt *st, struct store_msg *m)
+{
+	const unsigned char *conv = sqlite3_column_text(st, 0);
+
+	memset(m, 0, sizeof(*m));
+	if (conv != NULL)
+		snprintf(m->conv, sizeof(m->conv), "%s", (const char *)conv);
+	m->seq = sqlite3_column_int64(st, 1);
+	m->from_id = sqlite3_column_int64(st, 2);
+	m->from_name = store_sqlite_text_nn(st, 3);
+	m->to_user = sqlite3_column_int64(st, 4);
+	m->to_group = sqlite3_column_int64(st, 5);
+	m->body = store_sqlite_text_nn(st, 6);
+	m->ts = sqlite3_column_int64(st, 7);
+	m->cmid = store_sqlite_text(st, 8);
+}
+
+/*
+ * Steps a bound message query, keeping up to max rows; *more says whether
+ * another row followed. Resets st.
+ */
+static int
+store_sqlite_msgs_read(struct store_sqlite *s, sqlite3_stmt *st, size_t max,
+                       struct store_msg **out, size_t *n, bool *more)
+{
+	size_t cap = 0;
+	int r, rc;
+
+	*more = false;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == max) {
+			*more = true;
+			break;
+		}
+		*out = store_sqlite_grow(*out, *n, &cap, sizeof(**out));
+		store_sqlite_msg_row(st, &(*out)[(*n)++]);
+	}
+	if ((r = store_sqlite_done(s, st, rc)) < 0) {
+		store_msgs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+/* Who gets message m live: both sides, or every member of the group. */
+static int
+store_sqlite_rcpt(struct store_sqlite *s, const struct store_msg *m,
+                  struct store_ids *rcpt)
+{
+	if (rcpt == NULL)
+		return 0;
+	if (m->to_group != 0)
+		return store_sqlite_ids(s, SQ_MEMBER_IDS, m->to_group, rcpt);
+	rcpt->ids = xmalloc(2 * sizeof(*rcpt->ids));
+	rcpt->ids[0] = m->from_id;
+	rcpt->ids[1] = m->to_user;
+	rcpt->n = 2;
+	return 0;
+}
+
+/* The sender's earlier message with in->cmid: 1 and *out, 0 or error. */
+static int
+store_sqlite_msg_by_cmid(struct store_sqlite *s, const struct store_send *in,
+                         struct store_msg *out)
+{
+	sqlite3_stmt *st;
+	bool more;
+	size_t n = 0;
+	struct store_msg *v = NULL;
+	int r;
+
+	if ((r = store_sqlite_query(s, SQ_MSG_BY_CMID, &st, "is", in->from_id,
+	                            in->cmid)) < 0)
+		return r;
+	if ((r = store_sqlite_msgs_read(s, st, 1, &v, &n, &more)) < 0)
+		return r;
+	if (n == 1)
+		*out = v[0];
+	free(v);
+	return n == 1;
+}
+
+/* Checks the sender may write to the target; writes the conv id. */
+static int
+store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
+                       char *conv)
+{
+	int64_t x;
+	int r;
+
+	if (in->to_user != 0) {
+		r = store_sqlite_int(s, SQ_USER_BY_ID, &x, "i", in->to_user);
+		if (r <= 0)
+			return r < 0 ? r : -ERR_NOT_FOUND;
+		if (in->to_user == in->from_id)
+			return -ERR_NOT_FRIENDS;
+		r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
+		                     in->to_user);
+		store_conv_direct(conv, in->from_id, in->to_user);
+		return r <= 0 ? (r < 0 ? r : -ERR_NOT_FRIENDS) : 0;
+	}
+	if ((r = store_sqlite_group_exists(s, in->to_group)) <= 0)
+		return r < 0 ? r : -ERR_NOT_FOUND;
+	r = store_sqlite_int(s, SQ_MEMBER_ROLE, &x, "ii", in->to_group,
+	                     in->from_id);
+	store_conv_group(conv, in->to_group);
+	return r <= 0 ? (r < 0 ? r : -ERR_NOT_MEMBER) : 0;
+}
+
+/* Allocates the next seq of the conversation and inserts the message. */
+static int
+store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
+                        const char *conv, struct store_msg *out)
+{
+	struct store_user sender;
+	int64_t seq;
+	int r;
+
+	if ((r = store_sqlite_user_get(s, in->from_id, &sender)) < 0)
+		return r;
+	if ((r = store_sqlite_int(s, SQ_SEQ_NEXT, &seq, "s", conv)) <= 0) {
+		store_user_clear(&sender);
+		return r < 0 ? r : -ERR_INTERNAL;
+	}
+	r = store_sqlite_run(s, SQ_MSG_INSERT, "siinnbis", conv, seq,
+	                     in->from_id, in->to_user, in->to_group, in->body,
+	                     in->body_len, in->ts, in->cmid);
+	if (r < 0) {
+		store_user_clear(&sender);
+		return r;
+	}
+	snprintf(out->conv, sizeof(out->conv), "%s", conv);
+	out->seq = seq;
+	out->from_id = in->from_id;
+	out->from_name = sender.name;
+	out->to_user = in->to_user;
+	out->to_group = in->to_group;
+	out->body = xstrndup(in->body, in->body_len);
+	out->ts = in->ts;
+	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
+	return 0;
+}
+
+/* The body of store_msg_append, inside its transaction. */
+static int
+store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
+                            struct store_msg *out, bool *dup,
+                            struct store_ids *rcpt)
+{
+	char conv[STORE_CONV_MAX];
+	int r;
+
+	/* A retry of a stored message wins over any later change. */
+	if (in->cmid != NULL &&
+	    (r = store_sqlite_msg_by_cmid(s, in, out)) != 0) {
+		if (r < 0)
+			return r;
+		*dup = true;
+		return store_sqlite_rcpt(s, out, rcpt);
+	}
+	if ((r = store_sqlite_msg_check(s, in, conv)) < 0)
+		return r;
+	if ((r = store_sqlite_msg_insert(s, in, conv, out)) < 0)
+		return r;
+	return store_sqlite_rcpt(s, out, rcpt);
+}
+
+/* Stores a message in one write transaction. */
+static int
+store_sqlite_msg_append(void *c, const struct store_send *in,
+                        struct store_msg *out, bool *dup,
+                        struct store_ids *rcpt)
+{
+	struct store_sqlite *s = c;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*dup = false;
+	if (rcpt != NULL) {
+		rcpt->ids = NULL;
+		rcpt->n = 0;
+	}
+	if ((in->to_user != 0) == (in->to_group != 0) || in->body == NULL)
+		return -ERR_BAD_REQUEST;
+	if ((r = store_sqlite_begin(s)) < 0)
+		return r;
+	r = store_sqlite_msg_append_txn(s, in, out, dup, rcpt);
+	if ((r = store_sqlite_end(s, r)) < 0) {
+		store_msg_clear(out);
+		*dup = false;
+		if (rcpt != NULL) {
+			free(rcpt->ids);
+			rcpt->ids = NULL;
+			rcpt->n = 0;
+		}
+	}
+	return r;
+}
+
+/* Everything above uid's cursors, in global commit order. */
+static int
+store_sqlite_sync(void *c, int64_t uid, size_t limit, struct store_msg **out,
+                  size_t *n, bool *more)
+{
+	struct store_sqlite *s = c;
+	sqlite3_stmt *st;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	if (limit > STORE_SQLITE_LIMIT_MAX)
+		limit = STORE_SQLITE_LIMIT_MAX;
+	if ((r = store_sqlite_query(s, SQ_SYNC, &st, "ii", uid,
+	                            (int64_t)limit + 1)) < 0)
+		return r;
+	return store_sqlite_msgs_read(s, st, limit, out, n, more);
+}
+
+/* Moves the cursor forward only, never past the conversation's end. */
+static int
+store_sqlite_ack(void *c, int64_t uid, const char *conv, int64_t seq)
+{
+	struct store_sqlite *s = c;
+	struct store_conv pc;
+	int r;
+
+	if (store_conv_parse(conv, &pc) < 0)
+		return -ERR_BAD_REQUEST;
+	if ((r = store_sqlite_run(s, SQ_ACK, "isi", uid, conv, seq)) < 0)
+		return r;
+	/* SQLite counts matched rows, changed or not. */
+	return sqlite3_changes(s->db) == 0 ? -ERR_NOT_MEMBER : 0;
+}
+
+/* Reverses v in place: history reads newest first, returns oldest first. */
+static void
+store_sqlite_msgs_reverse(struct store_msg *v, size_t n)
+{
+	struct store_msg t;
+	size_t i;
+
+	for (i = 0; i < n / 2; i++) {
+		t = v[i];
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
+}
+
+/* A page of conv before seq `before`, for a participant. */
+static int
+store_sqlite_history(void *c, int64_t uid, const char *conv, int64_t before,
+                     size_t limit, struct store_msg **out, size_t *n)
+{
+	struct store_sqlite *s = c;
+	struct store_conv pc;
+	sqlite3_stmt *st;
+	int64_t acked;
+	bool more;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if (store_conv_parse(conv, &pc) < 0)
+		return -ERR_BAD_REQUEST;
+	if ((r = store_sqlite_int(s, SQ_MEMBER_CONV, &acked, "is", uid,
+	                          conv)) <= 0)
+		return r < 0 ? r : -ERR_NOT_MEMBER;
+	if (before <= 0)
+		before = INT64_MAX;
+	if (limit > STORE_SQLITE_LIMIT_MAX)
+		limit = STORE_SQLITE_LIMIT_MAX;
+	if ((r = store_sqlite_query(s, SQ_HISTORY, &st, "sii", conv, before,
+	                            (int64_t)limit)) < 0)
+		return r;
+	if ((r = store_sqlite_msgs_read(s, st, limit, out, n, &more)) < 0)
+		return r;
+	store_sqlite_msgs_reverse(*out, *n);
+	return 0;
+}
+
+const struct store_backend store_sqlite_backend = {
+    .prefix = "sqlite:",
+    .open = store_sqlite_open,
+    .close = store_sqlite_close,
+    .migrate = store_sqlite_migrate,
+    .user_register = store_sqlite_user_register,
+    .user_login = store_sqlite_user_login,
+    .user_get = store_sqlite_user_get,
+    .friend_add = store_sqlite_friend_add,
+    .friend_remove = store_sqlite_friend_remove,
+    .friends = store_sqlite_friends,
+    .friend_ids = store_sqlite_friend_ids,
+    .group_create = store_sqlite_group_create,
+    .group_join = store_sqlite_group_join,
+    .group_leave = store_sqlite_group_leave,
+    .groups = store_sqlite_groups,
+    .group_members = store_sqlite_group_members,
+    .group_member_ids = store_sqlite_group_member_ids,
+    .msg_append = store_sqlite_msg_append,
+    .sync = store_sqlite_sync,
+    .ack = store_sqlite_ack,
+    .history = store_sqlite_history,
+};

@@ -1,0 +1,192 @@
+#ifndef NATTER_DB_STORE_H
+#define NATTER_DB_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The one storage interface the server calls. A struct store is one
+ * connection, used by one thread at a time (each DB pool thread owns one).
+ * Every call is blocking: call it from a DB thread, never a loop thread.
+ *
+ * Every function returns 0 or a negative errcode (errcode.h):
+ * -ERR_UNAVAILABLE when the database cannot be reached (nothing was
+ * stored), -ERR_INTERNAL for anything unexpected; others as documented.
+ * Output structs are filled by the callee; strings in them are the
+ * caller's, released with the matching *_free / *_clear function.
+ */
+
+struct store;
+
+struct store_options {
+	/* libsodium crypto_pwhash cost; 0 means the INTERACTIVE defaults. */
+	unsigned long long pwhash_ops;
+	size_t pwhash_mem;
+};
+
+struct store_user {
+	int64_t id;
+	char *name;
+	bool online; /* not stored: filled in by the server */
+};
+
+enum store_role { STORE_ROLE_MEMBER = 0, STORE_ROLE_CREATOR = 1 };
+
+struct store_group {
+	int64_t id;
+	char *name;
+	char *desc;
+	enum store_role role; /* of the user who asked */
+};
+
+struct store_member {
+	int64_t id;
+	char *name;
+	enum store_role role;
+	bool online; /* not stored: filled in by the server */
+};
+
+/* A conversation id: "d:<low>:<high>" or "g:<group>". */
+#define STORE_CONV_MAX 48
+
+struct store_msg {
+	char conv[STORE_CONV_MAX];
+	int64_t seq;
+	int64_t from_id;
+	char *from_name;
+	int64_t to_user;  /* set for a direct message, else 0 */
+	int64_t to_group; /* set for a group message, else 0 */
+	char *body;
+	int64_t ts; /* ms since the epoch, server time */
+	char *cmid;
+};
+
+/* Input of store_msg_append. Strings are borrowed. */
+struct store_send {
+	int64_t from_id;
+	int64_t to_user; /* exactly one of to_user and to_group is non-zero */
+	int64_t to_group;
+	const char *body;
+	size_t body_len;
+	const char *cmid;
+	int64_t ts; /* ms since the epoch, chosen by the caller */
+};
+
+/* An array of ids the caller frees with free(). */
+struct store_ids {
+	int64_t *ids;
+	size_t n;
+};
+
+/*
+ * Opens a connection for url: "sqlite:PATH" (the file is created if
+ * missing) or, later, "mysql://USER:PASS@HOST:PORT/DB". On failure returns
+ * a negative errcode and, if err is not NULL, a message in *err (caller
+ * frees).
+ */
+int store_open(const char *url, const struct store_options *opt,
+               struct store **out, char **err);
+void store_close(struct store *st);
+
+/* Applies pending schema migrations (versioned, idempotent). */
+int store_migrate(struct store *st);
+
+/* Formats a conversation id into buf (STORE_CONV_MAX bytes). */
+void store_conv_direct(char *buf, int64_t a, int64_t b);
+void store_conv_group(char *buf, int64_t gid);
+
+/* --- users --- */
+
+/* Validated name and password in; -ERR_NAME_TAKEN if the name exists. */
+int store_user_register(struct store *st, const char *name,
+                        const char *password, struct store_user *out);
+/*
+ * -ERR_BAD_CREDENTIALS for an unknown name or a wrong password alike; an
+ * unknown name still costs one hash verification.
+ */
+int store_user_login(struct store *st, const char *name, const char *password,
+                     struct store_user *out);
+/* -ERR_NOT_FOUND if there is no such user. */
+int store_user_get(struct store *st, int64_t id, struct store_user *out);
+void store_user_clear(struct store_user *u);
+void store_users_free(struct store_user *v, size_t n);
+
+/* --- friends (mutual) --- */
+
+/*
+ * Makes uid and the user called name friends, both ways, and enters both in
+ * their direct conversation. -ERR_NOT_FOUND for an unknown name,
+ * -ERR_BAD_REQUEST for oneself. Adding an existing friend succeeds again;
+ * *created says whether the friendship is new.
+ */
+int store_friend_add(struct store *st, int64_t uid, const char *name,
+                     struct store_user *out, bool *created);
+/* -ERR_NOT_FRIENDS if they are not friends (or fid does not exist). */
+int store_friend_remove(struct store *st, int64_t uid, int64_t fid);
+/* uid's friends, by name. */
+int store_friends(struct store *st, int64_t uid, struct store_user **out,
+                  size_t *n);
+int store_friend_ids(struct store *st, int64_t uid, struct store_ids *out);
+
+/* --- groups --- */
+
+/* Creator becomes a member with role creator. -ERR_NAME_TAKEN. */
+int store_group_create(struct store *st, int64_t uid, const char *name,
+                       const char *desc, struct store_group *out);
+/*
+ * Joins by id (gid > 0) or by name. -ERR_NOT_FOUND, -ERR_ALREADY_MEMBER.
+ * The member's delivered cursor starts at the group's last seq: history is
+ * there, but sync does not replay what was said before joining.
+ */
+int store_group_join(struct store *st, int64_t uid, int64_t gid,
+                     const char *name, struct store_group *out);
+/* -ERR_NOT_FOUND (no group), -ERR_NOT_MEMBER. */
+int store_group_leave(struct store *st, int64_t uid, int64_t gid);
+int store_groups(struct store *st, int64_t uid, struct store_group **out,
+                 size_t *n);
+/* -ERR_NOT_FOUND, -ERR_NOT_MEMBER if uid is not in the group. */
+int store_group_members(struct store *st, int64_t uid, int64_t gid,
+                        struct store_member **out, size_t *n);
+int store_group_member_ids(struct store *st, int64_t gid,
+                           struct store_ids *out);
+void store_group_clear(struct store_group *g);
+void store_groups_free(struct store_group *v, size_t n);
+void store_members_free(struct store_member *v, size_t n);
+
+/* --- messages --- */
+
+/*
+ * Stores a message, allocating its seq inside the transaction. Checks:
+ * -ERR_NOT_FOUND (no such user or group), -ERR_NOT_FRIENDS, -ERR_NOT_MEMBER.
+ * If the sender already used cmid, returns the first message and sets
+ * *dup; nothing new is stored. On success *out is the stored message and,
+ * if rcpt is not NULL, rcpt holds the ids who should get it live (both
+ * sides of a direct conversation, or every member of the group, sender
+ * included).
+ */
+int store_msg_append(struct store *st, const struct store_send *in,
+                     struct store_msg *out, bool *dup, struct store_ids *rcpt);
+/*
+ * Messages above uid's cursor in each of its conversations, oldest first,
+ * at most limit; *more says whether more are waiting.
+ */
+int store_sync(struct store *st, int64_t uid, size_t limit,
+               struct store_msg **out, size_t *n, bool *more);
+/*
+ * Moves uid's cursor in conv forward to seq (never back; clamped to the
+ * conversation's last seq). -ERR_NOT_MEMBER if uid is not in conv (or conv
+ * does not exist), -ERR_BAD_REQUEST for a malformed conv.
+ */
+int store_ack(struct store *st, int64_t uid, const char *conv, int64_t seq);
+/*
+ * Up to limit messages of conv with seq < before (before 0: the newest),
+ * oldest first. -ERR_NOT_MEMBER as for store_ack.
+ */
+int store_history(struct store *st, int64_t uid, const char *conv,
+                  int64_t before, size_t limit, struct store_msg **out,
+                  size_t *n);
+void store_msg_clear(struct store_msg *m);
+void store_msgs_free(struct store_msg *v, size_t n);
+
+#endif

@@ -1,0 +1,253 @@
+#include "chat.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include <json-c/json.h>
+
+#include "codec.h"
+#include "config.h"
+#include "errcode.h"
+#include "handler.h"
+#include "server.h"
+#include "validate.h"
+
+#define CHAT_CMID_MAX 128       /* bytes of a client message id */
+#define CHAT_SYNC_DEFAULT 500   /* PROTOCOL.md's default sync page */
+#define CHAT_HISTORY_DEFAULT 50 /* and history page */
+
+/* Wall-clock milliseconds: a message's ts. */
+static int64_t
+chat_now_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+struct json_object *
+chat_msg_json(const struct store_msg *m)
+{
+	struct json_object *ev = codec_event("msg");
+	struct json_object *to = json_object_new_object();
+
+	codec_set_string(ev, "conv", m->conv);
+	codec_set_int(ev, "seq", m->seq);
+	json_object_object_add(ev, "from",
+	                       handler_user_json(m->from_id, m->from_name));
+	if (m->to_group != 0)
+		codec_set_int(to, "group", m->to_group);
+	else
+		codec_set_int(to, "user", m->to_user);
+	json_object_object_add(ev, "to", to);
+	codec_set_string(ev, "body", m->body);
+	codec_set_int(ev, "ts", m->ts);
+	if (m->cmid != NULL)
+		codec_set_string(ev, "cmid", m->cmid);
+	return ev;
+}
+
+/* "to": exactly one of {"user":id} and {"group":id}. */
+static int
+chat_parse_to(struct hjob *j, int64_t *user, int64_t *group)
+{
+	struct json_object *to;
+	int ru, rg;
+
+	if (codec_get_object(j->in, "to", &to) != 0)
+		return -1;
+	ru = codec_get_id(to, "user", user);
+	rg = codec_get_id(to, "group", group);
+	if (ru < 0 || rg < 0 || ru == rg)
+		return -1;
+	if (ru != 0)
+		*user = 0;
+	if (rg != 0)
+		*group = 0;
+	return 0;
+}
+
+/* send: a target, a body within the limits, an optional cmid. */
+int
+chat_send_parse(struct hjob *j)
+{
+	int64_t user = 0, group = 0;
+	size_t clen;
+	int r;
+
+	if (chat_parse_to(j, &user, &group) < 0)
+		return handler_fail(
+		    j, ERR_BAD_REQUEST,
+		    "to must be {\"user\":id} or {\"group\":id}");
+	j->id = user != 0 ? user : group;
+	j->num = group != 0; /* 1: a group message */
+	if (codec_get_string(j->in, "body", &j->str, &j->len) != 0)
+		return handler_fail(j, ERR_BAD_REQUEST,
+		                    "body must be a string");
+	if ((r = validate_body(j->str, j->len, (size_t)j->srv->cfg->max_body)) <
+	    0)
+		return handler_fail(j, -r, NULL);
+	r = codec_get_string(j->in, "cmid", &j->str2, &clen);
+	if (r == 1)
+		j->str2 = NULL;
+	else if (r < 0 || clen == 0 || clen > CHAT_CMID_MAX ||
+	         memchr(j->str2, '\0', clen) != NULL)
+		return handler_fail(j, ERR_BAD_REQUEST,
+		                    "cmid must be a string of 1 to 128 bytes");
+	return 0;
+}
+
+/* The conversation a send goes to, from its parsed target. */
+static void
+chat_send_conv(const struct hjob *j, char *conv)
+{
+	if (j->num)
+		store_conv_group(conv, j->id);
+	else
+		store_conv_direct(conv, j->uid, j->id);
+}
+
+/*
+ * Stores (the ack waits for the commit), then pushes to the live
+ * sessions, both under the conversation's lock so pushes leave in seq order.
+ */
+int
+chat_send_run(struct store *st, struct hjob *j)
+{
+	struct store_send in = {0};
+	struct store_msg m = {0};
+	struct json_object *msg, *ev;
+	char conv[STORE_CONV_MAX];
+	pthread_mutex_t *lock;
+	bool dup = false;
+	int r;
+
+	in.from_id = j->uid;
+	in.to_user = j->num ? 0 : j->id;
+	in.to_group = j->num ? j->id : 0;
+	in.body = j->str;
+	in.body_len = j->len;
+	in.cmid = j->str2;
+	in.ts = chat_now_ms();
+	chat_send_conv(j, conv);
+	lock = server_conv_lock(j->srv, conv);
+	pthread_mutex_lock(lock);
+	r = store_msg_append(st, &in, &m, &dup, &j->rcpt);
+	if (r == 0 && !dup) { /* a retry was pushed the first time */
+		ev = chat_msg_json(&m);
+		server_deliver(j->srv, j->rcpt.ids, j->rcpt.n, ev, j->except);
+		json_object_put(ev);
+	}
+	pthread_mutex_unlock(lock);
+	if (r < 0)
+		return r;
+	msg = json_object_new_object();
+	codec_set_string(msg, "conv", m.conv);
+	codec_set_int(msg, "seq", m.seq);
+	codec_set_int(msg, "ts", m.ts);
+	json_object_object_add(j->reply, "msg", msg);
+	store_msg_clear(&m);
+	return 0;
+}
+
+/* An optional page size "limit": 1..sync-max, or dflt. */
+static int
+chat_parse_limit(struct hjob *j, uint64_t dflt)
+{
+	uint64_t max = (uint64_t)j->srv->cfg->sync_max;
+	int r = codec_get_uint(j->in, "limit", UINT64_MAX, &j->num);
+
+	if (r < 0 || (r == 0 && j->num == 0))
+		return handler_fail(j, ERR_BAD_REQUEST,
+		                    "limit must be a positive integer");
+	if (r == 1)
+		j->num = dflt;
+	if (j->num > max)
+		j->num = max;
+	return 0;
+}
+
+int
+chat_sync_parse(struct hjob *j)
+{
+	return chat_parse_limit(j, CHAT_SYNC_DEFAULT);
+}
+
+/* Adds msgs (and the more flag, if more is not NULL) to the reply. */
+static void
+chat_reply_msgs(struct hjob *j, struct store_msg *v, size_t n)
+{
+	struct json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, chat_msg_json(&v[i]));
+	json_object_object_add(j->reply, "msgs", arr);
+	store_msgs_free(v, n);
+}
+
+int
+chat_sync_run(struct store *st, struct hjob *j)
+{
+	struct store_msg *v = NULL;
+	size_t n = 0;
+	bool more = false;
+	int r;
+
+	if ((r = store_sync(st, j->uid, (size_t)j->num, &v, &n, &more)) < 0)
+		return r;
+	chat_reply_msgs(j, v, n);
+	codec_set_bool(j->reply, "more", more);
+	return 0;
+}
+
+int
+chat_ack_parse(struct hjob *j)
+{
+	if (codec_get_string(j->in, "conv", &j->str, &j->len) != 0)
+		return handler_fail(j, ERR_BAD_REQUEST,
+		                    "conv must be a string");
+	if (codec_get_id(j->in, "seq", &j->id) != 0)
+		return handler_fail(j, ERR_BAD_REQUEST, "seq must be an id");
+	return 0;
+}
+
+int
+chat_ack_run(struct store *st, struct hjob *j)
+{
+	return store_ack(st, j->uid, j->str, j->id);
+}
+
+/* history: conv, an optional "before" seq and page size. */
+int
+chat_history_parse(struct hjob *j)
+{
+	int r;
+
+	if (codec_get_string(j->in, "conv", &j->str, &j->len) != 0)
+		return handler_fail(j, ERR_BAD_REQUEST,
+		                    "conv must be a string");
+	r = codec_get_id(j->in, "before", &j->id);
+	if (r < 0)
+		return handler_fail(j, ERR_BAD_REQUEST, "before must be a seq");
+	if (r == 1)
+		j->id = 0;
+	return chat_parse_limit(j, CHAT_HISTORY_DEFAULT);
+}
+
+int
+chat_history_run(struct store *st, struct hjob *j)
+{
+	struct store_msg *v = NULL;
+	size_t n = 0;
+	int r;
+
+	r = store_history(st, j->uid, j->str, j->id, (size_t)j->num, &v, &n);
+	if (r < 0)
+		return r;
+	chat_reply_msgs(j, v, n);
+	return 0;
+}

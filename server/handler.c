@@ -1,0 +1,304 @@
+#include "handler.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "account.h"
+#include "chat.h"
+#include "codec.h"
+#include "dbpool.h"
+#include "errcode.h"
+#include "log.h"
+#include "presence.h"
+#include "server.h"
+#include "session.h"
+#include "social.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* Rate-limited requests in a row before a client is cut off as a flood. */
+#define HANDLER_FLOOD_STRIKES 100
+
+/* Every request of PROTOCOL.md v1: login needed, rate-limited, fields. */
+/* clang-format off */
+static const struct handler handler_table[] = {
+	{"hello", false, false, {NULL}, account_hello_parse, NULL, NULL},
+	{"ping", false, false, {NULL}, account_ping_parse, NULL, NULL},
+	{"register", false, false, {"name", "password"},
+	    account_register_parse, account_register_run, NULL},
+	{"login", false, false, {"name", "password"},
+	    account_login_parse, account_login_run, account_login_done},
+	{"logout", true, false, {NULL}, account_logout_parse, NULL, NULL},
+	{"friend_add", true, true, {"name"},
+	    social_name_parse, social_friend_add_run, NULL},
+	{"friend_remove", true, true, {"user"},
+	    social_user_parse, social_friend_remove_run, NULL},
+	{"friends", true, true, {NULL},
+	    social_none_parse, social_friends_run, NULL},
+	{"group_create", true, true, {"name"},
+	    social_group_create_parse, social_group_create_run, NULL},
+	{"group_join", true, true, {NULL},
+	    social_group_join_parse, social_group_join_run, NULL},
+	{"group_leave", true, true, {"group"},
+	    social_group_parse, social_group_leave_run, NULL},
+	{"groups", true, true, {NULL},
+	    social_none_parse, social_groups_run, NULL},
+	{"group_members", true, true, {"group"},
+	    social_group_parse, social_group_members_run, NULL},
+	{"send", true, true, {"to", "body"},
+	    chat_send_parse, chat_send_run, NULL},
+	{"sync", true, false, {NULL}, chat_sync_parse, chat_sync_run, NULL},
+	{"ack", true, false, {"conv", "seq"},
+	    chat_ack_parse, chat_ack_run, NULL},
+	{"history", true, true, {"conv"},
+	    chat_history_parse, chat_history_run, NULL},
+};
+/* clang-format on */
+
+/* The handler of type, or NULL. */
+static const struct handler *
+handler_find(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof handler_table / sizeof handler_table[0]; i++) {
+		if (strcmp(handler_table[i].type, type) == 0)
+			return &handler_table[i];
+	}
+	return NULL;
+}
+
+int
+handler_fail(struct hjob *j, int code, const char *msg)
+{
+	free(j->errmsg);
+	j->errmsg = msg != NULL ? xstrdup(msg) : NULL;
+	j->err = -code;
+	return j->err;
+}
+
+struct json_object *
+handler_user_json(int64_t id, const char *name)
+{
+	struct json_object *o = json_object_new_object();
+
+	codec_set_int(o, "id", id);
+	codec_set_string(o, "name", name);
+	return o;
+}
+
+/* Frees a job and everything it holds but its session reference. */
+static void
+handler_job_free(struct hjob *j)
+{
+	json_object_put(j->in);
+	json_object_put(j->reply);
+	json_object_put(j->event);
+	free(j->rcpt.ids);
+	store_user_clear(&j->user);
+	free(j->errmsg);
+	free(j->uname);
+	free(j);
+}
+
+/* Sends the reply (or error) and delivers the job's event. */
+static void
+handler_job_finish(struct hjob *j)
+{
+	struct json_object *err;
+
+	if (j->err != 0) {
+		err = codec_reply_error(j->h->type, j->has_req, j->req, -j->err,
+		                        j->errmsg);
+		session_send(j->s, err);
+		json_object_put(err);
+	} else {
+		session_send(j->s, j->reply);
+		if (j->event != NULL)
+			server_deliver(j->srv, j->rcpt.ids, j->rcpt.n, j->event,
+			               j->except);
+	}
+}
+
+/* DB thread: the handler's storage work. */
+static void
+handler_job_run(struct store *st, void *arg)
+{
+	struct hjob *j = arg;
+
+	j->err = j->h->run(st, j);
+}
+
+/* Loop thread: the job is back; reply, then read the next request. */
+static void
+handler_job_done(void *arg)
+{
+	struct hjob *j = arg;
+	struct session *s = j->s;
+
+	if (j->err == 0 && j->h->done != NULL)
+		j->h->done(j);
+	handler_job_finish(j);
+	handler_job_free(j);
+	s->busy = false;
+	session_resume(s);
+	session_unref(s);
+}
+
+/* Milliseconds on the monotonic clock, for the token buckets. */
+static int64_t
+handler_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends an error reply to a request that never became a job. */
+static void
+handler_reject(struct session *s, const char *type, bool has_req, uint32_t req,
+               int code, const char *msg)
+{
+	struct json_object *err;
+
+	err = codec_reply_error(type, has_req, req, code, msg);
+	session_send(s, err);
+	json_object_put(err);
+}
+
+/*
+ * Counts a request against the user's budget. A client over it gets
+ * rate_limited; one that keeps going is cut off.
+ */
+static bool
+handler_rate_ok(struct session *s)
+{
+	if (presence_take(s->w->srv->presence, s->uid, handler_now_ms())) {
+		s->strikes = 0;
+		return true;
+	}
+	if (++s->strikes >= HANDLER_FLOOD_STRIKES) {
+		struct json_object *ev = codec_error_event(
+		    ERR_RATE_LIMITED, "flooding: disconnected");
+		session_send(s, ev);
+		json_object_put(ev);
+		session_close_flush(s, "flooding");
+	}
+	return false;
+}
+
+/* The gatekeeping a handler relies on: login, rate, mandatory fields. */
+static int
+handler_admit(struct session *s, const struct handler *h,
+              struct json_object *in, const char **msg)
+{
+	size_t i;
+
+	*msg = NULL;
+	if (h->login && s->uid == 0)
+		return ERR_NOT_AUTHENTICATED;
+	if (h->limited && !handler_rate_ok(s))
+		return ERR_RATE_LIMITED;
+	for (i = 0; i < 3 && h->fields[i] != NULL; i++) {
+		if (!json_object_object_get_ex(in, h->fields[i], NULL)) {
+			*msg = h->fields[i];
+			return ERR_BAD_REQUEST;
+		}
+	}
+	return 0;
+}
+
+/* A job for request in (taken) of handler h from session s. */
+static struct hjob *
+handler_job_new(struct session *s, const struct handler *h,
+                struct json_object *in, bool has_req, uint32_t req)
+{
+	struct hjob *j = xcalloc(1, sizeof *j);
+
+	j->s = s;
+	j->srv = s->w->srv;
+	j->h = h;
+	j->in = in;
+	j->has_req = has_req;
+	j->req = req;
+	j->except = s->id;
+	j->uid = s->uid;
+	j->uname = s->name != NULL ? xstrdup(s->name) : NULL;
+	j->reply = codec_reply_ok(h->type, req);
+	if (!has_req)
+		json_object_object_del(j->reply, "req");
+	return j;
+}
+
+/* Runs an admitted request: at once, or on the DB pool. */
+static void
+handler_start(struct session *s, const struct handler *h,
+              struct json_object *in, bool has_req, uint32_t req)
+{
+	struct hjob *j = handler_job_new(s, h, in, has_req, req);
+
+	if (h->parse(j) == 0 && h->run != NULL) {
+		session_ref(s);
+		s->busy = true;
+		dbpool_submit(j->srv->db, handler_job_run, handler_job_done, j,
+		              s->w->q);
+		return;
+	}
+	if (j->err == 0 && h->done != NULL)
+		h->done(j);
+	handler_job_finish(j);
+	handler_job_free(j);
+}
+
+/* Reads "req": absent is allowed, anything but a uint32 is not. */
+static int
+handler_req(struct json_object *in, bool *has_req, uint32_t *req)
+{
+	uint64_t v = 0;
+	int r = codec_get_uint(in, "req", UINT32_MAX, &v);
+
+	*has_req = r == 0;
+	*req = (uint32_t)v;
+	return r < 0 ? r : 0;
+}
+
+void
+handler_dispatch(struct session *s, const char *line, size_t len)
+{
+	const struct handler *h;
+	struct json_object *in;
+	const char *type, *msg;
+	bool has_req;
+	uint32_t req;
+	size_t tlen;
+	int code;
+
+	if (codec_parse(line, len, CODEC_MAX_DEPTH, &in) < 0) {
+		struct json_object *ev = codec_error_event(
+		    ERR_BAD_REQUEST, "not a JSON object in UTF-8");
+		session_send(s, ev);
+		json_object_put(ev);
+		return;
+	}
+	if (handler_req(in, &has_req, &req) < 0 ||
+	    codec_get_string(in, "type", &type, &tlen) != 0) {
+		handler_reject(
+		    s, "error", has_req, req, ERR_BAD_REQUEST,
+		    "a request needs a string type and a uint32 req");
+	} else if ((h = handler_find(type)) == NULL) {
+		handler_reject(s, type, has_req, req, ERR_UNKNOWN_TYPE, NULL);
+	} else if ((code = handler_admit(s, h, in, &msg)) != 0) {
+		char *m =
+		    msg != NULL ? xasprintf("missing field %s", msg) : NULL;
+		handler_reject(s, type, has_req, req, code, m);
+		free(m);
+	} else {
+		handler_start(s, h, in, has_req, req);
+		return;
+	}
+	json_object_put(in);
+}

@@ -1,0 +1,72 @@
+#ifndef NATTER_SERVER_HANDLER_H
+#define NATTER_SERVER_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+struct json_object;
+struct server;
+struct session;
+
+/*
+ * Request dispatch. A table (handler.c) maps each protocol type to its
+ * handler and says whether it needs a login, which fields it must have and
+ * whether it runs on the DB pool. A request is carried by a struct hjob:
+ * parse() reads and checks its fields on the loop thread; run(), if any,
+ * does the storage work on a DB thread; done(), if any, applies the effect
+ * on the session back on the loop thread. Then the reply is sent and the
+ * job's event, if any, delivered to rcpt.
+ */
+
+struct hjob {
+	struct session *s; /* referenced until the job ends */
+	struct server *srv;
+	const struct handler *h;
+	struct json_object *in;    /* the request */
+	struct json_object *reply; /* the ok reply; run/parse add fields */
+	bool has_req;
+	uint32_t req;
+	uint64_t except; /* the caller's session id: events skip it */
+	int64_t uid;     /* the caller, from the session: 0 before login */
+	char *uname;     /* the caller's name */
+	int err;         /* 0 or -ERR_*: then an error reply is sent */
+	char *errmsg;    /* NULL: the code's default sentence */
+
+	/* Arguments read by parse(); strings borrowed from in. */
+	int64_t id;
+	const char *str, *str2;
+	size_t len;
+	uint64_t num;
+
+	/* Effects: an event for users, and the login's result. */
+	struct json_object *event;
+	struct store_ids rcpt;
+	struct store_user user;
+};
+
+struct handler {
+	const char *type;
+	bool login;            /* needs a logged-in session */
+	bool limited;          /* counts against the rate limit */
+	const char *fields[3]; /* mandatory fields */
+	int (*parse)(struct hjob *j);
+	int (*run)(struct store *st, struct hjob *j); /* NULL: loop only */
+	void (*done)(struct hjob *j);
+};
+
+/*
+ * Handles one frame from s: decode, check, then either reply at once or
+ * hand the job to the DB pool (s->busy until it is back).
+ */
+void handler_dispatch(struct session *s, const char *line, size_t len);
+
+/* Fails the job with code and an optional message (copied). */
+int handler_fail(struct hjob *j, int code, const char *msg);
+
+/* {"id":..,"name":..} as used in events and replies. */
+struct json_object *handler_user_json(int64_t id, const char *name);
+
+#endif

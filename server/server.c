@@ -1,0 +1,337 @@
+#include "server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/thread.h>
+#include <json-c/json.h>
+
+#include "codec.h"
+#include "dbpool.h"
+#include "log.h"
+#include "presence.h"
+#include "session.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+/* A "went offline" notice waiting for the user's friend list. */
+struct server_offline {
+	struct server *srv;
+	int64_t uid;
+	char *name;
+	struct store_ids friends;
+	int err;
+};
+
+/* Formats a socket address as "host:port". */
+static void
+server_addr_string(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+		port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+		port = ntohs(in6->sin6_port);
+	}
+	snprintf(buf, len, "%s:%d", host, port);
+}
+
+/* A new client: no Nagle (small frames), then round robin to a worker. */
+static void
+server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+                 struct sockaddr *sa, int salen, void *arg)
+{
+	struct server *srv = arg;
+	char peer[64];
+	int one = 1;
+
+	(void)l;
+	(void)salen;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	server_addr_string(sa, peer, sizeof peer);
+	worker_adopt(srv->workers[srv->next_worker], fd, peer);
+	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+}
+
+/* Serializes ev once per worker and hands it to each. */
+void
+server_deliver(struct server *srv, const int64_t *uids, size_t n,
+               struct json_object *ev, uint64_t except)
+{
+	size_t len;
+	int i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < srv->nworkers; i++) {
+		char *frame = codec_frame(ev, &len);
+		worker_deliver(srv->workers[i], frame, len, uids, n, except);
+	}
+}
+
+/* DB thread: who should hear that the user went offline. */
+static void
+server_offline_run(struct store *st, void *arg)
+{
+	struct server_offline *o = arg;
+
+	o->err = store_friend_ids(st, o->uid, &o->friends);
+}
+
+/* Loop thread: tell them, unless the user came back meanwhile. */
+static void
+server_offline_done(void *arg)
+{
+	struct server_offline *o = arg;
+	struct json_object *ev, *user;
+
+	if (o->err == 0 && !presence_online(o->srv->presence, o->uid)) {
+		ev = codec_event("presence");
+		user = json_object_new_object();
+		codec_set_int(user, "id", o->uid);
+		codec_set_string(user, "name", o->name);
+		json_object_object_add(ev, "user", user);
+		codec_set_bool(ev, "online", false);
+		server_deliver(o->srv, o->friends.ids, o->friends.n, ev, 0);
+		json_object_put(ev);
+	}
+	free(o->friends.ids);
+	free(o->name);
+	free(o);
+}
+
+void
+server_notify_offline(struct server *srv, struct loopq *q, int64_t uid,
+                      const char *name)
+{
+	struct server_offline *o = xcalloc(1, sizeof *o);
+
+	o->srv = srv;
+	o->uid = uid;
+	o->name = xstrdup(name);
+	dbpool_submit(srv->db, server_offline_run, server_offline_done, o, q);
+}
+
+pthread_mutex_t *
+server_conv_lock(struct server *srv, const char *conv)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *conv != '\0'; conv++)
+		h = (h ^ (unsigned char)*conv) * 16777619u;
+	return &srv->conv_locks[h % SERVER_CONV_LOCKS];
+}
+
+void
+server_quiesced(struct server *srv)
+{
+	pthread_mutex_lock(&srv->lock);
+	srv->quiesced++;
+	pthread_cond_signal(&srv->cond);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/*
+ * SIGTERM: stop accepting, stop reading requests, let the DB pool finish
+ * every write in flight (their replies are posted to the workers), then
+ * flush every client and stop.
+ */
+static void
+server_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	int i;
+
+	(void)what;
+	log_info("signal %d: shutting down", (int)sig);
+	evconnlistener_free(srv->listener);
+	srv->listener = NULL;
+	for (i = 0; i < srv->nworkers; i++)
+		worker_quiesce(srv->workers[i]);
+	pthread_mutex_lock(&srv->lock);
+	while (srv->quiesced < srv->nworkers)
+		pthread_cond_wait(&srv->cond, &srv->lock);
+	pthread_mutex_unlock(&srv->lock);
+	dbpool_free(srv->db);
+	srv->db = NULL;
+	for (i = 0; i < srv->nworkers; i++)
+		worker_finish(srv->workers[i]);
+	event_base_loopbreak(srv->base);
+}
+
+/*
+ * Parses ADDR:PORT ("[v6]:PORT" too). Unlike evutil_parse_sockaddr_port
+ * alone, it takes port 0: any free port, which the log line then names.
+ */
+static int
+server_parse_addr(const char *spec, struct sockaddr_storage *ss, int *sslen)
+{
+	const char *colon = strrchr(spec, ':');
+	char host[128], *end;
+	long port;
+
+	if (colon == NULL || (size_t)(colon - spec) >= sizeof host)
+		return -1;
+	memcpy(host, spec, (size_t)(colon - spec));
+	host[colon - spec] = '\0';
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+		return -1;
+	if (evutil_parse_sockaddr_port(host, (struct sockaddr *)ss, sslen) < 0)
+		return -1;
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	return 0;
+}
+
+/* Binds the listening socket and logs where it is. */
+static int
+server_listen(struct server *srv)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof ss;
+	socklen_t len = sizeof ss;
+	char where[64];
+
+	if (server_parse_addr(srv->cfg->listen, &ss, &sslen) < 0) {
+		log_error("bad listen address %s", srv->cfg->listen);
+		return -1;
+	}
+	srv->listener =
+	    evconnlistener_new_bind(srv->base, server_accept_cb, srv,
+	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+	                            512, (struct sockaddr *)&ss, sslen);
+	if (srv->listener == NULL) {
+		log_error("cannot listen on %s", srv->cfg->listen);
+		return -1;
+	}
+	getsockname(evconnlistener_get_fd(srv->listener),
+	            (struct sockaddr *)&ss, &len);
+	server_addr_string((struct sockaddr *)&ss, where, sizeof where);
+	log_info("node %s listening on %s", srv->node, where);
+	return 0;
+}
+
+/* The store URL: --store, or the SQLite file in the data folder. */
+static char *
+server_store_url(const struct config *cfg)
+{
+	if (cfg->store != NULL)
+		return xstrdup(cfg->store);
+	if (mkdir(cfg->data, 0700) < 0 && errno != EEXIST) {
+		log_error("cannot create %s: %s", cfg->data, strerror(errno));
+		return NULL;
+	}
+	return xasprintf("sqlite:%s/natter.db", cfg->data);
+}
+
+/* Opens the store, makes the workers and binds the listener. */
+static int
+server_start(struct server *srv)
+{
+	struct store_options opt = {(unsigned long long)srv->cfg->pwhash_ops,
+	                            (size_t)srv->cfg->pwhash_mem};
+	char *url, *err = NULL;
+	int i;
+
+	if ((url = server_store_url(srv->cfg)) == NULL)
+		return -1;
+	srv->db = dbpool_new(url, &opt, (int)srv->cfg->db_threads, &err);
+	free(url);
+	if (srv->db == NULL) {
+		log_error("store: %s", err != NULL ? err : "cannot open");
+		free(err);
+		return -1;
+	}
+	srv->nworkers = srv->cfg->workers > 0
+	                    ? (int)srv->cfg->workers
+	                    : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (srv->nworkers < 1)
+		srv->nworkers = 1;
+	srv->workers = xcalloc((size_t)srv->nworkers, sizeof *srv->workers);
+	for (i = 0; i < srv->nworkers; i++)
+		srv->workers[i] = worker_new(srv, i);
+	if (server_listen(srv) < 0)
+		return -1;
+	for (i = 0; i < srv->nworkers; i++)
+		worker_start(srv->workers[i]);
+	return 0;
+}
+
+/* Everything the server made, after the threads are gone. */
+static void
+server_free(struct server *srv)
+{
+	int i;
+
+	if (srv->listener != NULL)
+		evconnlistener_free(srv->listener);
+	dbpool_free(srv->db);
+	for (i = 0; i < srv->nworkers; i++)
+		worker_free(srv->workers[i]);
+	free(srv->workers);
+	presence_free(srv->presence);
+	if (srv->sig_term != NULL)
+		event_free(srv->sig_term);
+	if (srv->sig_int != NULL)
+		event_free(srv->sig_int);
+	event_base_free(srv->base);
+	pthread_cond_destroy(&srv->cond);
+	pthread_mutex_destroy(&srv->lock);
+	for (i = 0; i < SERVER_CONV_LOCKS; i++)
+		pthread_mutex_destroy(&srv->conv_locks[i]);
+}
+
+int
+server_run(const struct config *cfg)
+{
+	struct server srv;
+	int i, r = 1;
+
+	memset(&srv, 0, sizeof srv);
+	srv.cfg = cfg;
+	pthread_mutex_init(&srv.lock, NULL);
+	for (i = 0; i < SERVER_CONV_LOCKS; i++)
+		pthread_mutex_init(&srv.conv_locks[i], NULL);
+	pthread_cond_init(&srv.cond, NULL);
+	if (cfg->node != NULL)
+		snprintf(srv.node, sizeof srv.node, "%s", cfg->node);
+	else if (gethostname(srv.node, sizeof srv.node - 1) < 0)
+		snprintf(srv.node, sizeof srv.node, "natterd");
+	signal(SIGPIPE, SIG_IGN);
+	srv.base = event_base_new();
+	srv.presence =
+	    presence_new((unsigned)cfg->rate_limit, (unsigned)cfg->rate_burst);
+	if (server_start(&srv) == 0) {
+		srv.sig_term =
+		    evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);
+		srv.sig_int =
+		    evsignal_new(srv.base, SIGINT, server_signal_cb, &srv);
+		evsignal_add(srv.sig_term, NULL);
+		evsignal_add(srv.sig_int, NULL);
+		event_base_dispatch(srv.base);
+		for (i = 0; i < srv.nworkers; i++)
+			worker_join(srv.workers[i]);
+		log_info("stopped");
+		r = 0;
+	}
+	server_free(&srv);
+	return r;
+}

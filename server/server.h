@@ -1,0 +1,73 @@
+#ifndef NATTER_SERVER_SERVER_H
+#define NATTER_SERVER_SERVER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define SERVER_CONV_LOCKS 64
+
+struct json_object;
+struct loopq;
+
+/*
+ * The natterd process: the listener and signals on the main thread, the
+ * worker threads, the DB pool and the presence table. The layout is open to
+ * the other server modules; after start-up only the fields marked as such
+ * change, under the lock beside them.
+ */
+struct server {
+	const struct config *cfg;
+	char node[64];
+	struct event_base *base; /* main thread */
+	struct evconnlistener *listener;
+	struct event *sig_term, *sig_int;
+	struct dbpool *db;
+	struct presence *presence;
+	struct worker **workers;
+	int nworkers;
+	int next_worker; /* round robin; main thread only */
+
+	/*
+	 * Appends to one conversation and the pushes that follow them happen
+	 * under one of these stripes, so every worker queue receives a
+	 * conversation's messages in seq order (commit order alone is not
+	 * enough: completions race to the workers).
+	 */
+	pthread_mutex_t conv_locks[SERVER_CONV_LOCKS];
+
+	pthread_mutex_t lock; /* guards quiesced */
+	pthread_cond_t cond;
+	int quiesced;
+};
+
+/*
+ * Runs natterd with configuration cfg until SIGTERM or SIGINT. Returns the
+ * process exit status: 0 after a clean stop, 1 if start-up failed.
+ */
+int server_run(const struct config *cfg);
+
+/*
+ * Delivers event ev to every session of the users in uids, on every
+ * worker, except the session with id except (0: none). Any loop thread;
+ * ev is borrowed (serialized here).
+ */
+void server_deliver(struct server *srv, const int64_t *uids, size_t n,
+                    struct json_object *ev, uint64_t except);
+
+/*
+ * Tells uid's friends that uid went offline, unless uid is back online by
+ * the time the friend list is read. Any loop thread.
+ */
+void server_notify_offline(struct server *srv, struct loopq *q, int64_t uid,
+                           const char *name);
+
+/* The ordering lock of a conversation (any thread). */
+pthread_mutex_t *server_conv_lock(struct server *srv, const char *conv);
+
+/* Called by a worker once it stopped reading from its clients. */
+void server_quiesced(struct server *srv);
+
+#endif

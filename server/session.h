@@ -1,0 +1,62 @@
+#ifndef NATTER_SERVER_SESSION_H
+#define NATTER_SERVER_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/util.h>
+
+struct json_object;
+struct worker;
+
+/*
+ * One client connection, owned by its worker and touched only on that
+ * worker's thread. Reference-counted: the connection holds one reference
+ * and every job in flight another; the last unref frees it on the next
+ * loop turn, so nothing vanishes under a running callback.
+ */
+struct session {
+	uint64_t id;
+	unsigned refs;
+	struct worker *w;
+	struct bufferevent *bev; /* NULL once the socket is gone */
+	struct frame_reader *fr;
+	char peer[64];
+	int64_t uid; /* 0: not logged in */
+	char *name;
+	bool busy;   /* a request is with the DB pool: replies stay in order */
+	bool closed; /* no more requests, replies or events */
+	unsigned strikes; /* rate-limited requests in a row */
+	TAILQ_ENTRY(session) entry;
+	struct session *unext; /* next session in the worker's user index */
+};
+
+/* A session on w for the connected socket fd (taken). */
+struct session *session_new(struct worker *w, evutil_socket_t fd,
+                            const char *peer);
+void session_ref(struct session *s);
+void session_unref(struct session *s);
+
+/* Closes now, dropping unsent output. reason is logged. */
+void session_close(struct session *s, const char *reason);
+/* Stops reading, sends what is queued (a few seconds at most), closes. */
+void session_close_flush(struct session *s, const char *reason);
+
+/* Queues obj (borrowed) as one frame; cuts a client past its output cap. */
+void session_send(struct session *s, struct json_object *obj);
+void session_send_raw(struct session *s, const char *frame, size_t len);
+
+/* Handles buffered frames until one goes to the DB pool or none is left. */
+void session_resume(struct session *s);
+
+/*
+ * Binds the session to a user. Returns the user's session count on this
+ * node after it (1: the user just came online).
+ */
+unsigned session_login(struct session *s, int64_t uid, const char *name);
+/* Unbinds it; friends hear of it if it was the user's last session. */
+void session_logout(struct session *s);
+
+#endif

@@ -1,0 +1,235 @@
+#include "worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "loopq.h"
+#include "server.h"
+#include "session.h"
+#include "xmalloc.h"
+
+#define WORKER_FINISH_SECONDS 5
+
+/* A socket on its way from the listener to a worker. */
+struct worker_adoption {
+	struct worker *w;
+	evutil_socket_t fd;
+	char peer[64];
+};
+
+/* A frame on its way to some users' sessions on one worker. */
+struct worker_delivery {
+	struct worker *w;
+	char *frame;
+	size_t len;
+	int64_t *uids;
+	size_t n;
+	uint64_t except;
+};
+
+static const char worker_ping[] = "{\"type\":\"ping\"}\n";
+
+/* Pings every client once a heartbeat, so proxies see traffic. */
+static void
+worker_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct session *s, *next;
+
+	(void)fd;
+	(void)what;
+	for (s = TAILQ_FIRST(&w->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry); /* sending may close s */
+		session_send_raw(s, worker_ping, sizeof worker_ping - 1);
+	}
+}
+
+/* A worker with its loop, queue and heartbeat timer. */
+struct worker *
+worker_new(struct server *srv, int idx)
+{
+	struct worker *w = xcalloc(1, sizeof *w);
+	struct timeval hb = {srv->cfg->heartbeat, 0};
+
+	w->srv = srv;
+	w->idx = idx;
+	if ((w->base = event_base_new()) == NULL)
+		fatal("%s: event_base_new failed", __func__);
+	w->q = loopq_new(w->base);
+	TAILQ_INIT(&w->sessions);
+	w->tick = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w);
+	event_add(w->tick, &hb);
+	return w;
+}
+
+/* Frees a worker whose thread has ended. */
+void
+worker_free(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	event_free(w->tick);
+	loopq_free(w->q);
+	event_base_free(w->base);
+	free(w);
+}
+
+/* The thread: run the loop until worker_finish ends it. */
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	loopq_drain(w->q);
+	return NULL;
+}
+
+void
+worker_start(struct worker *w)
+{
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+		fatal("%s: pthread_create failed", __func__);
+}
+
+void
+worker_join(struct worker *w)
+{
+	pthread_join(w->thread, NULL);
+}
+
+/* On the worker: the adopted socket becomes a session. */
+static void
+worker_adopt_cb(void *arg)
+{
+	struct worker_adoption *a = arg;
+
+	if (a->w->finishing)
+		evutil_closesocket(a->fd);
+	else
+		session_new(a->w, a->fd, a->peer);
+	free(a);
+}
+
+void
+worker_adopt(struct worker *w, evutil_socket_t fd, const char *peer)
+{
+	struct worker_adoption *a = xmalloc(sizeof *a);
+
+	a->w = w;
+	a->fd = fd;
+	snprintf(a->peer, sizeof a->peer, "%s", peer);
+	loopq_post(w->q, worker_adopt_cb, a);
+}
+
+/* The head of uid's chain in the user index. */
+static struct session **
+worker_user_head(struct worker *w, int64_t uid)
+{
+	return &w->users[(uint64_t)uid & (WORKER_USER_BUCKETS - 1)];
+}
+
+void
+worker_user_add(struct worker *w, struct session *s)
+{
+	struct session **head = worker_user_head(w, s->uid);
+
+	s->unext = *head;
+	*head = s;
+}
+
+void
+worker_user_remove(struct worker *w, struct session *s)
+{
+	struct session **pp = worker_user_head(w, s->uid);
+
+	while (*pp != NULL && *pp != s)
+		pp = &(*pp)->unext;
+	if (*pp != NULL)
+		*pp = s->unext;
+	s->unext = NULL;
+}
+
+/* Writes a delivery to each matching session of this worker. */
+static void
+worker_deliver_cb(void *arg)
+{
+	struct worker_delivery *d = arg;
+	struct session *s, *next;
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		s = *worker_user_head(d->w, d->uids[i]);
+		for (; s != NULL; s = next) {
+			next = s->unext; /* sending may close s */
+			if (s->uid == d->uids[i] && s->id != d->except)
+				session_send_raw(s, d->frame, d->len);
+		}
+	}
+	free(d->frame);
+	free(d->uids);
+	free(d);
+}
+
+void
+worker_deliver(struct worker *w, char *frame, size_t len, const int64_t *uids,
+               size_t n, uint64_t except)
+{
+	struct worker_delivery *d = xmalloc(sizeof *d);
+
+	d->w = w;
+	d->frame = frame;
+	d->len = len;
+	d->uids = xmalloc(n * sizeof *uids);
+	memcpy(d->uids, uids, n * sizeof *uids);
+	d->n = n;
+	d->except = except;
+	loopq_post(w->q, worker_deliver_cb, d);
+}
+
+/* On the worker: stop taking requests, report to the main thread. */
+static void
+worker_quiesce_cb(void *arg)
+{
+	struct worker *w = arg;
+	struct session *s;
+
+	w->stopping = true;
+	TAILQ_FOREACH(s, &w->sessions, entry)
+	{
+		if (s->bev != NULL)
+			bufferevent_disable(s->bev, EV_READ);
+	}
+	server_quiesced(w->srv);
+}
+
+void
+worker_quiesce(struct worker *w)
+{
+	loopq_post(w->q, worker_quiesce_cb, w);
+}
+
+/* On the worker: flush and close everyone, leave the loop when done. */
+static void
+worker_finish_cb(void *arg)
+{
+	struct worker *w = arg;
+	struct timeval t = {WORKER_FINISH_SECONDS, 0};
+
+	w->finishing = true;
+	event_del(w->tick);
+	while (!TAILQ_EMPTY(&w->sessions))
+		session_close_flush(TAILQ_FIRST(&w->sessions), "shutdown");
+	/* Leave once the flushes are done, or after a few seconds. */
+	event_base_loopexit(w->base, w->nsockets == 0 ? NULL : &t);
+}
+
+void
+worker_finish(struct worker *w)
+{
+	loopq_post(w->q, worker_finish_cb, w);
+}

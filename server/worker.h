@@ -1,0 +1,63 @@
+#ifndef NATTER_SERVER_WORKER_H
+#define NATTER_SERVER_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/util.h>
+
+struct server;
+struct session;
+
+#define WORKER_USER_BUCKETS 1024 /* power of two */
+
+/*
+ * A worker thread: its own event_base, its sessions and an index of them by
+ * user. Only the worker's thread touches any of it; other threads reach a
+ * worker through its loopq (q).
+ */
+struct worker {
+	struct server *srv;
+	int idx;
+	pthread_t thread;
+	struct event_base *base;
+	struct loopq *q;
+	struct event *tick; /* heartbeat */
+	TAILQ_HEAD(, session) sessions;
+	size_t nsessions; /* open for requests */
+	size_t nsockets;  /* sockets alive, flushing ones included */
+	struct session *users[WORKER_USER_BUCKETS]; /* chained by unext */
+	uint64_t next_id;
+	bool stopping;  /* no new requests are read */
+	bool finishing; /* exit once every session is gone */
+};
+
+/* A worker for srv (thread not started). */
+struct worker *worker_new(struct server *srv, int idx);
+void worker_free(struct worker *w);
+void worker_start(struct worker *w);
+void worker_join(struct worker *w);
+
+/* Hands an accepted socket to w (from the main thread); w owns fd. */
+void worker_adopt(struct worker *w, evutil_socket_t fd, const char *peer);
+
+/* Indexes s under its user id, and removes it again (worker thread). */
+void worker_user_add(struct worker *w, struct session *s);
+void worker_user_remove(struct worker *w, struct session *s);
+
+/*
+ * Queues frame (len bytes, taken) for every session of uids on w, except
+ * session except. Any thread.
+ */
+void worker_deliver(struct worker *w, char *frame, size_t len,
+                    const int64_t *uids, size_t n, uint64_t except);
+
+/* Stop reading requests, then report to the server (posted; any thread). */
+void worker_quiesce(struct worker *w);
+/* Flush and close every session, then leave the loop (posted). */
+void worker_finish(struct worker *w);
+
+#endif

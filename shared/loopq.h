@@ -1,0 +1,24 @@
+#ifndef NATTER_SHARED_LOOPQ_H
+#define NATTER_SHARED_LOOPQ_H
+
+struct event_base;
+
+/*
+ * A queue of callbacks to run on one event loop, fed from any thread
+ * (mutex + list + event_active, as redis's bio.c). This is how data crosses
+ * threads in natter: a job posted here belongs to the loop's thread once it
+ * runs. Requires evthread_use_pthreads() before the base was made.
+ */
+struct loopq;
+typedef void (*loopq_fn)(void *arg);
+
+/* A queue whose callbacks run on base's thread. */
+struct loopq *loopq_new(struct event_base *base);
+/* Frees the queue; jobs still queued are dropped without running. */
+void loopq_free(struct loopq *q);
+/* Queues fn(arg) to run on the loop, in posting order. Any thread. */
+void loopq_post(struct loopq *q, loopq_fn fn, void *arg);
+/* Runs every job queued so far on the calling (owner) thread. */
+void loopq_drain(struct loopq *q);
+
+#endif

@@ -1,0 +1,206 @@
+/*
+ * The DB pool under concurrency: 8 clients append 50 messages each to one
+ * group through a 4-thread pool; every seq 1..400 must be used exactly
+ * once, and every completion must arrive on the loop thread.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <sodium.h>
+
+#include "dbpool.h"
+#include "errcode.h"
+#include "unit.h"
+#include "xmalloc.h"
+
+#define TEST_CLIENTS 8
+#define TEST_PER_CLIENT 50
+#define TEST_TOTAL (TEST_CLIENTS * TEST_PER_CLIENT)
+
+struct test_job {
+	int64_t from, gid;
+	int k;
+	int r;
+	int64_t seq;
+};
+
+static struct event_base *base;
+static pthread_t loop_thread;
+static int done_count, wrong_thread;
+static int seen[TEST_TOTAL + 1];
+
+/* On a DB thread: one append. */
+static void
+test_run(struct store *st, void *arg)
+{
+	struct test_job *j = arg;
+	char body[64], cmid[32];
+	struct store_send in = {.from_id = j->from, .to_group = j->gid};
+	struct store_msg m;
+	bool dup;
+
+	snprintf(body, sizeof(body), "client %lld msg %d", (long long)j->from,
+	         j->k);
+	snprintf(cmid, sizeof(cmid), "k%d", j->k);
+	in.body = body;
+	in.body_len = strlen(body);
+	in.cmid = cmid;
+	in.ts = 1;
+	j->r = store_msg_append(st, &in, &m, &dup, NULL);
+	j->seq = m.seq;
+	store_msg_clear(&m);
+}
+
+/* On the loop: count the completion. */
+static void
+test_done(void *arg)
+{
+	struct test_job *j = arg;
+
+	if (!pthread_equal(pthread_self(), loop_thread))
+		wrong_thread++;
+	CHECK_EQ_INT(j->r, 0);
+	if (j->r == 0 && j->seq >= 1 && j->seq <= TEST_TOTAL)
+		seen[j->seq]++;
+	else
+		CHECK(!"seq out of range");
+	free(j);
+	if (++done_count == TEST_TOTAL)
+		event_base_loopbreak(base);
+}
+
+/* On a DB thread: the clients and their group. */
+static void
+test_setup_run(struct store *st, void *arg)
+{
+	int64_t *ids = arg;
+	struct store_user u;
+	struct store_group g;
+	char name[16];
+	int i;
+
+	for (i = 0; i < TEST_CLIENTS; i++) {
+		snprintf(name, sizeof(name), "client%d", i);
+		if (store_user_register(st, name, "password1", &u) < 0)
+			return;
+		ids[i] = u.id;
+		store_user_clear(&u);
+		if (i == 0 &&
+		    store_group_create(st, ids[0], "room", NULL, &g) == 0)
+			ids[TEST_CLIENTS] = g.id;
+		else if (i > 0 &&
+		         store_group_join(st, ids[i], ids[TEST_CLIENTS], NULL,
+		                          &g) < 0)
+			return;
+		store_group_clear(&g);
+	}
+}
+
+/* On the loop: setup is over. */
+static void
+test_setup_done(void *arg)
+{
+	(void)arg;
+	event_base_loopbreak(base);
+}
+
+/* A timeout so a lost completion fails the test instead of hanging. */
+static void
+test_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	CHECK(!"timed out waiting for completions");
+	event_base_loopbreak(base);
+}
+
+/* Removes an SQLite database and its WAL files. */
+static void
+test_unlink(const char *path)
+{
+	static const char *sfx[] = {"", "-wal", "-shm"};
+	char *p;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		p = xasprintf("%s%s", path, sfx[i]);
+		unlink(p);
+		free(p);
+	}
+}
+
+/* Submits every append, interleaving the clients. */
+static void
+test_submit_all(struct dbpool *p, struct loopq *q, const int64_t *ids)
+{
+	struct test_job *j;
+	int i, k;
+
+	for (k = 0; k < TEST_PER_CLIENT; k++) {
+		for (i = 0; i < TEST_CLIENTS; i++) {
+			j = xcalloc(1, sizeof(*j));
+			j->from = ids[i];
+			j->gid = ids[TEST_CLIENTS];
+			j->k = k;
+			dbpool_submit(p, test_run, test_done, j, q);
+		}
+	}
+}
+
+/* Sets up the clients through the pool, then races their appends. */
+int
+main(void)
+{
+	struct store_options opt = {crypto_pwhash_OPSLIMIT_MIN,
+	                            crypto_pwhash_MEMLIMIT_MIN};
+	const char *tmp = getenv("NATTER_TEST_TMP");
+	int64_t ids[TEST_CLIENTS + 1] = {0};
+	struct timeval tv = {60, 0};
+	struct event *timer;
+	struct dbpool *p;
+	struct loopq *q;
+	char *path, *url, *err = NULL;
+	int i, once = 0;
+
+	evthread_use_pthreads();
+	base = event_base_new();
+	loop_thread = pthread_self();
+	q = loopq_new(base);
+	path = xasprintf("%s/dbpool-%d.db", tmp ? tmp : "/tmp", (int)getpid());
+	test_unlink(path);
+	url = xasprintf("sqlite:%s", path);
+	CHECK(dbpool_new("bogus:x", &opt, 2, &err) == NULL && err != NULL);
+	free(err);
+	if ((p = dbpool_new(url, &opt, 4, &err)) == NULL) {
+		fprintf(stderr, "dbpool_new: %s\n", err ? err : "?");
+		return 1;
+	}
+	timer = evtimer_new(base, test_timeout, NULL);
+	evtimer_add(timer, &tv);
+	dbpool_submit(p, test_setup_run, test_setup_done, ids, q);
+	event_base_dispatch(base);
+	CHECK(ids[TEST_CLIENTS] > 0 && ids[TEST_CLIENTS - 1] > 0);
+
+	test_submit_all(p, q, ids);
+	event_base_dispatch(base);
+	CHECK_EQ_INT(done_count, TEST_TOTAL);
+	CHECK_EQ_INT(wrong_thread, 0);
+	for (i = 1; i <= TEST_TOTAL; i++)
+		once += seen[i] == 1;
+	CHECK_EQ_INT(once, TEST_TOTAL);
+
+	dbpool_free(p);
+	dbpool_free(NULL);
+	event_free(timer);
+	loopq_free(q);
+	event_base_free(base);
+	test_unlink(path);
+	free(path);
+	free(url);
+	return UNIT_END();
+}

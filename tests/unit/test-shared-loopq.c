@@ -1,0 +1,106 @@
+/* Unit tests for shared/loopq.c: jobs from many threads run on the loop. */
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "loopq.h"
+#include "unit.h"
+
+#define THREADS 4
+#define JOBS 1000
+
+struct job {
+	int thread, seq;
+};
+
+static struct loopq *q;
+static struct event_base *base;
+static pthread_t loop_thread;
+static int next_seq[THREADS], ran, out_of_order, wrong_thread;
+
+/* A job: checks where and in which order it runs. */
+static void
+job_run(void *arg)
+{
+	struct job *j = arg;
+
+	if (!pthread_equal(pthread_self(), loop_thread))
+		wrong_thread++;
+	if (j->seq != next_seq[j->thread]++)
+		out_of_order++;
+	free(j);
+	if (++ran == THREADS * JOBS)
+		event_base_loopbreak(base);
+}
+
+/* A poster thread. */
+static void *
+poster(void *arg)
+{
+	int t = (int)(long)arg;
+
+	for (int i = 0; i < JOBS; i++) {
+		struct job *j = malloc(sizeof(*j));
+		j->thread = t;
+		j->seq = i;
+		loopq_post(q, job_run, j);
+	}
+	return NULL;
+}
+
+/* Safety net so a lost wake-up fails the test instead of hanging it. */
+static void
+timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(arg);
+}
+
+/* A counter job for the drain test. */
+static void
+count_run(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+int
+main(void)
+{
+	pthread_t th[THREADS];
+	struct timeval tv = {30, 0};
+	struct event *timer;
+	int counted = 0;
+
+	evthread_use_pthreads();
+	base = event_base_new();
+	loop_thread = pthread_self();
+	q = loopq_new(base);
+	timer = evtimer_new(base, timeout_cb, base);
+	evtimer_add(timer, &tv);
+	for (long t = 0; t < THREADS; t++)
+		pthread_create(&th[t], NULL, poster, (void *)t);
+	event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY);
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(th[t], NULL);
+	CHECK_EQ_INT(ran, THREADS * JOBS);
+	CHECK_EQ_INT(out_of_order, 0);
+	CHECK_EQ_INT(wrong_thread, 0);
+	for (int t = 0; t < THREADS; t++)
+		CHECK_EQ_INT(next_seq[t], JOBS);
+
+	/* drain runs jobs on the caller; free drops what is left */
+	loopq_post(q, count_run, &counted);
+	loopq_post(q, count_run, &counted);
+	loopq_drain(q);
+	CHECK_EQ_INT(counted, 2);
+	loopq_post(q, count_run, &counted);
+	loopq_free(q);
+	CHECK_EQ_INT(counted, 2);
+	loopq_free(NULL);
+
+	event_free(timer);
+	event_base_free(base);
+	return UNIT_END();
+}
