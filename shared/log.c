@@ -46,9 +46,9 @@ log_stamp(char *buf, size_t size)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
 	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	         tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	         tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
 }
 
 /*
@@ -58,7 +58,7 @@ log_stamp(char *buf, size_t size)
 static void __attribute__((format(printf, 2, 0)))
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
-	char line[2048], stamp[40];
+	char line[2048], stamp[96];
 	int n, m;
 
 	if (level < log_threshold)
