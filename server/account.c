@@ -3,18 +3,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
 #include "codec.h"
 #include "config.h"
 #include "errcode.h"
+#include "guard.h"
 #include "handler.h"
+#include "presence.h"
 #include "server.h"
 #include "session.h"
 #include "validate.h"
 
 #define ACCOUNT_TOKEN_BYTES 16
+
+/* Monotonic milliseconds, for the failed-login windows. */
+static int64_t
+account_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* hello: what this server speaks, and the limits a client must respect. */
 int
@@ -94,6 +107,10 @@ account_login_parse(struct hjob *j)
 		return handler_fail(j, ERR_BAD_REQUEST, "already logged in");
 	if (account_credentials(j, false) < 0)
 		return j->err;
+	if (!guard_login_allowed(j->srv->guard, j->str, j->addr,
+	                         account_now_ms()))
+		return handler_fail(j, ERR_RATE_LIMITED,
+		                    "too many failed logins: try again later");
 	return 0;
 }
 
@@ -106,8 +123,13 @@ account_login_run(struct store *st, struct hjob *j)
 	size_t i;
 	int r;
 
-	if ((r = store_user_login(st, j->str, j->str2, &j->user)) < 0)
+	r = store_user_login(st, j->str, j->str2, &j->user);
+	if (r == -ERR_BAD_CREDENTIALS)
+		guard_login_failed(j->srv->guard, j->str, j->addr,
+		                   account_now_ms());
+	if (r < 0)
 		return r;
+	guard_login_succeeded(j->srv->guard, j->str);
 	if ((r = store_friend_ids(st, j->user.id, &j->rcpt)) < 0)
 		return r;
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
@@ -124,12 +146,21 @@ account_login_run(struct store *st, struct hjob *j)
 	return 0;
 }
 
-/* Binds the session; friends hear only of a user's first session. */
+/*
+ * Binds the session, unless the user has too many already; friends hear
+ * only of a user's first session.
+ */
 void
 account_login_done(struct hjob *j)
 {
-	if (j->s->closed || j->s->uid != 0 ||
-	    session_login(j->s, j->user.id, j->user.name) != 1) {
+	long max = j->srv->cfg->max_sessions_per_user;
+	bool first = false;
+
+	if (max > 0 && presence_sessions(j->srv->presence, j->user.id) >= max)
+		handler_fail(j, ERR_RATE_LIMITED, "too many sessions");
+	else if (!j->s->closed && j->s->uid == 0)
+		first = session_login(j->s, j->user.id, j->user.name) == 1;
+	if (!first) {
 		json_object_put(j->event);
 		j->event = NULL;
 	}

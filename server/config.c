@@ -41,12 +41,35 @@ static const struct config_key config_keys[] = {
     CONFIG_L("heartbeat", heartbeat, 1, 3600,
              "seconds between pings; idle clients are cut after twice this"),
     CONFIG_L("max-frame", max_frame, 1024, 16 << 20, "largest frame, bytes"),
+    CONFIG_L("max-frame-login", max_frame_login, 256, 16 << 20,
+             "largest frame before login, bytes"),
+    CONFIG_L("max-depth", max_depth, 2, 64, "deepest JSON nesting"),
+    CONFIG_L("login-timeout", login_timeout, 0, 3600,
+             "seconds to log in after connecting (0: no limit)"),
+    CONFIG_L("idle-timeout", idle_timeout, 0, 86400,
+             "seconds of silence before a client is cut (0: 2 x heartbeat)"),
     CONFIG_L("max-body", max_body, 1, 65536, "largest message body, bytes"),
     CONFIG_L("rate-limit", rate_limit, 0, 1000000,
              "requests per second per user (0: off)"),
     CONFIG_L("rate-burst", rate_burst, 0, 1000000, "rate limit bucket size"),
     CONFIG_L("output-cap", output_cap, 4096, 1L << 30,
              "bytes queued to a client before it is cut off"),
+    CONFIG_L("output-soft-cap", output_soft_cap, 0, 1L << 30,
+             "bytes that may stay queued to a client for output-soft-seconds"),
+    CONFIG_L("output-soft-seconds", output_soft_seconds, 1, 3600,
+             "seconds a client may stay above output-soft-cap"),
+    CONFIG_L("max-clients", max_clients, 0, 10000000,
+             "connections per node (0: no limit)"),
+    CONFIG_L("max-clients-per-addr", max_clients_per_addr, 0, 10000000,
+             "connections per client address (0: no limit)"),
+    CONFIG_L("max-sessions-per-user", max_sessions_per_user, 0, 10000,
+             "sessions of one user on a node (0: no limit)"),
+    CONFIG_L("login-max-failures", login_max_failures, 0, 100000,
+             "failed logins for one name before it is locked (0: never)"),
+    CONFIG_L("login-max-failures-addr", login_max_failures_addr, 0, 100000,
+             "failed logins from one address before it is locked (0: never)"),
+    CONFIG_L("login-lock-seconds", login_lock_seconds, 1, 86400,
+             "failure window and lock length, seconds"),
     CONFIG_L("sync-max", sync_max, 1, 100000, "largest sync/history page"),
     CONFIG_L("pwhash-ops", pwhash_ops, 0, 1000,
              "argon2id passes (0: libsodium interactive)"),
@@ -66,10 +89,21 @@ config_init(struct config *c)
 	c->db_threads = 2;
 	c->heartbeat = 30;
 	c->max_frame = 65536;
+	c->max_frame_login = 4096;
+	c->max_depth = 16;
+	c->login_timeout = 15;
 	c->max_body = 4096;
 	c->rate_limit = 20;
 	c->rate_burst = 40;
 	c->output_cap = 4 << 20;
+	c->output_soft_cap = 1 << 20;
+	c->output_soft_seconds = 10;
+	c->max_clients = 10000;
+	c->max_clients_per_addr = 256;
+	c->max_sessions_per_user = 16;
+	c->login_max_failures = 10;
+	c->login_max_failures_addr = 30;
+	c->login_lock_seconds = 60;
 	c->sync_max = 1000;
 }
 
@@ -182,7 +216,7 @@ config_usage(FILE *f)
 	fprintf(f, "usage: natterd [--config FILE] [--KEY VALUE ...]\n"
 	           "       natterd --help | --version\n\n");
 	for (i = 0; i < CONFIG_NKEYS; i++) {
-		fprintf(f, "  --%-12s %-10s %s\n", config_keys[i].name,
+		fprintf(f, "  --%-24s %-10s %s\n", config_keys[i].name,
 		        config_keys[i].arg, config_keys[i].help);
 	}
 }

@@ -20,12 +20,24 @@ struct config {
 	char *log_level; /* debug|info|warn|error */
 	long workers;    /* 0: number of cores */
 	long db_threads;
-	long heartbeat;  /* seconds */
-	long max_frame;  /* bytes */
-	long max_body;   /* bytes */
-	long rate_limit; /* requests per second per user; 0: off */
+	long heartbeat;       /* seconds */
+	long max_frame;       /* bytes */
+	long max_frame_login; /* bytes, before login */
+	long max_depth;       /* JSON nesting */
+	long login_timeout;   /* seconds to log in after connecting */
+	long idle_timeout;    /* seconds; 0: twice the heartbeat */
+	long max_body;        /* bytes */
+	long rate_limit;      /* requests per second per user; 0: off */
 	long rate_burst;
-	long output_cap; /* bytes queued to one session before it is cut */
+	long output_cap;      /* bytes queued to one session before it is cut */
+	long output_soft_cap; /* bytes that may stay queued ... */
+	long output_soft_seconds; /* ... for at most this long */
+	long max_clients;         /* connections per node */
+	long max_clients_per_addr;
+	long max_sessions_per_user;
+	long login_max_failures; /* per account, before a lock */
+	long login_max_failures_addr;
+	long login_lock_seconds;
 	long sync_max;   /* largest sync/history page */
 	long pwhash_ops; /* 0: libsodium's interactive defaults */
 	long pwhash_mem;

@@ -227,6 +227,7 @@ handler_job_new(struct session *s, const struct handler *h,
 	j->req = req;
 	j->except = s->id;
 	j->uid = s->uid;
+	snprintf(j->addr, sizeof j->addr, "%s", s->addr);
 	j->uname = s->name != NULL ? xstrdup(s->name) : NULL;
 	j->reply = codec_reply_ok(h->type, req);
 	if (!has_req)
@@ -277,7 +278,7 @@ handler_dispatch(struct session *s, const char *line, size_t len)
 	size_t tlen;
 	int code;
 
-	if (codec_parse(line, len, CODEC_MAX_DEPTH, &in) < 0) {
+	if (codec_parse(line, len, (int)s->w->srv->cfg->max_depth, &in) < 0) {
 		struct json_object *ev = codec_error_event(
 		    ERR_BAD_REQUEST, "not a JSON object in UTF-8");
 		session_send(s, ev);

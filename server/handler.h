@@ -32,6 +32,7 @@ struct hjob {
 	uint64_t except; /* the caller's session id: events skip it */
 	int64_t uid;     /* the caller, from the session: 0 before login */
 	char *uname;     /* the caller's name */
+	char addr[48];   /* the caller's address */
 	int err;         /* 0 or -ERR_*: then an error reply is sent */
 	char *errmsg;    /* NULL: the code's default sentence */
 

@@ -113,18 +113,24 @@ presence_remove(struct presence *p, int64_t uid)
 	return n;
 }
 
+unsigned
+presence_sessions(struct presence *p, int64_t uid)
+{
+	struct presence_entry *e;
+	unsigned n;
+
+	pthread_mutex_lock(&p->lock);
+	e = *presence_slot(p, uid);
+	n = e != NULL ? e->sessions : 0;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
 /* Whether uid has a session on this node. */
 bool
 presence_online(struct presence *p, int64_t uid)
 {
-	struct presence_entry *e;
-	bool on;
-
-	pthread_mutex_lock(&p->lock);
-	e = *presence_slot(p, uid);
-	on = e != NULL && e->sessions > 0;
-	pthread_mutex_unlock(&p->lock);
-	return on;
+	return presence_sessions(p, uid) > 0;
 }
 
 /* Token bucket: refill by elapsed time, then take one if there is one. */

@@ -22,6 +22,8 @@ unsigned presence_add(struct presence *p, int64_t uid);
 /* Counts one out; returns the count after (0: went offline). */
 unsigned presence_remove(struct presence *p, int64_t uid);
 bool presence_online(struct presence *p, int64_t uid);
+/* How many sessions uid has on this node. */
+unsigned presence_sessions(struct presence *p, int64_t uid);
 
 /* Takes one token from uid's bucket; false if it is empty. */
 bool presence_take(struct presence *p, int64_t uid, int64_t now_ms);

@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "dbpool.h"
 #include "log.h"
+#include "guard.h"
 #include "presence.h"
 #include "session.h"
 #include "worker.h"
@@ -32,22 +33,35 @@ struct server_offline {
 	int err;
 };
 
+/* Formats a socket address's host into host (INET6_ADDRSTRLEN bytes). */
+static int
+server_addr_host(const struct sockaddr *sa, char *host)
+{
+	int port = 0;
+
+	snprintf(host, INET6_ADDRSTRLEN, "?");
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)sa;
+		evutil_inet_ntop(AF_INET, &in->sin_addr, host,
+		                 INET6_ADDRSTRLEN);
+		port = ntohs(in->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)sa;
+		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host,
+		                 INET6_ADDRSTRLEN);
+		port = ntohs(in6->sin6_port);
+	}
+	return port;
+}
+
 /* Formats a socket address as "host:port". */
 static void
 server_addr_string(const struct sockaddr *sa, char *buf, size_t len)
 {
-	char host[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
+	char host[INET6_ADDRSTRLEN];
+	int port = server_addr_host(sa, host);
 
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		evutil_inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-		port = ntohs(in->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		evutil_inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-		port = ntohs(in6->sin6_port);
-	}
 	snprintf(buf, len, "%s:%d", host, port);
 }
 
@@ -57,14 +71,20 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
                  struct sockaddr *sa, int salen, void *arg)
 {
 	struct server *srv = arg;
-	char peer[64];
-	int one = 1;
+	char host[INET6_ADDRSTRLEN];
+	int one = 1, port;
 
 	(void)l;
 	(void)salen;
+	port = server_addr_host(sa, host);
+	if (!guard_conn_open(srv->guard, host)) {
+		log_warn("refused a connection from %s: too many clients",
+		         host);
+		evutil_closesocket(fd);
+		return;
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	server_addr_string(sa, peer, sizeof peer);
-	worker_adopt(srv->workers[srv->next_worker], fd, peer);
+	worker_adopt(srv->workers[srv->next_worker], fd, host, port);
 	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
 }
 
@@ -229,6 +249,19 @@ server_listen(struct server *srv)
 	return 0;
 }
 
+/* The node-wide limits on connections and failed logins. */
+static struct guard *
+server_guard_new(const struct config *cfg)
+{
+	struct guard_limits lim = {(unsigned)cfg->max_clients,
+	                           (unsigned)cfg->max_clients_per_addr,
+	                           (unsigned)cfg->login_max_failures,
+	                           (unsigned)cfg->login_max_failures_addr,
+	                           (unsigned)cfg->login_lock_seconds};
+
+	return guard_new(&lim);
+}
+
 /* The store URL: --store, or the SQLite file in the data folder. */
 static char *
 server_store_url(const struct config *cfg)
@@ -288,6 +321,7 @@ server_free(struct server *srv)
 		worker_free(srv->workers[i]);
 	free(srv->workers);
 	presence_free(srv->presence);
+	guard_free(srv->guard);
 	if (srv->sig_term != NULL)
 		event_free(srv->sig_term);
 	if (srv->sig_int != NULL)
@@ -319,6 +353,7 @@ server_run(const struct config *cfg)
 	srv.base = event_base_new();
 	srv.presence =
 	    presence_new((unsigned)cfg->rate_limit, (unsigned)cfg->rate_burst);
+	srv.guard = server_guard_new(cfg);
 	if (server_start(&srv) == 0) {
 		srv.sig_term =
 		    evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);

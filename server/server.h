@@ -26,6 +26,7 @@ struct server {
 	struct event *sig_term, *sig_int;
 	struct dbpool *db;
 	struct presence *presence;
+	struct guard *guard;
 	struct worker **workers;
 	int nworkers;
 	int next_worker; /* round robin; main thread only */

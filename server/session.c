@@ -1,6 +1,7 @@
 #include "session.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -13,6 +14,7 @@
 #include "config.h"
 #include "errcode.h"
 #include "frame.h"
+#include "guard.h"
 #include "handler.h"
 #include "log.h"
 #include "presence.h"
@@ -23,25 +25,49 @@
 #define SESSION_FLUSH_SECONDS 5
 
 static void session_read_cb(struct bufferevent *bev, void *arg);
+static void session_login_timeout_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The frame cap before login: max-frame-login, never above max-frame. */
+static size_t
+session_login_frame(const struct config *cfg)
+{
+	long max = cfg->max_frame_login < cfg->max_frame ? cfg->max_frame_login
+	                                                 : cfg->max_frame;
+	return (size_t)max;
+}
+
+/* Seconds of silence before a client is cut: idle-timeout or 2 beats. */
+static long
+session_idle_seconds(const struct config *cfg)
+{
+	return cfg->idle_timeout > 0 ? cfg->idle_timeout : 2 * cfg->heartbeat;
+}
 static void session_event_cb(struct bufferevent *bev, short what, void *arg);
 
 /* A session for fd on w: buffers, watermark, idle timeout, registered. */
 struct session *
-session_new(struct worker *w, evutil_socket_t fd, const char *peer)
+session_new(struct worker *w, evutil_socket_t fd, const char *host, int port)
 {
 	const struct config *cfg = w->srv->cfg;
-	struct timeval idle = {cfg->heartbeat * 2, 0};
+	struct timeval idle = {session_idle_seconds(cfg), 0};
+	struct timeval login = {cfg->login_timeout, 0};
 	struct session *s = xcalloc(1, sizeof *s);
 
 	s->refs = 1; /* the connection's */
 	s->w = w;
 	s->id = (++w->next_id << 8) | (uint64_t)w->idx;
-	snprintf(s->peer, sizeof s->peer, "%s", peer);
-	s->fr = frame_reader_new((size_t)cfg->max_frame);
+	snprintf(s->addr, sizeof s->addr, "%s", host);
+	snprintf(s->peer, sizeof s->peer, "%s:%d", host, port);
+	s->fr = frame_reader_new(session_login_frame(cfg));
 	s->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0,
-	                         frame_watermark((size_t)cfg->max_frame));
+	                         frame_watermark(session_login_frame(cfg)));
+	if (cfg->login_timeout > 0) {
+		s->login_timer =
+		    evtimer_new(w->base, session_login_timeout_cb, s);
+		evtimer_add(s->login_timer, &login);
+	}
 	bufferevent_set_timeouts(s->bev, &idle, NULL);
 	bufferevent_enable(s->bev, w->stopping ? EV_WRITE : EV_READ | EV_WRITE);
 	TAILQ_INSERT_TAIL(&w->sessions, s, entry);
@@ -104,6 +130,10 @@ session_drop_socket(struct session *s)
 		return;
 	bufferevent_free(s->bev);
 	s->bev = NULL;
+	if (s->login_timer != NULL)
+		event_free(s->login_timer);
+	s->login_timer = NULL;
+	guard_conn_close(s->w->srv->guard, s->addr);
 	if (--s->w->nsockets == 0 && s->w->finishing)
 		event_base_loopexit(s->w->base, NULL);
 	session_unref(s);
@@ -144,16 +174,37 @@ session_close_flush(struct session *s, const char *reason)
 	bufferevent_set_timeouts(s->bev, NULL, &t);
 }
 
+/* Monotonic milliseconds. */
+static int64_t
+session_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /*
- * Whether the client lets more than output-cap bytes pile up; such a
- * client is cut (its messages stay stored and come back through sync).
+ * Whether the client lets output pile up: past output-cap at once, or past
+ * output-soft-cap for longer than output-soft-seconds. Such a client is cut
+ * (its messages stay stored and come back through sync).
  */
 static bool
 session_over_cap(struct session *s)
 {
+	const struct config *cfg = s->w->srv->cfg;
 	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
+	int64_t now;
 
-	if (queued <= (size_t)s->w->srv->cfg->output_cap)
+	if (queued <= (size_t)cfg->output_soft_cap) {
+		s->soft_since_ms = 0;
+		return false;
+	}
+	now = session_now_ms();
+	if (s->soft_since_ms == 0)
+		s->soft_since_ms = now;
+	if (queued <= (size_t)cfg->output_cap &&
+	    now - s->soft_since_ms <= cfg->output_soft_seconds * 1000)
 		return false;
 	log_info("session %llu: slow consumer, %zu bytes queued",
 	         (unsigned long long)s->id, queued);
@@ -245,10 +296,38 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* Binds to a user; returns the user's session count after. */
+/* Nobody logged in on this connection in time. */
+static void
+session_login_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	struct timeval again = {1, 0};
+
+	(void)fd;
+	(void)what;
+	if (s->uid != 0)
+		return;
+	if (s->busy) /* a login is being checked: give it a moment */
+		evtimer_add(s->login_timer, &again);
+	else
+		session_close(s, "login timeout");
+}
+
+/*
+ * Binds to a user; returns the user's session count after. Logged-in
+ * clients may send larger frames, and have no login deadline any more.
+ */
 unsigned
 session_login(struct session *s, int64_t uid, const char *name)
 {
+	size_t max = (size_t)s->w->srv->cfg->max_frame;
+
+	if (s->login_timer != NULL)
+		evtimer_del(s->login_timer);
+	frame_reader_set_max(s->fr, max);
+	if (s->bev != NULL)
+		bufferevent_setwatermark(s->bev, EV_READ, 0,
+		                         frame_watermark(max));
 	s->uid = uid;
 	s->name = xstrdup(name);
 	worker_user_add(s->w, s);

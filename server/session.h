@@ -23,8 +23,11 @@ struct session {
 	struct worker *w;
 	struct bufferevent *bev; /* NULL once the socket is gone */
 	struct frame_reader *fr;
-	char peer[64];
-	int64_t uid; /* 0: not logged in */
+	char addr[48]; /* the client's address, for limits */
+	char peer[64]; /* address and port, for logs */
+	struct event *login_timer;
+	int64_t soft_since_ms; /* when output went over the soft cap */
+	int64_t uid;           /* 0: not logged in */
 	char *name;
 	bool busy;   /* a request is with the DB pool: replies stay in order */
 	bool closed; /* no more requests, replies or events */
@@ -35,7 +38,7 @@ struct session {
 
 /* A session on w for the connected socket fd (taken). */
 struct session *session_new(struct worker *w, evutil_socket_t fd,
-                            const char *peer);
+                            const char *host, int port);
 void session_ref(struct session *s);
 void session_unref(struct session *s);
 

@@ -6,6 +6,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "guard.h"
 #include "log.h"
 #include "loopq.h"
 #include "server.h"
@@ -18,7 +19,8 @@
 struct worker_adoption {
 	struct worker *w;
 	evutil_socket_t fd;
-	char peer[64];
+	char host[48];
+	int port;
 };
 
 /* A frame on its way to some users' sessions on one worker. */
@@ -108,21 +110,24 @@ worker_adopt_cb(void *arg)
 {
 	struct worker_adoption *a = arg;
 
-	if (a->w->finishing)
+	if (a->w->finishing) {
+		guard_conn_close(a->w->srv->guard, a->host);
 		evutil_closesocket(a->fd);
-	else
-		session_new(a->w, a->fd, a->peer);
+	} else {
+		session_new(a->w, a->fd, a->host, a->port);
+	}
 	free(a);
 }
 
 void
-worker_adopt(struct worker *w, evutil_socket_t fd, const char *peer)
+worker_adopt(struct worker *w, evutil_socket_t fd, const char *host, int port)
 {
 	struct worker_adoption *a = xmalloc(sizeof *a);
 
 	a->w = w;
 	a->fd = fd;
-	snprintf(a->peer, sizeof a->peer, "%s", peer);
+	snprintf(a->host, sizeof a->host, "%s", host);
+	a->port = port;
 	loopq_post(w->q, worker_adopt_cb, a);
 }
 

@@ -174,6 +174,18 @@ class Server:
         self.proc.wait()
         self._drain.join(2)
 
+    def sanitizer_report(self):
+        """New AddressSanitizer/UBSan/LeakSanitizer lines in the log (each
+        reported once)."""
+        text = self.log_text()
+        start = getattr(self, "_san_seen", 0)
+        self._san_seen = len(text)
+        keys = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                "ThreadSanitizer")
+        lines = [ln for ln in text[start:].splitlines()
+                 if any(k in ln for k in keys)]
+        return "\n".join(lines[:20])
+
     def log_text(self):
         try:
             with open(self.log_path, errors="replace") as f:
@@ -589,6 +601,24 @@ def run():
         for c in list(_all_conns):
             c.close()
         for s in list(_test_servers):
+            if not s.alive():
+                continue
+            try:
+                rc, _ = s.stop(expect_code=None, timeout=10)
+            except AssertionError as e:
+                err = (err or "") + "at test end: %s\n" % e
+                continue
+            if rc != 0:
+                err = (err or "") + "natterd exited %d on SIGTERM at test " \
+                    "end\n" % rc
+        for s in used:
+            if s is None:
+                continue
+            bad = s.sanitizer_report()
+            if bad:
+                err = (err or "") + "sanitizer report in natterd log:\n" + \
+                    bad + "\n"
+        for s in list(_test_servers):
             try:
                 s.kill()
             except Exception:
@@ -607,6 +637,22 @@ def run():
                 if s is not None and s.port is not None:
                     print("  --- natterd log tail (%s) ---\n%s" %
                           (s.log_path, _indent(s.log_tail(40))), flush=True)
+    if _shared is not None and _shared.alive():
+        err = None
+        try:
+            rc, _ = _shared.stop(expect_code=None, timeout=10)
+            if rc != 0:
+                err = "shared natterd exited %d on SIGTERM" % rc
+        except AssertionError as e:
+            err = str(e)
+        bad = _shared.sanitizer_report()
+        if bad:
+            err = (err or "") + "\nsanitizer report:\n" + bad
+        if err:
+            failed += 1
+            failures.append("shared_server_shutdown")
+            print("FAIL shared_server_shutdown\n%s\n  --- log tail ---\n%s"
+                  % (_indent(err), _indent(_shared.log_tail(40))), flush=True)
     if failures:
         print("failed: " + " ".join(failures))
     print("%d passed, %d failed" % (passed, failed), flush=True)

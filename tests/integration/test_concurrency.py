@@ -212,6 +212,105 @@ def direct_pairs_concurrent():
         check_eq([m["seq"] for m in h], list(range(1, 81)))
 
 
+def race(fns):
+    """Runs the functions at once in threads; returns their results."""
+    out = [None] * len(fns)
+    barrier = threading.Barrier(len(fns))
+
+    def go(i):
+        try:
+            barrier.wait(10)
+            out[i] = fns[i]()
+        except Exception as e:
+            out[i] = e
+
+    ts = [threading.Thread(target=go, args=(i,), daemon=True)
+          for i in range(len(fns))]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    return out
+
+
+@test
+def register_same_name_race():
+    srv = start_natterd(["--rate-limit", "0", "--db-threads", "4"])
+    for round_ in range(3):
+        name = uniq("race")
+        conns = [Conn(srv) for _ in range(8)]
+        rs = race([lambda c=c: c.request("register", name=name,
+                                         password=PASSWORD)
+                   for c in conns])
+        for r in rs:
+            check(isinstance(r, dict), "a reply: %r" % (r,))
+        oks = [r for r in rs if r.get("ok")]
+        check_eq(len(oks), 1, "exactly one register wins")
+        for r in rs:
+            if not r.get("ok"):
+                check_err(r, "name_taken")
+
+
+@test
+def friend_add_both_ways_race():
+    srv = start_natterd(["--rate-limit", "0", "--db-threads", "4"])
+    for _ in range(5):
+        a = new_user(srv)
+        b = new_user(srv)
+        rs = race([lambda: a.request("friend_add", name=b.name),
+                   lambda: b.request("friend_add", name=a.name)])
+        for r in rs:
+            check(isinstance(r, dict), "a reply: %r" % (r,))
+            check_ok(r, "friend_add in a race")
+        check_eq([f["id"] for f in a.call("friends")["friends"]], [b.uid])
+        check_eq([f["id"] for f in b.call("friends")["friends"]], [a.uid])
+        r = a.call("send", to={"user": b.uid}, body="x", cmid="x")
+        check_eq(r["msg"]["seq"], 1)
+
+
+@test
+def same_cmid_from_two_sessions_race():
+    srv = start_natterd(["--rate-limit", "0", "--db-threads", "4"])
+    a = new_user(srv)
+    b = new_user(srv)
+    make_friends(a, b)
+    sessions = [a] + [Conn(srv) for _ in range(3)]
+    for s in sessions[1:]:
+        s.login(a.name, a.password)
+    for k in range(5):
+        rs = race([lambda s=s: s.request("send", to={"user": b.uid},
+                                         body="once %d" % k,
+                                         cmid="dup-%d" % k)
+                   for s in sessions])
+        for r in rs:
+            check(isinstance(r, dict), "a reply: %r" % (r,))
+            check_ok(r, "duplicate send %d" % k)
+        check_eq({r["msg"]["seq"] for r in rs}, {k + 1},
+                 "round %d: one seq for one cmid" % k)
+    h = b.call("history", conv=rs[0]["msg"]["conv"])["msgs"]
+    check_eq([m["body"] for m in h], ["once %d" % k for k in range(5)])
+
+
+@test
+def group_join_race():
+    srv = start_natterd(["--rate-limit", "0", "--db-threads", "4"])
+    a = new_user(srv)
+    gid = a.call("group_create", name=uniq("g"))["group"]["id"]
+    b = new_user(srv)
+    sessions = [b] + [Conn(srv) for _ in range(3)]
+    for s in sessions[1:]:
+        s.login(b.name, b.password)
+    rs = race([lambda s=s: s.request("group_join", group=gid)
+               for s in sessions])
+    oks = [r for r in rs if isinstance(r, dict) and r.get("ok")]
+    check_eq(len(oks), 1, "one join wins: %r" % (rs,))
+    for r in rs:
+        if not r.get("ok"):
+            check_err(r, "already_member")
+    ms = a.call("group_members", group=gid)["members"]
+    check_eq(sorted(m["id"] for m in ms), sorted([a.uid, b.uid]))
+
+
 @test
 def many_connections_login_at_once():
     srv = start_natterd(["--rate-limit", "0"])

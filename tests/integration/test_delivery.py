@@ -347,6 +347,102 @@ def slow_consumer_closed_messages_kept():
     check_eq(got, list(range(1, n + 1)), "all stored")
 
 
+@test
+def relogin_as_other_user_on_same_connection():
+    srv = shared_server()
+    x, y = pair(srv)
+    z = new_user(srv)
+    make_friends(z, x)
+    c = Conn(srv)
+    c.login(x.name, x.password)
+    c.call("logout")
+    c.login(y.name, y.password)
+    z.call("send", to={"user": x.uid}, body="for x only", cmid="fx")
+    x.wait_event("msg", lambda e: e["body"] == "for x only")
+    x.call("send", to={"user": y.uid}, body="for y", cmid="fy")
+    e = c.wait_event("msg")
+    check_eq(e["body"], "for y", "the connection gets the new user's msgs")
+    check_eq(c.pending("msg"), [], "nothing of the old user leaks")
+    check_eq([m["body"] for m in c.call("sync")["msgs"]], ["for y"])
+
+
+@test
+def unfriend_stops_presence_and_delivery():
+    srv = shared_server()
+    a, b = pair(srv)
+    a.call("friend_remove", user=b.uid)
+    b2 = login_again(srv, b)
+    b2.close()
+    # a marker from a friend of a, after b's coming and going
+    c = new_user(srv)
+    make_friends(c, a)
+    c.call("send", to={"user": a.uid}, body="marker", cmid="mk")
+    a.wait_event("msg", lambda e: e["body"] == "marker")
+    check_eq([e for e in a.pending("presence")
+              if e["user"]["id"] == b.uid], [],
+             "no presence from a former friend")
+
+
+@test
+def group_leave_stops_delivery():
+    srv = shared_server()
+    a = new_user(srv)
+    b = new_user(srv)
+    gid = a.call("group_create", name=uniq("g"))["group"]["id"]
+    b.call("group_join", group=gid)
+    a.call("send", to={"group": gid}, body="before", cmid="g1")
+    b.wait_event("msg", lambda e: e["body"] == "before")
+    b.call("group_leave", group=gid)
+    a.wait_event("group_left")
+    make_friends(a, b)
+    a.call("send", to={"group": gid}, body="after", cmid="g2")
+    # a direct marker from a, relayed after the group message
+    a.call("send", to={"user": b.uid}, body="marker", cmid="g3")
+    b.wait_event("msg", lambda e: e["body"] == "marker")
+    check_eq([e["body"] for e in b.pending("msg")], [],
+             "no push after leaving")
+    check_eq([m["body"] for m in b.call("sync")["msgs"]
+              if m["body"] == "after"], [], "no sync after leaving")
+    b.fail("not_member", "history", conv="g:%d" % gid)
+
+
+@test
+def ack_past_the_end_does_not_hide_later_messages():
+    a, b = pair()
+    conv = dconv(a.uid, b.uid)
+    a.call("send", to={"user": b.uid}, body="one", cmid="1")
+    b.call("ack", conv=conv, seq=1000)
+    check_eq(b.call("sync")["msgs"], [])
+    r = a.call("send", to={"user": b.uid}, body="two", cmid="2")
+    check_eq(r["msg"]["seq"], 2)
+    check_eq([m["body"] for m in b.call("sync")["msgs"]], ["two"],
+             "a later message is not hidden by an ack past the end")
+
+
+@test
+def acknowledged_sends_survive_sigkill():
+    srv = start_natterd([])
+    a, b = pair(srv)
+    reqs = [a.send_req("send", to={"user": b.uid}, body="k%d" % i,
+                       cmid="k%d" % i) for i in range(50)]
+    got = [a.wait_reply(q) for q in reqs[:25]]
+    srv.kill()
+    try:
+        for q in reqs[25:]:
+            got.append(a.wait_reply(q, timeout=3))
+    except (Closed, AssertionError):
+        pass
+    okseqs = {r["msg"]["seq"] for r in got if r.get("ok")}
+    check(len(okseqs) >= 25, "25 sends acknowledged before the kill")
+    srv2 = start_natterd([], data_dir=srv.data_dir)
+    b2 = Conn(srv2)
+    b2.login(b.name, b.password)
+    stored = [m["seq"] for m in b2.call("sync")["msgs"]]
+    check(okseqs <= set(stored), "acknowledged but lost after SIGKILL: %s"
+          % sorted(okseqs - set(stored))[:10])
+    check_eq(stored, list(range(1, len(stored) + 1)), "no gap")
+
+
 def sync_all(c, limit=None):
     """Syncs and acks until more is false; returns the messages."""
     out = []

@@ -623,6 +623,33 @@ def rate_limited():
 
 
 @test
+def flooding_client_is_cut_off():
+    srv = start_natterd(["--rate-limit", "5", "--rate-burst", "5"])
+    a = new_user(srv)
+    b = new_user(srv)
+    make_friends(a, b)
+    n = 1000
+    try:
+        a.send_raw(b"".join(
+            ('{"type":"send","req":%d,"to":{"user":%d},"body":"f",'
+             '"cmid":"f%d"}\n' % (i + 1, b.uid, i)).encode()
+            for i in range(n)))
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    a.expect_closed(15)
+    limited = [r for r in a.replies.values() if not r.get("ok")]
+    check(len(limited) > 0, "rate_limited replies before the cut")
+    for r in limited:
+        check_err(r, "rate_limited")
+    check(len(a.replies) < n, "cut off before all %d were answered" % n)
+    # the others are fine
+    b.call("ping")
+    stored = b.call("sync")["msgs"]
+    oks = sorted(r["msg"]["seq"] for r in a.replies.values() if r.get("ok"))
+    check_eq([m["seq"] for m in stored], oks, "stored = accepted")
+
+
+@test
 def idle_connection_closed_and_server_pings():
     srv = start_natterd(["--heartbeat", "1"])
     c = Conn(srv)
