@@ -699,8 +699,8 @@ batch_run(struct event_base *base, const struct batch_options *opts)
 	b.c = client_new(base, opts->host, opts->port, &cbs);
 	client_set_reconnect(b.c, opts->interactive);
 	if (opts->interactive) {
-		printf("* natter %s line mode (the full-screen UI is coming); "
-		       "/help lists commands\n",
+		printf("* natter %s line mode (natter on a terminal without "
+		       "--line is full screen); /help lists commands\n",
 		       NATTER_VERSION);
 		batch_input_start(&b);
 	}

@@ -151,6 +151,14 @@ int
 client_send(struct client *c, int64_t to_user, int64_t to_group,
             const char *body, client_reply_cb cb, void *ud)
 {
+	return client_send_cmid(c, to_user, to_group, body, cb, ud, NULL);
+}
+
+/* The same, telling the caller the cmid chosen. */
+int
+client_send_cmid(struct client *c, int64_t to_user, int64_t to_group,
+                 const char *body, client_reply_cb cb, void *ud, char *cmid)
+{
 	struct outbox_item *it;
 
 	if (!c->authed && c->name == NULL)
@@ -161,6 +169,8 @@ client_send(struct client *c, int64_t to_user, int64_t to_group,
 	it->cb = cb;
 	it->ud = ud;
 	it->ctx = c;
+	if (cmid != NULL)
+		memcpy(cmid, it->cmid, sizeof(it->cmid));
 	client_send_flush(c);
 	return 0;
 }

@@ -630,6 +630,42 @@ client_retry_cb(evutil_socket_t fd, short what, void *arg)
 		client_connect_start(c);
 }
 
+/* Time left on the reconnect timer. */
+long
+client_reconnect_in_ms(const struct client *c)
+{
+	struct timeval when, now;
+	long ms;
+
+	if (c->bev != NULL || c->retry_ev == NULL ||
+	    !event_pending(c->retry_ev, EV_TIMEOUT, &when))
+		return -1;
+	evutil_gettimeofday(&now, NULL);
+	ms = (long)(when.tv_sec - now.tv_sec) * 1000 +
+	     (long)(when.tv_usec - now.tv_usec) / 1000;
+	return ms < 0 ? 0 : ms;
+}
+
+/* The user's /reconnect: no waiting for the back-off. */
+void
+client_reconnect_now(struct client *c)
+{
+	bool was = c->reconnect;
+
+	if (c->naddrs == 0)
+		return;
+	if (c->bev != NULL) {
+		c->reconnect = false; /* drop without scheduling a retry */
+		client_drop(c, "reconnecting at the user's request");
+		c->reconnect = was;
+	}
+	if (c->retry_ev != NULL)
+		event_del(c->retry_ev);
+	c->retry_attempt = 0;
+	if (c->bev == NULL)
+		client_connect_start(c);
+}
+
 /* Resolves host:port into up to CLIENT_MAX_ADDRS addresses. */
 static int
 client_resolve(struct client *c)

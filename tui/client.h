@@ -112,6 +112,22 @@ int client_send(struct client *c, int64_t to_user, int64_t to_group,
                 const char *body, client_reply_cb cb, void *ud);
 
 /*
+ * client_send that also copies the message's cmid (OUTBOX_CMID_LEN hex
+ * digits and a NUL) to cmid, so the UI can match the send's own echo.
+ */
+int client_send_cmid(struct client *c, int64_t to_user, int64_t to_group,
+                     const char *body, client_reply_cb cb, void *ud,
+                     char *cmid);
+
+/*
+ * Milliseconds until the next reconnection attempt, or -1 if none is
+ * scheduled (connected, or reconnecting turned off).
+ */
+long client_reconnect_in_ms(const struct client *c);
+/* Drops the connection (if any) and connects again at once. */
+void client_reconnect_now(struct client *c);
+
+/*
  * Runs sync until the server has nothing more; cb(ud, n) then gets the
  * number of new messages delivered, or n < 0 (-ERR_UNAVAILABLE) if the
  * connection dropped. Returns 0 or -ERR_UNAVAILABLE if not logged in.

@@ -1,26 +1,36 @@
-/* natter: command line, configuration file, then the line-mode client. */
+/*
+ * natter: command line and configuration file, then the full-screen UI
+ * (on a terminal) or the line-mode client (--batch, --line, or when
+ * stdin or stdout is not a terminal).
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "batch.h"
+#include "config.h"
 #include "log.h"
+#include "ui.h"
+#include "width.h"
 #include "xmalloc.h"
 
 #define MAIN_DEFAULT_SERVER "127.0.0.1:6000"
 
 /* What the command line and the config file decide. */
 struct main_opts {
-	char *server; /* HOST:PORT */
-	char *user;
+	struct config cfg;
 	bool batch;
+	bool line;
 	bool verbose;
+	bool config_given;
+	char *log_path;
 };
 
 /* Usage on stdout (--help) or stderr (mistakes). */
@@ -30,20 +40,29 @@ main_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: natter [--config FILE] [--server HOST:PORT] [--user NAME]\n"
-	    "              [--batch] [-v] [--version] [--help]\n"
+	    "              [--batch | --line] [--no-roster] [--no-colour]\n"
+	    "              [-v] [--log FILE] [--version] [--help]\n"
 	    "\n"
-	    "  --config FILE       read \"server HOST:PORT\" and \"user NAME\" "
-	    "lines\n"
+	    "  --config FILE       settings (default "
+	    "$XDG_CONFIG_HOME/natter/config):\n"
+	    "                      server, user, colours, time_format, "
+	    "roster\n"
 	    "  --server HOST:PORT  natterd to use (default %s;\n"
 	    "                      IPv6 as [ADDR]:PORT)\n"
 	    "  --user NAME         lets \"/login PASSWORD\" omit the name\n"
 	    "  --batch             read /commands from stdin, print one line "
 	    "per\n"
 	    "                      event or reply; no reconnecting\n"
-	    "  -v, --verbose       log debugging details to stderr\n"
+	    "  --line              the line mode, interactively (reconnects)\n"
+	    "  --no-roster         start with the roster panel hidden\n"
+	    "  --no-colour         no colours\n"
+	    "  -v, --verbose       log debugging details (full screen: to\n"
+	    "                      $XDG_STATE_HOME/natter/natter.log)\n"
+	    "  --log FILE          with -v, the full-screen client's log file\n"
 	    "\n"
-	    "Without --batch natter runs the same line mode on the terminal\n"
-	    "(the full-screen UI is coming) and reconnects when dropped.\n"
+	    "On a terminal natter is a full-screen client (/help inside);\n"
+	    "otherwise, or with --line, it runs the line mode and reconnects\n"
+	    "when dropped.\n"
 	    "\n"
 	    "Commands:\n"
 	    "/register NAME PASSWORD | /login NAME PASSWORD | /logout\n"
@@ -66,63 +85,6 @@ main_usage(FILE *f)
 	    "server\n"
 	    "refused a /msg; 2 for a bad command line.\n",
 	    MAIN_DEFAULT_SERVER);
-}
-
-/* Replaces *slot with a copy of v. */
-static void
-main_set(char **slot, const char *v)
-{
-	free(*slot);
-	*slot = xstrdup(v);
-}
-
-/* Strips leading and trailing blanks in place. */
-static char *
-main_trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' ||
-	                 e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
-/* "key value" lines, # comments; unknown keys are warned about. */
-static int
-main_read_config(const char *path, struct main_opts *o)
-{
-	FILE *f = fopen(path, "r");
-	char buf[1024];
-	int lineno = 0;
-
-	if (f == NULL) {
-		fprintf(stderr, "natter: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	while (fgets(buf, sizeof(buf), f) != NULL) {
-		char *key = main_trim(buf), *val;
-
-		lineno++;
-		if (*key == '\0' || *key == '#')
-			continue;
-		val = key + strcspn(key, " \t");
-		if (*val != '\0')
-			*val++ = '\0';
-		val = main_trim(val);
-		if (strcmp(key, "server") == 0 && *val != '\0')
-			main_set(&o->server, val);
-		else if (strcmp(key, "user") == 0 && *val != '\0')
-			main_set(&o->user, val);
-		else
-			fprintf(stderr, "natter: %s:%d: unknown setting %s\n",
-			        path, lineno, key);
-	}
-	fclose(f);
-	return 0;
 }
 
 /* Splits HOST:PORT or [V6]:PORT into freshly allocated parts. */
@@ -149,7 +111,56 @@ main_split_server(const char *s, char **host, char **port)
 	return 0;
 }
 
-/* getopt_long; --config is read first so the flags override it. */
+/* Reads the default config file unless --config named one. */
+static void
+main_default_config(struct main_opts *o)
+{
+	char *path;
+
+	if (o->config_given || (path = config_default_path()) == NULL)
+		return;
+	config_read(path, &o->cfg, true);
+	free(path);
+}
+
+/* Flags that do not take part in the config-then-flags order. */
+static int
+main_flag(int ch, struct main_opts *o)
+{
+	switch (ch) {
+	case 'b':
+		o->batch = true;
+		break;
+	case 'l':
+		o->line = true;
+		break;
+	case 'R':
+		o->cfg.roster = false;
+		break;
+	case 'C':
+		o->cfg.colours = false;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'L':
+		config_set(&o->log_path, optarg);
+		o->verbose = true;
+		break;
+	case 'V':
+		printf("natter %s\n", NATTER_VERSION);
+		exit(0);
+	case 'h':
+		main_usage(stdout);
+		exit(0);
+	default:
+		main_usage(stderr);
+		return 2;
+	}
+	return 0;
+}
+
+/* getopt_long; the config file is read first so the flags override it. */
 static int
 main_parse_args(int argc, char **argv, struct main_opts *o)
 {
@@ -158,92 +169,148 @@ main_parse_args(int argc, char **argv, struct main_opts *o)
 	    {"server", required_argument, NULL, 's'},
 	    {"user", required_argument, NULL, 'u'},
 	    {"batch", no_argument, NULL, 'b'},
+	    {"line", no_argument, NULL, 'l'},
+	    {"no-roster", no_argument, NULL, 'R'},
+	    {"no-colour", no_argument, NULL, 'C'},
+	    {"no-color", no_argument, NULL, 'C'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"log", required_argument, NULL, 'L'},
 	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	char *server = NULL, *user = NULL;
-	int ch;
+	int ch, r = 0;
 
-	while ((ch = getopt_long(argc, argv, "c:s:u:bvVh", longopts, NULL)) !=
-	       -1) {
-		switch (ch) {
-		case 'c':
-			if (main_read_config(optarg, o) < 0)
-				return 2;
-			break;
-		case 's':
-			main_set(&server, optarg);
-			break;
-		case 'u':
-			main_set(&user, optarg);
-			break;
-		case 'b':
-			o->batch = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case 'V':
-			printf("natter %s\n", NATTER_VERSION);
-			exit(0);
-		case 'h':
-			main_usage(stdout);
-			exit(0);
-		default:
-			main_usage(stderr);
-			return 2;
-		}
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 ||
+		    strncmp(argv[i], "--config=", 9) == 0 ||
+		    strcmp(argv[i], "-c") == 0)
+			o->config_given = true;
+	if (!o->config_given)
+		main_default_config(o);
+	while (r == 0 && (ch = getopt_long(argc, argv, "c:s:u:bvVh", longopts,
+	                                   NULL)) != -1) {
+		if (ch == 'c')
+			r = config_read(optarg, &o->cfg, false) < 0 ? 2 : 0;
+		else if (ch == 's')
+			config_set(&server, optarg);
+		else if (ch == 'u')
+			config_set(&user, optarg);
+		else
+			r = main_flag(ch, o);
 	}
-	if (optind < argc) {
+	if (r == 0 && optind < argc) {
 		main_usage(stderr);
-		return 2;
+		r = 2;
 	}
-	if (server != NULL) {
-		free(o->server);
-		o->server = server;
-	}
-	if (user != NULL) {
-		free(o->user);
-		o->user = user;
-	}
-	return 0;
+	if (server != NULL)
+		config_set(&o->cfg.server, server);
+	if (user != NULL)
+		config_set(&o->cfg.user, user);
+	free(server);
+	free(user);
+	return r;
 }
 
-/* Parses options and runs the line-mode client. */
+/* -v in full screen: a log file, in a private directory. */
+static char *
+main_log_path(struct main_opts *o)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *dir, *path;
+
+	if (!o->verbose)
+		return NULL;
+	if (o->log_path != NULL)
+		return xstrdup(o->log_path);
+	if (x != NULL && *x == '/')
+		dir = xasprintf("%s/natter", x);
+	else if (home != NULL && *home != '\0') {
+		path = xasprintf("%s/.local", home);
+		mkdir(path, 0700);
+		free(path);
+		path = xasprintf("%s/.local/state", home);
+		mkdir(path, 0700);
+		free(path);
+		dir = xasprintf("%s/.local/state/natter", home);
+	} else
+		return xstrdup("natter.log");
+	mkdir(dir, 0700);
+	path = xasprintf("%s/natter.log", dir);
+	free(dir);
+	return path;
+}
+
+/* The full-screen client. */
+static int
+main_run_ui(struct event_base *base, struct main_opts *o, const char *host,
+            const char *port)
+{
+	struct ui_options uo;
+	char *log_path = main_log_path(o);
+	int r;
+
+	if (width_init() < 0) {
+		fprintf(stderr, "natter: no UTF-8 locale; try --line\n");
+		free(log_path);
+		return 2;
+	}
+	memset(&uo, 0, sizeof(uo));
+	uo.host = host;
+	uo.port = port;
+	uo.user = o->cfg.user;
+	uo.time_format = o->cfg.time_format;
+	uo.colours = o->cfg.colours;
+	uo.roster = o->cfg.roster;
+	uo.log_path = log_path;
+	r = ui_run(base, &uo);
+	free(log_path);
+	return r;
+}
+
+/* Parses options and runs the full-screen or the line-mode client. */
 int
 main(int argc, char **argv)
 {
-	struct main_opts o = {NULL, NULL, false, false};
+	struct main_opts o;
 	struct batch_options bo;
 	struct event_base *base;
 	char *host = NULL, *port = NULL;
 	int r;
 
+	memset(&o, 0, sizeof(o));
+	config_init(&o.cfg);
 	if ((r = main_parse_args(argc, argv, &o)) != 0)
 		return r;
-	if (o.server == NULL)
-		o.server = xstrdup(MAIN_DEFAULT_SERVER);
-	if (main_split_server(o.server, &host, &port) < 0) {
+	if (o.cfg.server == NULL)
+		o.cfg.server = xstrdup(MAIN_DEFAULT_SERVER);
+	if (main_split_server(o.cfg.server, &host, &port) < 0) {
 		fprintf(stderr,
 		        "natter: bad server address %s (want HOST:PORT)\n",
-		        o.server);
+		        o.cfg.server);
 		return 2;
 	}
 	log_set_level(o.verbose ? LOG_DEBUG : LOG_ERROR);
 	signal(SIGPIPE, SIG_IGN); /* a dead server is an event, not a signal */
 	if ((base = event_base_new()) == NULL)
 		fatal("cannot create the event loop");
-	bo.host = host;
-	bo.port = port;
-	bo.user = o.user;
-	bo.interactive = !o.batch;
-	r = batch_run(base, &bo);
+	/* The redraw runs after the turn's other events (ui.c). */
+	event_base_priority_init(base, 3);
+	if (!o.batch && !o.line && isatty(STDIN_FILENO) &&
+	    isatty(STDOUT_FILENO))
+		r = main_run_ui(base, &o, host, port);
+	else {
+		bo.host = host;
+		bo.port = port;
+		bo.user = o.cfg.user;
+		bo.interactive = !o.batch;
+		r = batch_run(base, &bo);
+	}
 	event_base_free(base);
 	free(host);
 	free(port);
-	free(o.server);
-	free(o.user);
+	free(o.log_path);
+	config_clear(&o.cfg);
 	return r;
 }

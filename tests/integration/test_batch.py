@@ -348,7 +348,7 @@ def interactive_mode_reconnects_and_resends():
     srv = start_natterd()
     port, data = srv.port, srv.data_dir
     a = Natter(srv, batch=False)
-    a.expect(r"full-screen UI is coming")
+    a.expect(r"line mode")
     a.expect(r"^\* connected$")
     name = uniq("i")
     a.ok("/register %s %s" % (name, PW))
