@@ -30,6 +30,10 @@ struct config_key {
 
 static const struct config_key config_keys[] = {
     CONFIG_S("listen", listen, "ADDR:PORT", "address to listen on"),
+    CONFIG_S("tls-listen", tls_listen, "ADDR:PORT",
+             "address of the TLS listener (default: none)"),
+    CONFIG_S("tls-cert", tls_cert, "FILE", "TLS certificate chain (PEM)"),
+    CONFIG_S("tls-key", tls_key, "FILE", "TLS private key (PEM)"),
     CONFIG_S("data", data, "DIR", "data folder (SQLite file)"),
     CONFIG_S("store", store, "URL",
              "sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB"),

@@ -12,13 +12,16 @@
  */
 struct config {
 	char *config_file;
-	char *listen;    /* ADDR:PORT */
-	char *data;      /* data folder */
-	char *store;     /* store URL; NULL: sqlite:DATA/natter.db */
-	char *redis;     /* HOST:PORT; NULL: single node */
-	char *node;      /* node name; NULL: the host name */
-	char *log_level; /* debug|info|warn|error */
-	long workers;    /* 0: number of cores */
+	char *listen;     /* ADDR:PORT */
+	char *tls_listen; /* ADDR:PORT of the TLS listener; NULL: none */
+	char *tls_cert;   /* PEM certificate chain */
+	char *tls_key;    /* PEM private key */
+	char *data;       /* data folder */
+	char *store;      /* store URL; NULL: sqlite:DATA/natter.db */
+	char *redis;      /* HOST:PORT; NULL: single node */
+	char *node;       /* node name; NULL: the host name */
+	char *log_level;  /* debug|info|warn|error */
+	long workers;     /* 0: number of cores */
 	long db_threads;
 	long heartbeat;       /* seconds */
 	long max_frame;       /* bytes */

@@ -21,6 +21,7 @@
 #include "guard.h"
 #include "presence.h"
 #include "session.h"
+#include "tls.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -67,15 +68,12 @@ server_addr_string(const struct sockaddr *sa, char *buf, size_t len)
 
 /* A new client: no Nagle (small frames), then round robin to a worker. */
 static void
-server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-                 struct sockaddr *sa, int salen, void *arg)
+server_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
+              bool tls)
 {
-	struct server *srv = arg;
 	char host[INET6_ADDRSTRLEN];
 	int one = 1, port;
 
-	(void)l;
-	(void)salen;
 	port = server_addr_host(sa, host);
 	if (!guard_conn_open(srv->guard, host)) {
 		log_warn("refused a connection from %s: too many clients",
@@ -84,8 +82,26 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	worker_adopt(srv->workers[srv->next_worker], fd, host, port);
+	worker_adopt(srv->workers[srv->next_worker], fd, host, port, tls);
 	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
+}
+
+static void
+server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+                 struct sockaddr *sa, int salen, void *arg)
+{
+	(void)l;
+	(void)salen;
+	server_accept(arg, fd, sa, false);
+}
+
+static void
+server_accept_tls_cb(struct evconnlistener *l, evutil_socket_t fd,
+                     struct sockaddr *sa, int salen, void *arg)
+{
+	(void)l;
+	(void)salen;
+	server_accept(arg, fd, sa, true);
 }
 
 /* Serializes ev once per worker and hands it to each. */
@@ -181,6 +197,9 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 	log_info("signal %d: shutting down", (int)sig);
 	evconnlistener_free(srv->listener);
 	srv->listener = NULL;
+	if (srv->tls_listener != NULL)
+		evconnlistener_free(srv->tls_listener);
+	srv->tls_listener = NULL;
 	for (i = 0; i < srv->nworkers; i++)
 		worker_quiesce(srv->workers[i]);
 	pthread_mutex_lock(&srv->lock);
@@ -221,32 +240,61 @@ server_parse_addr(const char *spec, struct sockaddr_storage *ss, int *sslen)
 	return 0;
 }
 
-/* Binds the listening socket and logs where it is. */
-static int
-server_listen(struct server *srv)
+/* Binds a listening socket on spec and logs where it is; NULL on failure. */
+static struct evconnlistener *
+server_listen(struct server *srv, const char *spec, evconnlistener_cb cb,
+              const char *what)
 {
+	struct evconnlistener *l;
 	struct sockaddr_storage ss;
 	int sslen = sizeof ss;
 	socklen_t len = sizeof ss;
 	char where[64];
 
-	if (server_parse_addr(srv->cfg->listen, &ss, &sslen) < 0) {
-		log_error("bad listen address %s", srv->cfg->listen);
-		return -1;
+	if (server_parse_addr(spec, &ss, &sslen) < 0) {
+		log_error("bad listen address %s", spec);
+		return NULL;
 	}
-	srv->listener =
-	    evconnlistener_new_bind(srv->base, server_accept_cb, srv,
+	l = evconnlistener_new_bind(srv->base, cb, srv,
 	                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
 	                            512, (struct sockaddr *)&ss, sslen);
-	if (srv->listener == NULL) {
-		log_error("cannot listen on %s", srv->cfg->listen);
-		return -1;
+	if (l == NULL) {
+		log_error("cannot listen on %s", spec);
+		return NULL;
 	}
-	getsockname(evconnlistener_get_fd(srv->listener),
-	            (struct sockaddr *)&ss, &len);
+	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &len);
 	server_addr_string((struct sockaddr *)&ss, where, sizeof where);
-	log_info("node %s listening on %s", srv->node, where);
-	return 0;
+	log_info("node %s %s on %s", srv->node, what, where);
+	return l;
+}
+
+/* The plain listener, and the TLS one if configured. */
+static int
+server_listen_all(struct server *srv)
+{
+	const struct config *cfg = srv->cfg;
+	char *err = NULL;
+
+	if (cfg->tls_listen != NULL) {
+		if (cfg->tls_cert == NULL || cfg->tls_key == NULL) {
+			log_error("tls-listen needs tls-cert and tls-key");
+			return -1;
+		}
+		if ((srv->tls = tls_new(cfg->tls_cert, cfg->tls_key, &err)) ==
+		    NULL) {
+			log_error("tls: %s", err);
+			free(err);
+			return -1;
+		}
+		srv->tls_listener =
+		    server_listen(srv, cfg->tls_listen, server_accept_tls_cb,
+		                  "listening (TLS)");
+		if (srv->tls_listener == NULL)
+			return -1;
+	}
+	srv->listener =
+	    server_listen(srv, cfg->listen, server_accept_cb, "listening");
+	return srv->listener != NULL ? 0 : -1;
 }
 
 /* The node-wide limits on connections and failed logins. */
@@ -301,7 +349,7 @@ server_start(struct server *srv)
 	srv->workers = xcalloc((size_t)srv->nworkers, sizeof *srv->workers);
 	for (i = 0; i < srv->nworkers; i++)
 		srv->workers[i] = worker_new(srv, i);
-	if (server_listen(srv) < 0)
+	if (server_listen_all(srv) < 0)
 		return -1;
 	for (i = 0; i < srv->nworkers; i++)
 		worker_start(srv->workers[i]);
@@ -316,12 +364,15 @@ server_free(struct server *srv)
 
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
+	if (srv->tls_listener != NULL)
+		evconnlistener_free(srv->tls_listener);
 	dbpool_free(srv->db);
 	for (i = 0; i < srv->nworkers; i++)
 		worker_free(srv->workers[i]);
 	free(srv->workers);
 	presence_free(srv->presence);
 	guard_free(srv->guard);
+	tls_free(srv->tls);
 	if (srv->sig_term != NULL)
 		event_free(srv->sig_term);
 	if (srv->sig_int != NULL)

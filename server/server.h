@@ -23,6 +23,8 @@ struct server {
 	char node[64];
 	struct event_base *base; /* main thread */
 	struct evconnlistener *listener;
+	struct evconnlistener *tls_listener;
+	struct tls *tls; /* NULL: no TLS listener */
 	struct event *sig_term, *sig_int;
 	struct dbpool *db;
 	struct presence *presence;

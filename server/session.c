@@ -19,6 +19,7 @@
 #include "log.h"
 #include "presence.h"
 #include "server.h"
+#include "tls.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -46,7 +47,8 @@ static void session_event_cb(struct bufferevent *bev, short what, void *arg);
 
 /* A session for fd on w: buffers, watermark, idle timeout, registered. */
 struct session *
-session_new(struct worker *w, evutil_socket_t fd, const char *host, int port)
+session_new(struct worker *w, evutil_socket_t fd, const char *host, int port,
+            bool tls)
 {
 	const struct config *cfg = w->srv->cfg;
 	struct timeval idle = {session_idle_seconds(cfg), 0};
@@ -59,7 +61,9 @@ session_new(struct worker *w, evutil_socket_t fd, const char *host, int port)
 	snprintf(s->addr, sizeof s->addr, "%s", host);
 	snprintf(s->peer, sizeof s->peer, "%s:%d", host, port);
 	s->fr = frame_reader_new(session_login_frame(cfg));
-	s->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->bev =
+	    tls ? tls_bufferevent(w->srv->tls, w->base, fd)
+	        : bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0,
 	                         frame_watermark(session_login_frame(cfg)));

@@ -37,8 +37,9 @@ struct session {
 };
 
 /* A session on w for the connected socket fd (taken). */
+/* tls: fd came from the TLS listener: the session does a handshake. */
 struct session *session_new(struct worker *w, evutil_socket_t fd,
-                            const char *host, int port);
+                            const char *host, int port, bool tls);
 void session_ref(struct session *s);
 void session_unref(struct session *s);
 

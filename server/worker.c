@@ -21,6 +21,7 @@ struct worker_adoption {
 	evutil_socket_t fd;
 	char host[48];
 	int port;
+	bool tls;
 };
 
 /* A frame on its way to some users' sessions on one worker. */
@@ -114,13 +115,14 @@ worker_adopt_cb(void *arg)
 		guard_conn_close(a->w->srv->guard, a->host);
 		evutil_closesocket(a->fd);
 	} else {
-		session_new(a->w, a->fd, a->host, a->port);
+		session_new(a->w, a->fd, a->host, a->port, a->tls);
 	}
 	free(a);
 }
 
 void
-worker_adopt(struct worker *w, evutil_socket_t fd, const char *host, int port)
+worker_adopt(struct worker *w, evutil_socket_t fd, const char *host, int port,
+             bool tls)
 {
 	struct worker_adoption *a = xmalloc(sizeof *a);
 
@@ -128,6 +130,7 @@ worker_adopt(struct worker *w, evutil_socket_t fd, const char *host, int port)
 	a->fd = fd;
 	snprintf(a->host, sizeof a->host, "%s", host);
 	a->port = port;
+	a->tls = tls;
 	loopq_post(w->q, worker_adopt_cb, a);
 }
 

@@ -43,7 +43,7 @@ void worker_join(struct worker *w);
 
 /* Hands an accepted socket to w (from the main thread); w owns fd. */
 void worker_adopt(struct worker *w, evutil_socket_t fd, const char *host,
-                  int port);
+                  int port, bool tls);
 
 /* Indexes s under its user id, and removes it again (worker thread). */
 void worker_user_add(struct worker *w, struct session *s);
