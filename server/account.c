@@ -66,6 +66,7 @@ account_credentials(struct hjob *j, bool strict)
 		return handler_fail(j, ERR_BAD_REQUEST,
 		                    "name and password must be strings");
 	j->str2 = pw;
+	j->len = len;
 	if (!strict)
 		return 0;
 	if (validate_name(j->str, len) < 0)
@@ -75,10 +76,22 @@ account_credentials(struct hjob *j, bool strict)
 	return 0;
 }
 
+/* Whether the client's address may have one more (slow) password check. */
+static int
+account_auth_budget(struct hjob *j)
+{
+	if (!guard_auth_take(j->srv->guard, j->addr, account_now_ms()))
+		return handler_fail(j, ERR_RATE_LIMITED,
+		                    "too many password checks: slow down");
+	return 0;
+}
+
 int
 account_register_parse(struct hjob *j)
 {
-	return account_credentials(j, true);
+	if (account_credentials(j, true) < 0)
+		return j->err;
+	return account_auth_budget(j);
 }
 
 /* Hashes the password (slow on purpose: on a DB thread) and stores. */
@@ -106,6 +119,11 @@ account_login_parse(struct hjob *j)
 	if (j->uid != 0)
 		return handler_fail(j, ERR_BAD_REQUEST, "already logged in");
 	if (account_credentials(j, false) < 0)
+		return j->err;
+	/* No such account can exist: no hash, nothing recorded. */
+	if (validate_name(j->str, j->len) < 0)
+		return handler_fail(j, ERR_BAD_CREDENTIALS, NULL);
+	if (account_auth_budget(j) < 0)
 		return j->err;
 	if (!guard_login_allowed(j->srv->guard, j->str, j->addr,
 	                         account_now_ms()))
@@ -159,7 +177,7 @@ account_login_done(struct hjob *j)
 	if (max > 0 && presence_sessions(j->srv->presence, j->user.id) >= max)
 		handler_fail(j, ERR_RATE_LIMITED, "too many sessions");
 	else if (!j->s->closed && j->s->uid == 0)
-		first = session_login(j->s, j->user.id, j->user.name) == 1;
+		first = session_login(j->s, j->user.id, j->user.name);
 	if (!first) {
 		json_object_put(j->event);
 		j->event = NULL;

@@ -72,6 +72,9 @@ static const struct config_key config_keys[] = {
              "failed logins for one name before it is locked (0: never)"),
     CONFIG_L("login-max-failures-addr", login_max_failures_addr, 0, 100000,
              "failed logins from one address before it is locked (0: never)"),
+    CONFIG_L("auth-rate", auth_rate, 0, 100000,
+             "password checks (register, login) per second per address, "
+             "bursts of twice that (0: no limit)"),
     CONFIG_L("login-lock-seconds", login_lock_seconds, 1, 86400,
              "failure window and lock length, seconds"),
     CONFIG_L("sync-max", sync_max, 1, 100000, "largest sync/history page"),
@@ -108,6 +111,7 @@ config_init(struct config *c)
 	c->login_max_failures = 10;
 	c->login_max_failures_addr = 30;
 	c->login_lock_seconds = 60;
+	c->auth_rate = 5;
 	c->sync_max = 1000;
 }
 

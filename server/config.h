@@ -41,6 +41,7 @@ struct config {
 	long login_max_failures; /* per account, before a lock */
 	long login_max_failures_addr;
 	long login_lock_seconds;
+	long auth_rate;  /* password checks per second per address */
 	long sync_max;   /* largest sync/history page */
 	long pwhash_ops; /* 0: libsodium's interactive defaults */
 	long pwhash_mem;

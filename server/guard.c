@@ -15,6 +15,8 @@ struct guard_entry {
 	unsigned fails;
 	int64_t window_ms; /* when the failure window began */
 	int64_t locked_until_ms;
+	double tokens; /* password checks left (addresses) */
+	int64_t refill_ms;
 	struct guard_entry *next;
 };
 
@@ -22,6 +24,7 @@ struct guard {
 	pthread_mutex_t lock;
 	struct guard_limits lim;
 	unsigned conns;
+	int64_t swept_ms; /* last sweep of expired entries */
 	struct guard_entry *buckets[GUARD_BUCKETS];
 };
 
@@ -84,19 +87,56 @@ guard_get(struct guard *g, char kind, const char *text)
 	return *pp;
 }
 
-/* Drops an entry that counts nothing any more; lock held. */
-static void
-guard_prune(struct guard *g, char kind, const char *text, int64_t now_ms)
+/* Whether e still counts something at now_ms; lock held. */
+static bool
+guard_live(const struct guard *g, const struct guard_entry *e, int64_t now_ms)
 {
-	struct guard_entry **pp = guard_slot(g, kind, text), *e = *pp;
+	int64_t window = (int64_t)g->lim.lock_seconds * 1000;
 
-	if (e == NULL || e->conns > 0 || e->locked_until_ms > now_ms ||
-	    (e->fails > 0 &&
-	     now_ms - e->window_ms < (int64_t)g->lim.lock_seconds * 1000))
+	return e->conns > 0 || e->locked_until_ms > now_ms ||
+	       (e->fails > 0 && now_ms - e->window_ms < window) ||
+	       (e->refill_ms != 0 && now_ms - e->refill_ms < window);
+}
+
+/* Drops the entry at *pp if it counts nothing any more; lock held. */
+static void
+guard_prune_at(struct guard *g, struct guard_entry **pp, int64_t now_ms)
+{
+	struct guard_entry *e = *pp;
+
+	if (e == NULL || guard_live(g, e, now_ms))
 		return;
 	*pp = e->next;
 	free(e->key);
 	free(e);
+}
+
+static void
+guard_prune(struct guard *g, char kind, const char *text, int64_t now_ms)
+{
+	guard_prune_at(g, guard_slot(g, kind, text), now_ms);
+}
+
+/*
+ * Once a window, drops every expired entry, so names and addresses that
+ * failed once do not pile up. Lock held.
+ */
+static void
+guard_sweep(struct guard *g, int64_t now_ms)
+{
+	struct guard_entry **pp, *e;
+	size_t i;
+
+	if (now_ms - g->swept_ms < (int64_t)g->lim.lock_seconds * 1000)
+		return;
+	g->swept_ms = now_ms;
+	for (i = 0; i < GUARD_BUCKETS; i++) {
+		for (pp = &g->buckets[i]; (e = *pp) != NULL;) {
+			guard_prune_at(g, pp, now_ms);
+			if (*pp == e)
+				pp = &e->next;
+		}
+	}
 }
 
 bool
@@ -176,11 +216,39 @@ guard_login_failed(struct guard *g, const char *name, const char *addr,
                    int64_t now_ms)
 {
 	pthread_mutex_lock(&g->lock);
+	guard_sweep(g, now_ms);
 	guard_count_failure(g, guard_get(g, 'n', name), g->lim.max_fail_account,
 	                    now_ms);
 	guard_count_failure(g, guard_get(g, 'a', addr), g->lim.max_fail_addr,
 	                    now_ms);
 	pthread_mutex_unlock(&g->lock);
+}
+
+bool
+guard_auth_take(struct guard *g, const char *addr, int64_t now_ms)
+{
+	struct guard_entry *e;
+	double burst = 2.0 * g->lim.auth_rate;
+	bool ok;
+
+	if (g->lim.auth_rate == 0)
+		return true;
+	pthread_mutex_lock(&g->lock);
+	guard_sweep(g, now_ms);
+	e = guard_get(g, 'a', addr);
+	if (e->refill_ms == 0)
+		e->tokens = burst;
+	else
+		e->tokens +=
+		    (double)(now_ms - e->refill_ms) * g->lim.auth_rate / 1000.0;
+	if (e->tokens > burst)
+		e->tokens = burst;
+	e->refill_ms = now_ms;
+	ok = e->tokens >= 1.0;
+	if (ok)
+		e->tokens -= 1.0;
+	pthread_mutex_unlock(&g->lock);
+	return ok;
 }
 
 void

@@ -19,6 +19,7 @@ struct guard_limits {
 	unsigned max_fail_account;     /* failed logins before a lock */
 	unsigned max_fail_addr;
 	unsigned lock_seconds; /* failure window and lock length */
+	unsigned auth_rate; /* password checks per second per address; 0: off */
 };
 
 struct guard *guard_new(const struct guard_limits *lim);
@@ -34,6 +35,12 @@ void guard_conn_close(struct guard *g, const char *addr);
  */
 bool guard_login_allowed(struct guard *g, const char *name, const char *addr,
                          int64_t now_ms);
+/*
+ * Takes a token from addr's budget of password checks (register, login),
+ * which cost a deliberately slow hash each. False if it is empty.
+ */
+bool guard_auth_take(struct guard *g, const char *addr, int64_t now_ms);
+
 /* Records the outcome of a password check. */
 void guard_login_failed(struct guard *g, const char *name, const char *addr,
                         int64_t now_ms);

@@ -19,8 +19,9 @@
 #include "worker.h"
 #include "xmalloc.h"
 
-/* Rate-limited requests in a row before a client is cut off as a flood. */
+/* Rate-limited requests within a window that make a client a flood. */
 #define HANDLER_FLOOD_STRIKES 100
+#define HANDLER_FLOOD_WINDOW_MS 10000
 
 /* Every request of PROTOCOL.md v1: login needed, rate-limited, fields. */
 /* clang-format off */
@@ -172,14 +173,19 @@ handler_reject(struct session *s, const char *type, bool has_req, uint32_t req,
 
 /*
  * Counts a request against the user's budget. A client over it gets
- * rate_limited; one that keeps going is cut off.
+ * rate_limited; one that keeps going (HANDLER_FLOOD_STRIKES refusals within
+ * HANDLER_FLOOD_WINDOW_MS, whatever got through between them) is cut off.
  */
 static bool
 handler_rate_ok(struct session *s)
 {
-	if (presence_take(s->w->srv->presence, s->uid, handler_now_ms())) {
-		s->strikes = 0;
+	int64_t now = handler_now_ms();
+
+	if (presence_take(s->w->srv->presence, s->uid, now))
 		return true;
+	if (now - s->strikes_since_ms > HANDLER_FLOOD_WINDOW_MS) {
+		s->strikes = 0;
+		s->strikes_since_ms = now;
 	}
 	if (++s->strikes >= HANDLER_FLOOD_STRIKES) {
 		struct json_object *ev = codec_error_event(
@@ -278,7 +284,8 @@ handler_dispatch(struct session *s, const char *line, size_t len)
 	size_t tlen;
 	int code;
 
-	if (codec_parse(line, len, (int)s->w->srv->cfg->max_depth, &in) < 0) {
+	if (codec_parse(line, len, (int)s->w->srv->cfg->max_depth + 1, &in) <
+	    0) {
 		struct json_object *ev = codec_error_event(
 		    ERR_BAD_REQUEST, "not a JSON object in UTF-8");
 		session_send(s, ev);

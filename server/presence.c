@@ -9,7 +9,9 @@
 
 struct presence_entry {
 	int64_t uid;
-	unsigned sessions;
+	char *name;        /* known while the user has sessions here */
+	unsigned sessions; /* on this node */
+	unsigned remote;   /* other nodes that report the user online */
 	double tokens;
 	int64_t refill_ms;
 	struct presence_entry *next;
@@ -46,6 +48,7 @@ presence_free(struct presence *p)
 	for (i = 0; i < PRESENCE_BUCKETS; i++) {
 		for (e = p->buckets[i]; e != NULL; e = next) {
 			next = e->next;
+			free(e->name);
 			free(e);
 		}
 	}
@@ -79,34 +82,99 @@ presence_get(struct presence *p, int64_t uid)
 	return *pp;
 }
 
+/* Drops e if it counts nothing any more; lock held. */
+static void
+presence_prune(struct presence *p, struct presence_entry *e)
+{
+	struct presence_entry **pp;
+
+	if (e->sessions > 0 || e->remote > 0)
+		return;
+	pp = presence_slot(p, e->uid);
+	*pp = e->next;
+	free(e->name);
+	free(e);
+}
+
 /* Counts a session in. */
 unsigned
-presence_add(struct presence *p, int64_t uid)
+presence_add(struct presence *p, int64_t uid, const char *name, bool *changed)
 {
+	struct presence_entry *e;
 	unsigned n;
 
 	pthread_mutex_lock(&p->lock);
-	n = ++presence_get(p, uid)->sessions;
+	e = presence_get(p, uid);
+	if (e->name == NULL)
+		e->name = xstrdup(name);
+	n = ++e->sessions;
+	*changed = n == 1 && e->remote == 0;
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }
 
 /* Counts a session out; the entry goes when nobody is left. */
 unsigned
-presence_remove(struct presence *p, int64_t uid)
+presence_remove(struct presence *p, int64_t uid, bool *changed)
 {
-	struct presence_entry **pp, *e;
+	struct presence_entry *e;
 	unsigned n = 0;
 
 	pthread_mutex_lock(&p->lock);
-	pp = presence_slot(p, uid);
-	if ((e = *pp) != NULL) {
+	if ((e = *presence_slot(p, uid)) != NULL) {
 		if (e->sessions > 0)
 			e->sessions--;
 		n = e->sessions;
-		if (n == 0) {
-			*pp = e->next;
-			free(e);
+		*changed = n == 0 && e->remote == 0;
+		presence_prune(p, e);
+	} else {
+		*changed = false;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+void
+presence_remote_add(struct presence *p, int64_t uid)
+{
+	pthread_mutex_lock(&p->lock);
+	presence_get(p, uid)->remote++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void
+presence_remote_remove(struct presence *p, int64_t uid)
+{
+	struct presence_entry *e;
+
+	pthread_mutex_lock(&p->lock);
+	if ((e = *presence_slot(p, uid)) != NULL && e->remote > 0) {
+		e->remote--;
+		presence_prune(p, e);
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+size_t
+presence_local_users(struct presence *p, int64_t **uids, char ***names)
+{
+	struct presence_entry *e;
+	size_t i, n = 0, cap = 64;
+
+	*uids = xmalloc(cap * sizeof **uids);
+	*names = xmalloc(cap * sizeof **names);
+	pthread_mutex_lock(&p->lock);
+	for (i = 0; i < PRESENCE_BUCKETS; i++) {
+		for (e = p->buckets[i]; e != NULL; e = e->next) {
+			if (e->sessions == 0)
+				continue;
+			if (n == cap) {
+				cap *= 2;
+				*uids = xrealloc(*uids, cap * sizeof **uids);
+				*names = xrealloc(*names, cap * sizeof **names);
+			}
+			(*uids)[n] = e->uid;
+			(*names)[n++] = xstrdup(e->name);
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -130,7 +198,14 @@ presence_sessions(struct presence *p, int64_t uid)
 bool
 presence_online(struct presence *p, int64_t uid)
 {
-	return presence_sessions(p, uid) > 0;
+	struct presence_entry *e;
+	bool on;
+
+	pthread_mutex_lock(&p->lock);
+	e = *presence_slot(p, uid);
+	on = e != NULL && (e->sessions > 0 || e->remote > 0);
+	pthread_mutex_unlock(&p->lock);
+	return on;
 }
 
 /* Token bucket: refill by elapsed time, then take one if there is one. */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "guard.h"
 #include "presence.h"
+#include "relay.h"
 #include "session.h"
 #include "tls.h"
 #include "worker.h"
@@ -110,14 +111,38 @@ server_deliver(struct server *srv, const int64_t *uids, size_t n,
                struct json_object *ev, uint64_t except)
 {
 	size_t len;
+	char *frame;
+
+	if (n == 0)
+		return;
+	frame = codec_frame(ev, &len);
+	server_deliver_frame(srv, uids, n, frame, len, except, true);
+	free(frame);
+}
+
+/* Each worker gets its own copy: a job belongs to one thread. */
+void
+server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
+                     const char *frame, size_t len, uint64_t except, bool relay)
+{
 	int i;
 
 	if (n == 0)
 		return;
-	for (i = 0; i < srv->nworkers; i++) {
-		char *frame = codec_frame(ev, &len);
-		worker_deliver(srv->workers[i], frame, len, uids, n, except);
-	}
+	for (i = 0; i < srv->nworkers; i++)
+		worker_deliver(srv->workers[i], xstrndup(frame, len), len, uids,
+		               n, except);
+	if (relay && srv->relay != NULL)
+		relay_publish(srv->relay, uids, n, frame, len);
+}
+
+void
+server_resync(struct server *srv)
+{
+	int i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		worker_resync(srv->workers[i]);
 }
 
 /* DB thread: who should hear that the user went offline. */
@@ -206,6 +231,8 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 	while (srv->quiesced < srv->nworkers)
 		pthread_cond_wait(&srv->cond, &srv->lock);
 	pthread_mutex_unlock(&srv->lock);
+	if (srv->relay != NULL)
+		relay_leave(srv->relay); /* waits: no more DB jobs from it */
 	dbpool_free(srv->db);
 	srv->db = NULL;
 	for (i = 0; i < srv->nworkers; i++)
@@ -305,7 +332,8 @@ server_guard_new(const struct config *cfg)
 	                           (unsigned)cfg->max_clients_per_addr,
 	                           (unsigned)cfg->login_max_failures,
 	                           (unsigned)cfg->login_max_failures_addr,
-	                           (unsigned)cfg->login_lock_seconds};
+	                           (unsigned)cfg->login_lock_seconds,
+	                           (unsigned)cfg->auth_rate};
 
 	return guard_new(&lim);
 }
@@ -353,6 +381,10 @@ server_start(struct server *srv)
 		return -1;
 	for (i = 0; i < srv->nworkers; i++)
 		worker_start(srv->workers[i]);
+	if (srv->cfg->redis != NULL) {
+		srv->relay = relay_new(srv, srv->cfg->redis);
+		relay_start(srv->relay);
+	}
 	return 0;
 }
 
@@ -362,6 +394,7 @@ server_free(struct server *srv)
 {
 	int i;
 
+	relay_free(srv->relay);
 	if (srv->listener != NULL)
 		evconnlistener_free(srv->listener);
 	if (srv->tls_listener != NULL)
@@ -415,6 +448,8 @@ server_run(const struct config *cfg)
 		event_base_dispatch(srv.base);
 		for (i = 0; i < srv.nworkers; i++)
 			worker_join(srv.workers[i]);
+		relay_free(srv.relay);
+		srv.relay = NULL;
 		log_info("stopped");
 		r = 0;
 	}

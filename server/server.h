@@ -2,6 +2,7 @@
 #define NATTER_SERVER_SERVER_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@ struct server {
 	struct event *sig_term, *sig_int;
 	struct dbpool *db;
 	struct presence *presence;
+	struct relay *relay; /* NULL: a single node */
 	struct guard *guard;
 	struct worker **workers;
 	int nworkers;
@@ -59,6 +61,17 @@ int server_run(const struct config *cfg);
  */
 void server_deliver(struct server *srv, const int64_t *uids, size_t n,
                     struct json_object *ev, uint64_t except);
+
+/*
+ * The same for an already serialized frame (len bytes, borrowed); with
+ * relay, it also goes to the other nodes of a cluster.
+ */
+void server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
+                          const char *frame, size_t len, uint64_t except,
+                          bool relay);
+
+/* Tells every logged-in client of this node to sync (any thread). */
+void server_resync(struct server *srv);
 
 /*
  * Tells uid's friends that uid went offline, unless uid is back online by

@@ -18,6 +18,7 @@
 #include "handler.h"
 #include "log.h"
 #include "presence.h"
+#include "relay.h"
 #include "server.h"
 #include "tls.h"
 #include "worker.h"
@@ -321,9 +322,11 @@ session_login_timeout_cb(evutil_socket_t fd, short what, void *arg)
  * Binds to a user; returns the user's session count after. Logged-in
  * clients may send larger frames, and have no login deadline any more.
  */
-unsigned
+bool
 session_login(struct session *s, int64_t uid, const char *name)
 {
+	struct server *srv = s->w->srv;
+	bool first;
 	size_t max = (size_t)s->w->srv->cfg->max_frame;
 
 	if (s->login_timer != NULL)
@@ -337,7 +340,10 @@ session_login(struct session *s, int64_t uid, const char *name)
 	worker_user_add(s->w, s);
 	log_info("session %llu: %s (%lld) logged in from %s",
 	         (unsigned long long)s->id, name, (long long)uid, s->peer);
-	return presence_add(s->w->srv->presence, uid);
+	if (presence_add(srv->presence, uid, name, &first) == 1 &&
+	    srv->relay != NULL)
+		relay_announce(srv->relay, uid, name, 1);
+	return first;
 }
 
 /* Unbinds; the last session of a user takes it offline for friends. */
@@ -345,11 +351,15 @@ void
 session_logout(struct session *s)
 {
 	struct server *srv = s->w->srv;
+	bool gone;
 
 	if (s->uid == 0)
 		return;
 	worker_user_remove(s->w, s);
-	if (presence_remove(srv->presence, s->uid) == 0 && !s->w->stopping)
+	if (presence_remove(srv->presence, s->uid, &gone) == 0 &&
+	    srv->relay != NULL)
+		relay_announce(srv->relay, s->uid, s->name, 0);
+	if (gone && !s->w->stopping)
 		server_notify_offline(srv, s->w->q, s->uid, s->name);
 	s->uid = 0;
 	free(s->name);

@@ -31,7 +31,8 @@ struct session {
 	char *name;
 	bool busy;   /* a request is with the DB pool: replies stay in order */
 	bool closed; /* no more requests, replies or events */
-	unsigned strikes; /* rate-limited requests in a row */
+	unsigned strikes;         /* rate-limited requests in the window */
+	int64_t strikes_since_ms; /* when the window began */
 	TAILQ_ENTRY(session) entry;
 	struct session *unext; /* next session in the worker's user index */
 };
@@ -56,10 +57,10 @@ void session_send_raw(struct session *s, const char *frame, size_t len);
 void session_resume(struct session *s);
 
 /*
- * Binds the session to a user. Returns the user's session count on this
- * node after it (1: the user just came online).
+ * Binds the session to a user. Returns whether the user just came online
+ * (no other session on any node): then friends are to be told.
  */
-unsigned session_login(struct session *s, int64_t uid, const char *name);
+bool session_login(struct session *s, int64_t uid, const char *name);
 /* Unbinds it; friends hear of it if it was the user's last session. */
 void session_logout(struct session *s);
 

@@ -199,6 +199,29 @@ worker_deliver(struct worker *w, char *frame, size_t len, const int64_t *uids,
 	loopq_post(w->q, worker_deliver_cb, d);
 }
 
+static const char worker_resync_frame[] = "{\"type\":\"resync\"}\n";
+
+/* On the worker: pushes may have been lost; clients should sync. */
+static void
+worker_resync_cb(void *arg)
+{
+	struct worker *w = arg;
+	struct session *s, *next;
+
+	for (s = TAILQ_FIRST(&w->sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry); /* sending may close s */
+		if (s->uid != 0)
+			session_send_raw(s, worker_resync_frame,
+			                 sizeof worker_resync_frame - 1);
+	}
+}
+
+void
+worker_resync(struct worker *w)
+{
+	loopq_post(w->q, worker_resync_cb, w);
+}
+
 /* On the worker: stop taking requests, report to the main thread. */
 static void
 worker_quiesce_cb(void *arg)

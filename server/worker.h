@@ -56,6 +56,9 @@ void worker_user_remove(struct worker *w, struct session *s);
 void worker_deliver(struct worker *w, char *frame, size_t len,
                     const int64_t *uids, size_t n, uint64_t except);
 
+/* Sends every logged-in session a "resync" event (posted; any thread). */
+void worker_resync(struct worker *w);
+
 /* Stop reading requests, then report to the server (posted; any thread). */
 void worker_quiesce(struct worker *w);
 /* Flush and close every session, then leave the loop (posted). */

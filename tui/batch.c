@@ -681,6 +681,22 @@ batch_on_state(void *ud, enum client_state st, const char *why)
 	event_base_loopexit(b->base, NULL);
 }
 
+/* --tls: set up the client's TLS; a CA file it cannot load is an error. */
+static int
+batch_tls(struct batch *b)
+{
+	char *err = NULL;
+	int r;
+
+	if (!b->opts->tls)
+		return 0;
+	if ((r = client_tls_enable(b->c, b->opts->ca, &err)) < 0) {
+		fprintf(stderr, "natter: %s\n", err);
+		free(err);
+	}
+	return r;
+}
+
 /* Sets up the client and stdin, runs the loop, returns the exit status. */
 int
 batch_run(struct event_base *base, const struct batch_options *opts)
@@ -704,7 +720,9 @@ batch_run(struct event_base *base, const struct batch_options *opts)
 		       NATTER_VERSION);
 		batch_input_start(&b);
 	}
-	if (client_connect(b.c) < 0) {
+	if (batch_tls(&b) < 0)
+		b.status = 1;
+	else if (client_connect(b.c) < 0) {
 		fprintf(stderr, "natter: cannot resolve %s\n", opts->host);
 		b.status = 1;
 	} else

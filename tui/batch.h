@@ -14,6 +14,8 @@ struct batch_options {
 	const char *port;
 	const char *user; /* default NAME for "/login PASSWORD", or NULL */
 	bool interactive; /* a human at a terminal: reconnect, plain text */
+	bool tls;         /* connect over TLS */
+	const char *ca;   /* with tls: CA file to trust, NULL: the system's */
 };
 
 /* Runs until stdin ends (or /quit); returns the process exit status. */

@@ -17,6 +17,7 @@ struct dedupe;
 struct event;
 struct frame_reader;
 struct outbox;
+struct ssl_ctx_st;
 
 #define CLIENT_MAX_ADDRS 4
 #define CLIENT_MAX_FRAME (16u << 20) /* replies (sync) can be large */
@@ -42,6 +43,7 @@ struct client_sync_waiter {
 struct client {
 	struct event_base *base;
 	char *host, *port;
+	struct ssl_ctx_st *tls_ctx; /* NULL: plain TCP */
 	struct client_callbacks cbs;
 	struct sockaddr_storage addrs[CLIENT_MAX_ADDRS];
 	socklen_t addrlens[CLIENT_MAX_ADDRS];
@@ -102,6 +104,14 @@ void client_sync_push(struct client *c, struct json_object *ev);
 void client_sync_sent(struct client *c, const char *conv, int64_t seq);
 /* The connection dropped: waiters learn it, the round is over. */
 void client_sync_abort(struct client *c);
+
+/* client-tls.c */
+/* A TLS bufferevent, not yet connected (bufferevent_socket_connect). */
+struct bufferevent *client_tls_bufferevent(struct client *c);
+/* Why TLS failed on c->bev, in buf; false if it was not TLS's doing. */
+bool client_tls_error(struct client *c, char *buf, size_t len);
+/* Frees the TLS context, if any. */
+void client_tls_free(struct client *c);
 
 /* client-send.c */
 /* Sends every queued item (logged in, not backing off). */

@@ -139,6 +139,7 @@ client_free(struct client *c)
 	free(c->self_name);
 	free(c->host);
 	free(c->port);
+	client_tls_free(c);
 	frame_reader_free(c->fr);
 	roster_free(c->roster);
 	dedupe_free(c->dedupe);
@@ -524,13 +525,16 @@ static void
 client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *c = arg;
+	char why[320];
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		client_connected(c);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
+	if ((what & BEV_EVENT_ERROR) && client_tls_error(c, why, sizeof(why)))
+		client_drop(c, why);
+	else if (what & BEV_EVENT_TIMEOUT)
 		client_drop(c, "server timed out");
 	else if (what & BEV_EVENT_EOF)
 		client_drop(c, "server closed the connection");
@@ -583,7 +587,7 @@ client_hello_reply(void *ud, struct json_object *reply)
 		client_login_start(c, c->name, c->password, NULL, NULL);
 }
 
-/* TCP is up: no Nagle (small frames), cap reads, say hello. */
+/* TCP (and TLS, if on) is up: no Nagle (small frames), cap reads, say hello. */
 static void
 client_connected(struct client *c)
 {
@@ -603,13 +607,17 @@ client_connected(struct client *c)
 	client_heartbeat_start(c);
 }
 
-/* Opens a socket to the current address. */
+/* Opens a socket (TLS or not) to the current address. */
 static void
 client_connect_start(struct client *c)
 {
 	struct sockaddr *sa = (struct sockaddr *)&c->addrs[c->addr_i];
 
-	c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (c->tls_ctx != NULL)
+		c->bev = client_tls_bufferevent(c);
+	else
+		c->bev =
+		    bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(c->bev, client_read_cb, NULL, client_event_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	client_set_state(c, CLIENT_CONNECTING, NULL);

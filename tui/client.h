@@ -61,6 +61,18 @@ struct client *client_new(struct event_base *base, const char *host,
  */
 void client_free(struct client *c);
 
+/*
+ * Connects over TLS (1.2 or later) from now on. The server's certificate
+ * must chain to a CA in ca_file (PEM), or to the system's CAs if ca_file
+ * is NULL, and must name the host given to client_new (its IP address if
+ * that is an IP literal; SNI is sent for names). A certificate refused
+ * fails the connection with a reason "TLS: certificate verify failed:
+ * ..." given to on_state. Returns 0, or -ERR_NOT_FOUND (CAs not loadable)
+ * or -ERR_BAD_REQUEST (unusable host name) with a message in *err that the
+ * caller frees.
+ */
+int client_tls_enable(struct client *c, const char *ca_file, char **err);
+
 /* Reconnect after a drop (default true). The batch client turns it off. */
 void client_set_reconnect(struct client *c, bool on);
 

@@ -24,6 +24,7 @@ config_clear(struct config *cfg)
 	free(cfg->server);
 	free(cfg->user);
 	free(cfg->time_format);
+	free(cfg->ca);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -81,6 +82,10 @@ config_apply(struct config *cfg, const char *key, const char *val)
 		return config_bool(val, &cfg->colours);
 	else if (strcmp(key, "roster") == 0)
 		return config_bool(val, &cfg->roster);
+	else if (strcmp(key, "tls") == 0)
+		return config_bool(val, &cfg->tls);
+	else if (strcmp(key, "ca") == 0)
+		config_set(&cfg->ca, val);
 	else
 		return -1;
 	return 0;

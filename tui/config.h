@@ -6,7 +6,8 @@
 /*
  * natter's settings file: "key value" lines, '#' comments. Keys: server
  * HOST:PORT, user NAME, colours on|off, time_format STRFTIME, roster
- * on|off. Command-line flags override it. No password is ever read from
+ * on|off, tls on|off, ca FILE (the CAs TLS trusts instead of the
+ * system's). Command-line flags override it. No password is ever read from
  * or written to it.
  */
 struct config {
@@ -15,9 +16,12 @@ struct config {
 	char *time_format;
 	bool colours;
 	bool roster;
+	bool tls;
+	char *ca; /* PEM file of CAs for TLS, or NULL for the system's */
 };
 
-/* Defaults: no server or user, colours and roster on, "%H:%M". */
+/* Defaults: no server, user or CA file, colours and roster on, TLS off,
+ * "%H:%M". */
 void config_init(struct config *cfg);
 void config_clear(struct config *cfg);
 

@@ -40,16 +40,22 @@ main_usage(FILE *f)
 	fprintf(
 	    f,
 	    "usage: natter [--config FILE] [--server HOST:PORT] [--user NAME]\n"
+	    "              [--tls | --no-tls] [--ca FILE]\n"
 	    "              [--batch | --line] [--no-roster] [--no-colour]\n"
 	    "              [-v] [--log FILE] [--version] [--help]\n"
 	    "\n"
 	    "  --config FILE       settings (default "
 	    "$XDG_CONFIG_HOME/natter/config):\n"
 	    "                      server, user, colours, time_format, "
-	    "roster\n"
+	    "roster,\n"
+	    "                      tls, ca\n"
 	    "  --server HOST:PORT  natterd to use (default %s;\n"
 	    "                      IPv6 as [ADDR]:PORT)\n"
 	    "  --user NAME         lets \"/login PASSWORD\" omit the name\n"
+	    "  --tls               connect over TLS, verifying the server's\n"
+	    "                      certificate and name (--no-tls: plain)\n"
+	    "  --ca FILE           with TLS, trust the CAs in FILE (PEM)\n"
+	    "                      instead of the system's; implies --tls\n"
 	    "  --batch             read /commands from stdin, print one line "
 	    "per\n"
 	    "                      event or reply; no reconnecting\n"
@@ -81,8 +87,9 @@ main_usage(FILE *f)
 	    "Control characters in text are escaped (\\n, \\t, \\e, \\xHH).\n"
 	    "\n"
 	    "Exit status (--batch): 0 when stdin ends and every /msg was\n"
-	    "acknowledged; 1 if the connection failed or was lost, or the "
-	    "server\n"
+	    "acknowledged; 1 if the connection failed (TLS verification "
+	    "too) or\n"
+	    "was lost, or the server "
 	    "refused a /msg; 2 for a bad command line.\n",
 	    MAIN_DEFAULT_SERVER);
 }
@@ -160,6 +167,21 @@ main_flag(int ch, struct main_opts *o)
 	return 0;
 }
 
+/*
+ * --tls/--no-tls (tls 1/0, -1 if neither) and --ca over the config file;
+ * --ca alone asks for TLS.
+ */
+static void
+main_tls_flags(struct main_opts *o, int tls, const char *ca)
+{
+	if (ca != NULL)
+		config_set(&o->cfg.ca, ca);
+	if (tls >= 0)
+		o->cfg.tls = tls == 1;
+	else if (ca != NULL)
+		o->cfg.tls = true;
+}
+
 /* getopt_long; the config file is read first so the flags override it. */
 static int
 main_parse_args(int argc, char **argv, struct main_opts *o)
@@ -168,6 +190,9 @@ main_parse_args(int argc, char **argv, struct main_opts *o)
 	    {"config", required_argument, NULL, 'c'},
 	    {"server", required_argument, NULL, 's'},
 	    {"user", required_argument, NULL, 'u'},
+	    {"tls", no_argument, NULL, 'T'},
+	    {"no-tls", no_argument, NULL, 'P'},
+	    {"ca", required_argument, NULL, 'A'},
 	    {"batch", no_argument, NULL, 'b'},
 	    {"line", no_argument, NULL, 'l'},
 	    {"no-roster", no_argument, NULL, 'R'},
@@ -179,8 +204,8 @@ main_parse_args(int argc, char **argv, struct main_opts *o)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	char *server = NULL, *user = NULL;
-	int ch, r = 0;
+	char *server = NULL, *user = NULL, *ca = NULL;
+	int ch, r = 0, tls = -1;
 
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--config") == 0 ||
@@ -197,6 +222,10 @@ main_parse_args(int argc, char **argv, struct main_opts *o)
 			config_set(&server, optarg);
 		else if (ch == 'u')
 			config_set(&user, optarg);
+		else if (ch == 'T' || ch == 'P')
+			tls = ch == 'T';
+		else if (ch == 'A')
+			config_set(&ca, optarg);
 		else
 			r = main_flag(ch, o);
 	}
@@ -208,8 +237,10 @@ main_parse_args(int argc, char **argv, struct main_opts *o)
 		config_set(&o->cfg.server, server);
 	if (user != NULL)
 		config_set(&o->cfg.user, user);
+	main_tls_flags(o, tls, ca);
 	free(server);
 	free(user);
+	free(ca);
 	return r;
 }
 
@@ -264,6 +295,8 @@ main_run_ui(struct event_base *base, struct main_opts *o, const char *host,
 	uo.colours = o->cfg.colours;
 	uo.roster = o->cfg.roster;
 	uo.log_path = log_path;
+	uo.tls = o->cfg.tls;
+	uo.ca = o->cfg.ca;
 	r = ui_run(base, &uo);
 	free(log_path);
 	return r;
@@ -305,6 +338,8 @@ main(int argc, char **argv)
 		bo.port = port;
 		bo.user = o.cfg.user;
 		bo.interactive = !o.batch;
+		bo.tls = o.cfg.tls;
+		bo.ca = o.cfg.ca;
 		r = batch_run(base, &bo);
 	}
 	event_base_free(base);

@@ -659,6 +659,22 @@ ui_events_stop(struct ui *u, struct event **sigs, size_t nsigs)
 	event_free(u->redraw_ev);
 }
 
+/* --tls: set up the client's TLS; a CA file it cannot load is an error. */
+static int
+ui_tls(struct ui *u)
+{
+	char *err = NULL;
+	int r;
+
+	if (!u->opts->tls)
+		return 0;
+	if ((r = client_tls_enable(u->c, u->opts->ca, &err)) < 0) {
+		ui_print(u, NULL, SCROLLBACK_ERROR, "%s (not connecting)", err);
+		free(err);
+	}
+	return r;
+}
+
 /* Sets everything up, runs the loop, tears down. */
 int
 ui_run(struct event_base *base, const struct ui_options *opts)
@@ -690,7 +706,9 @@ ui_run(struct event_base *base, const struct ui_options *opts)
 	u.c = client_new(base, opts->host, opts->port, &cbs);
 	ui_print(&u, NULL, SCROLLBACK_INFO,
 	         "natter %s: /help lists commands and keys", NATTER_VERSION);
-	if (client_connect(u.c) < 0) {
+	if (ui_tls(&u) < 0)
+		status = 1;
+	else if (client_connect(u.c) < 0) {
 		ui_print(&u, NULL, SCROLLBACK_ERROR, "cannot resolve %s",
 		         opts->host);
 		status = 1;

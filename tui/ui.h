@@ -28,6 +28,8 @@ struct ui_options {
 	bool colours;
 	bool roster;          /* panel shown at start */
 	const char *log_path; /* -v: debug log file, else NULL */
+	bool tls;             /* connect over TLS */
+	const char *ca;       /* with tls: CA file to trust, NULL: system's */
 };
 
 /* A password being asked for, without echo. */

@@ -76,6 +76,28 @@ _tempdirs = []         # temp dirs to remove at exit
 _shared = None         # the per-script shared server
 
 
+_mysql = None          # NATTER_TEST_MYSQL=1: this process's MariaDB
+_mysql_dbs = {}        # natterd data folder -> its MariaDB store URL
+
+
+def _mysql_store_args(data_dir, args):
+    """With NATTER_TEST_MYSQL=1, natterd stores in a fresh database of its
+    own on one MariaDB per test process (started on first use, stopped at
+    exit); a natterd restarted on the same data folder gets the same
+    database. A test that passes --store itself keeps it."""
+    global _mysql
+    if os.environ.get("NATTER_TEST_MYSQL") != "1" or "--store" in args:
+        return []
+    if data_dir not in _mysql_dbs:
+        if _mysql is None:
+            import mariadb
+            _mysql = mariadb.MariaDB()
+            atexit.register(lambda: ([s.kill() for s in _all_servers],
+                                     _mysql.stop()))
+        _mysql_dbs[data_dir] = _mysql.new_database()
+    return ["--store", _mysql_dbs[data_dir]]
+
+
 class Server:
     """A running natterd. Start with start_natterd()."""
 
@@ -89,8 +111,10 @@ class Server:
         self.log_path = os.path.join(self.tmp, "natterd.log")
         self.args = [natterd_path(), "--listen", "127.0.0.1:0",
                      "--data", data_dir, "--pwhash-ops", "1",
-                     "--pwhash-mem", "8192", "--log-level", "info"]
+                     "--pwhash-mem", "8192", "--auth-rate", "0",
+                     "--log-level", "info"]
         self.args += [str(a) for a in extra_args]
+        self.args += _mysql_store_args(data_dir, self.args)
         self.port = None
         self.termed = False
         self._port_seen = threading.Event()
@@ -98,7 +122,8 @@ class Server:
         self._log.write("# " + " ".join(self.args) + "\n")
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=self._log,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE,
+                                     preexec_fn=_die_with_parent)
         _all_servers.append(self)
         _test_servers.append(self)
         self._drain = threading.Thread(target=self._drain_stderr,
@@ -199,6 +224,20 @@ class Server:
 
     def connect(self, **kw):
         return Conn(self, **kw)
+
+
+def _die_with_parent():
+    """In the child: SIGKILL natterd if this script dies (PR_SET_PDEATHSIG),
+    so a killed test run leaves no server behind."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except Exception:
+        pass
+
+
+def _on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def start_natterd(extra_args=(), data_dir=None):
@@ -573,6 +612,7 @@ def run():
     passed = failed = 0
     failures = []
     signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     for fn in _tests:
         if only and fn.__name__ not in only:
             continue
