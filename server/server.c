@@ -351,32 +351,61 @@ server_store_url(const struct config *cfg)
 	return xasprintf("sqlite:%s/natter.db", cfg->data);
 }
 
-/* Opens the store, makes the workers and binds the listener. */
-static int
-server_start(struct server *srv)
+/* The node's name: --node, or the host name. */
+static void
+server_node_name(struct server *srv)
 {
-	struct store_options opt = {(unsigned long long)srv->cfg->pwhash_ops,
-	                            (size_t)srv->cfg->pwhash_mem};
+	if (srv->cfg->node != NULL)
+		snprintf(srv->node, sizeof srv->node, "%s", srv->cfg->node);
+	else if (gethostname(srv->node, sizeof srv->node - 1) < 0)
+		snprintf(srv->node, sizeof srv->node, "natterd");
+}
+
+int
+server_init(struct server *srv, const struct config *cfg)
+{
+	struct store_options opt = {(unsigned long long)cfg->pwhash_ops,
+	                            (size_t)cfg->pwhash_mem};
 	char *url, *err = NULL;
 	int i;
 
-	if ((url = server_store_url(srv->cfg)) == NULL)
+	memset(srv, 0, sizeof *srv);
+	srv->cfg = cfg;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->cond, NULL);
+	for (i = 0; i < SERVER_CONV_LOCKS; i++)
+		pthread_mutex_init(&srv->conv_locks[i], NULL);
+	server_node_name(srv);
+	if ((srv->base = event_base_new()) == NULL)
+		fatal("%s: event_base_new failed", __func__);
+	srv->presence =
+	    presence_new((unsigned)cfg->rate_limit, (unsigned)cfg->rate_burst);
+	srv->guard = server_guard_new(cfg);
+	if ((url = server_store_url(cfg)) == NULL)
 		return -1;
-	srv->db = dbpool_new(url, &opt, (int)srv->cfg->db_threads, &err);
+	srv->db = dbpool_new(url, &opt, (int)cfg->db_threads, &err);
 	free(url);
 	if (srv->db == NULL) {
 		log_error("store: %s", err != NULL ? err : "cannot open");
 		free(err);
 		return -1;
 	}
-	srv->nworkers = srv->cfg->workers > 0
-	                    ? (int)srv->cfg->workers
-	                    : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	srv->nworkers = cfg->workers > 0 ? (int)cfg->workers
+	                                 : (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (srv->nworkers < 1)
 		srv->nworkers = 1;
 	srv->workers = xcalloc((size_t)srv->nworkers, sizeof *srv->workers);
 	for (i = 0; i < srv->nworkers; i++)
 		srv->workers[i] = worker_new(srv, i);
+	return 0;
+}
+
+/* Binds the listeners, then starts the workers and the relay. */
+static int
+server_start(struct server *srv)
+{
+	int i;
+
 	if (server_listen_all(srv) < 0)
 		return -1;
 	for (i = 0; i < srv->nworkers; i++)
@@ -389,8 +418,8 @@ server_start(struct server *srv)
 }
 
 /* Everything the server made, after the threads are gone. */
-static void
-server_free(struct server *srv)
+void
+server_teardown(struct server *srv)
 {
 	int i;
 
@@ -423,22 +452,8 @@ server_run(const struct config *cfg)
 	struct server srv;
 	int i, r = 1;
 
-	memset(&srv, 0, sizeof srv);
-	srv.cfg = cfg;
-	pthread_mutex_init(&srv.lock, NULL);
-	for (i = 0; i < SERVER_CONV_LOCKS; i++)
-		pthread_mutex_init(&srv.conv_locks[i], NULL);
-	pthread_cond_init(&srv.cond, NULL);
-	if (cfg->node != NULL)
-		snprintf(srv.node, sizeof srv.node, "%s", cfg->node);
-	else if (gethostname(srv.node, sizeof srv.node - 1) < 0)
-		snprintf(srv.node, sizeof srv.node, "natterd");
 	signal(SIGPIPE, SIG_IGN);
-	srv.base = event_base_new();
-	srv.presence =
-	    presence_new((unsigned)cfg->rate_limit, (unsigned)cfg->rate_burst);
-	srv.guard = server_guard_new(cfg);
-	if (server_start(&srv) == 0) {
+	if (server_init(&srv, cfg) == 0 && server_start(&srv) == 0) {
 		srv.sig_term =
 		    evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);
 		srv.sig_int =
@@ -453,6 +468,6 @@ server_run(const struct config *cfg)
 		log_info("stopped");
 		r = 0;
 	}
-	server_free(&srv);
+	server_teardown(&srv);
 	return r;
 }

@@ -49,6 +49,15 @@ struct server {
 };
 
 /*
+ * Makes everything natterd needs before it listens: locks, node name,
+ * presence, guard, the DB pool and the workers (threads not started).
+ * Returns 0, or -1 (logged); server_teardown frees what it made either way.
+ * server_run uses it; tests and fuzz targets drive a worker's loop alone.
+ */
+int server_init(struct server *srv, const struct config *cfg);
+void server_teardown(struct server *srv);
+
+/*
  * Runs natterd with configuration cfg until SIGTERM or SIGINT. Returns the
  * process exit status: 0 after a clean stop, 1 if start-up failed.
  */

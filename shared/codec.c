@@ -1,6 +1,7 @@
 #include <event2/buffer.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "codec.h"
@@ -83,6 +84,40 @@ codec_only_ws(const char *s, size_t from, size_t len)
 }
 
 /* Parses one frame into an object; see codec.h. */
+/*
+ * Whether every number in v is finite: json-c takes NaN, Infinity and
+ * overflowing literals such as 1e400, none of which is JSON. The depth
+ * of the recursion is bounded by the tokener's depth limit.
+ */
+static bool
+codec_finite(struct json_object *v)
+{
+	size_t i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(v));
+	case json_type_array:
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			if (!codec_finite(json_object_array_get_idx(v, i)))
+				return false;
+		}
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val)
+		{
+			(void)key;
+			if (!codec_finite(val))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
+
 int
 codec_parse(const char *line, size_t len, int max_depth,
             struct json_object **out)
@@ -105,7 +140,8 @@ codec_parse(const char *line, size_t len, int max_depth,
 	ok = obj != NULL &&
 	     json_tokener_get_error(tok) == json_tokener_success &&
 	     json_object_is_type(obj, json_type_object) &&
-	     codec_only_ws(line, json_tokener_get_parse_end(tok), len);
+	     codec_only_ws(line, json_tokener_get_parse_end(tok), len) &&
+	     codec_finite(obj);
 	json_tokener_free(tok);
 	if (!ok) {
 		json_object_put(obj);
