@@ -85,9 +85,11 @@ codec_only_ws(const char *s, size_t from, size_t len)
 
 /* Parses one frame into an object; see codec.h. */
 /*
- * Whether every number in v is finite: json-c takes NaN, Infinity and
- * overflowing literals such as 1e400, none of which is JSON. The depth
- * of the recursion is bounded by the tokener's depth limit.
+ * Whether v is free of NaN and Infinity, which json-c takes even in strict
+ * mode but which are not JSON. An overflowing number such as 1e400 is
+ * JSON (it parses to infinity, and json-c keeps its text): it passes, and
+ * the getters refuse it like any other double. The depth of the recursion
+ * is bounded by the tokener's depth limit.
  */
 static bool
 codec_finite(struct json_object *v)
@@ -95,8 +97,13 @@ codec_finite(struct json_object *v)
 	size_t i, n;
 
 	switch (json_object_get_type(v)) {
-	case json_type_double:
-		return isfinite(json_object_get_double(v));
+	case json_type_double: {
+		const char *t = json_object_get_string(v);
+		if (*t == '-')
+			t++;
+		return isfinite(json_object_get_double(v)) ||
+		       (*t != 'N' && *t != 'I');
+	}
 	case json_type_array:
 		n = json_object_array_length(v);
 		for (i = 0; i < n; i++) {
