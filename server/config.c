@@ -38,6 +38,9 @@ static const struct config_key config_keys[] = {
     CONFIG_S("store", store, "URL",
              "sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB"),
     CONFIG_S("redis", redis, "HOST:PORT", "Redis relay (cluster)"),
+    CONFIG_S("proxy-from", proxy_from, "ADDR,...",
+             "proxies (nginx proxy_protocol) whose connections start with "
+             "a PROXY v1 header"),
     CONFIG_S("node", node, "NAME", "node name (default: host name)"),
     CONFIG_S("log-level", log_level, "LEVEL", "debug, info, warn or error"),
     CONFIG_L("workers", workers, 0, 256, "worker threads (0: cores)"),

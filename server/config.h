@@ -19,6 +19,7 @@ struct config {
 	char *data;       /* data folder */
 	char *store;      /* store URL; NULL: sqlite:DATA/natter.db */
 	char *redis;      /* HOST:PORT; NULL: single node */
+	char *proxy_from; /* addresses that send a PROXY header; NULL: none */
 	char *node;       /* node name; NULL: the host name */
 	char *log_level;  /* debug|info|warn|error */
 	long workers;     /* 0: number of cores */

@@ -67,23 +67,43 @@ server_addr_string(const struct sockaddr *sa, char *buf, size_t len)
 	snprintf(buf, len, "%s:%d", host, port);
 }
 
-/* A new client: no Nagle (small frames), then round robin to a worker. */
+/* Whether host is one of the proxies of proxy-from. */
+static bool
+server_is_proxy(const struct server *srv, const char *host)
+{
+	char **p;
+
+	for (p = srv->proxies; p != NULL && *p != NULL; p++) {
+		if (strcmp(*p, host) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A new client: counted against the limits (behind a proxy, once its
+ * PROXY header names the client), no Nagle (small frames), then round
+ * robin to a worker.
+ */
 static void
 server_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
               bool tls)
 {
 	char host[INET6_ADDRSTRLEN];
+	unsigned flags = tls ? SESSION_TLS : 0;
 	int one = 1, port;
 
 	port = server_addr_host(sa, host);
-	if (!guard_conn_open(srv->guard, host)) {
+	if (server_is_proxy(srv, host))
+		flags |= SESSION_PROXY;
+	else if (!guard_conn_open(srv->guard, host)) {
 		log_warn("refused a connection from %s: too many clients",
 		         host);
 		evutil_closesocket(fd);
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-	worker_adopt(srv->workers[srv->next_worker], fd, host, port, tls);
+	worker_adopt(srv->workers[srv->next_worker], fd, host, port, flags);
 	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
 }
 
@@ -351,6 +371,26 @@ server_store_url(const struct config *cfg)
 	return xasprintf("sqlite:%s/natter.db", cfg->data);
 }
 
+/* Splits proxy-from ("a,b c") into a NULL-terminated list. */
+static char **
+server_split_proxies(const char *spec)
+{
+	char **v = xcalloc(1, sizeof *v), *copy, *tok, *save = NULL;
+	size_t n = 0;
+
+	if (spec == NULL)
+		return v;
+	copy = xstrdup(spec);
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
+		v = xrealloc(v, (n + 2) * sizeof *v);
+		v[n++] = xstrdup(tok);
+		v[n] = NULL;
+	}
+	free(copy);
+	return v;
+}
+
 /* The node's name: --node, or the host name. */
 static void
 server_node_name(struct server *srv)
@@ -376,6 +416,7 @@ server_init(struct server *srv, const struct config *cfg)
 	for (i = 0; i < SERVER_CONV_LOCKS; i++)
 		pthread_mutex_init(&srv->conv_locks[i], NULL);
 	server_node_name(srv);
+	srv->proxies = server_split_proxies(cfg->proxy_from);
 	if ((srv->base = event_base_new()) == NULL)
 		fatal("%s: event_base_new failed", __func__);
 	srv->presence =
@@ -434,6 +475,9 @@ server_teardown(struct server *srv)
 	free(srv->workers);
 	presence_free(srv->presence);
 	guard_free(srv->guard);
+	for (i = 0; srv->proxies != NULL && srv->proxies[i] != NULL; i++)
+		free(srv->proxies[i]);
+	free(srv->proxies);
 	tls_free(srv->tls);
 	if (srv->sig_term != NULL)
 		event_free(srv->sig_term);

@@ -26,6 +26,7 @@ struct server {
 	struct evconnlistener *listener;
 	struct evconnlistener *tls_listener;
 	struct tls *tls; /* NULL: no TLS listener */
+	char **proxies;  /* proxy-from, split; NULL-terminated */
 	struct event *sig_term, *sig_int;
 	struct dbpool *db;
 	struct presence *presence;

@@ -1,8 +1,9 @@
 #include "session.h"
 
+#include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -44,12 +45,13 @@ session_idle_seconds(const struct config *cfg)
 {
 	return cfg->idle_timeout > 0 ? cfg->idle_timeout : 2 * cfg->heartbeat;
 }
+
 static void session_event_cb(struct bufferevent *bev, short what, void *arg);
 
 /* A session for fd on w: buffers, watermark, idle timeout, registered. */
 struct session *
 session_new(struct worker *w, evutil_socket_t fd, const char *host, int port,
-            bool tls)
+            unsigned flags)
 {
 	const struct config *cfg = w->srv->cfg;
 	struct timeval idle = {session_idle_seconds(cfg), 0};
@@ -61,9 +63,12 @@ session_new(struct worker *w, evutil_socket_t fd, const char *host, int port,
 	s->id = (++w->next_id << 8) | (uint64_t)w->idx;
 	snprintf(s->addr, sizeof s->addr, "%s", host);
 	snprintf(s->peer, sizeof s->peer, "%s:%d", host, port);
+	s->proxied = (flags & SESSION_PROXY) != 0;
+	s->counted = !s->proxied; /* the listener counted host */
 	s->fr = frame_reader_new(session_login_frame(cfg));
 	s->bev =
-	    tls ? tls_bufferevent(w->srv->tls, w->base, fd)
+	    (flags & SESSION_TLS)
+	        ? tls_bufferevent(w->srv->tls, w->base, fd)
 	        : bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
 	bufferevent_setwatermark(s->bev, EV_READ, 0,
@@ -138,7 +143,8 @@ session_drop_socket(struct session *s)
 	if (s->login_timer != NULL)
 		event_free(s->login_timer);
 	s->login_timer = NULL;
-	guard_conn_close(s->w->srv->guard, s->addr);
+	if (s->counted)
+		guard_conn_close(s->w->srv->guard, s->addr);
 	if (--s->w->nsockets == 0 && s->w->finishing)
 		event_base_loopexit(s->w->base, NULL);
 	session_unref(s);
@@ -250,6 +256,41 @@ session_fail(struct session *s, int code)
 	session_close_flush(s, errcode_slug(code));
 }
 
+/*
+ * The PROXY protocol v1 header a proxy (nginx's proxy_protocol) sends
+ * before the client's bytes: "PROXY TCP4|TCP6 SRC DST SPORT DPORT". From
+ * then on the client's real address counts for limits and logs.
+ */
+static void
+session_proxy_header(struct session *s, const char *line)
+{
+	char proto[8], src[48], dst[48];
+	unsigned sport, dport;
+
+	s->proxied = false;
+	if (strncmp(line, "PROXY UNKNOWN", 13) == 0) {
+		/* The proxy's own health check: its address counts. */
+	} else if (sscanf(line, "PROXY %7s %47s %47s %u %u", proto, src, dst,
+	                  &sport, &dport) != 5 ||
+	           (strcmp(proto, "TCP4") != 0 && strcmp(proto, "TCP6") != 0) ||
+	           sport > 65535) {
+		session_close(s, "bad PROXY header");
+		return;
+	} else {
+		log_debug("session %llu: proxied for %s:%u",
+		          (unsigned long long)s->id, src, sport);
+		snprintf(s->addr, sizeof s->addr, "%s", src);
+		snprintf(s->peer, sizeof s->peer, "%s:%u", src, sport);
+	}
+	if (!guard_conn_open(s->w->srv->guard, s->addr)) {
+		log_warn("refused a connection from %s: too many clients",
+		         s->addr);
+		session_close(s, "too many clients");
+		return;
+	}
+	s->counted = true;
+}
+
 /* Handles complete frames while no request is waiting on the DB pool. */
 void
 session_resume(struct session *s)
@@ -268,7 +309,10 @@ session_resume(struct session *s)
 			session_fail(s, -r);
 			return;
 		}
-		handler_dispatch(s, line, len);
+		if (s->proxied)
+			session_proxy_header(s, line);
+		else
+			handler_dispatch(s, line, len);
 	}
 }
 

@@ -24,6 +24,8 @@ struct session {
 	struct bufferevent *bev; /* NULL once the socket is gone */
 	struct frame_reader *fr;
 	char addr[48]; /* the client's address, for limits */
+	bool counted;  /* addr is counted in the guard */
+	bool proxied;  /* the PROXY header is still to come */
 	char peer[64]; /* address and port, for logs */
 	struct event *login_timer;
 	int64_t soft_since_ms; /* when output went over the soft cap */
@@ -37,10 +39,13 @@ struct session {
 	struct session *unext; /* next session in the worker's user index */
 };
 
-/* A session on w for the connected socket fd (taken). */
-/* tls: fd came from the TLS listener: the session does a handshake. */
+/* How a connection came in (session_new's flags). */
+#define SESSION_TLS 0x1   /* from the TLS listener: handshake first */
+#define SESSION_PROXY 0x2 /* from a proxy: a PROXY v1 header comes first */
+
+/* A session on w for the connected socket fd (taken) from host:port. */
 struct session *session_new(struct worker *w, evutil_socket_t fd,
-                            const char *host, int port, bool tls);
+                            const char *host, int port, unsigned flags);
 void session_ref(struct session *s);
 void session_unref(struct session *s);
 

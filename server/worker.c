@@ -21,7 +21,7 @@ struct worker_adoption {
 	evutil_socket_t fd;
 	char host[48];
 	int port;
-	bool tls;
+	unsigned flags;
 };
 
 /* A frame on its way to some users' sessions on one worker. */
@@ -112,17 +112,18 @@ worker_adopt_cb(void *arg)
 	struct worker_adoption *a = arg;
 
 	if (a->w->finishing) {
-		guard_conn_close(a->w->srv->guard, a->host);
+		if (!(a->flags & SESSION_PROXY))
+			guard_conn_close(a->w->srv->guard, a->host);
 		evutil_closesocket(a->fd);
 	} else {
-		session_new(a->w, a->fd, a->host, a->port, a->tls);
+		session_new(a->w, a->fd, a->host, a->port, a->flags);
 	}
 	free(a);
 }
 
 void
 worker_adopt(struct worker *w, evutil_socket_t fd, const char *host, int port,
-             bool tls)
+             unsigned flags)
 {
 	struct worker_adoption *a = xmalloc(sizeof *a);
 
@@ -130,7 +131,7 @@ worker_adopt(struct worker *w, evutil_socket_t fd, const char *host, int port,
 	a->fd = fd;
 	snprintf(a->host, sizeof a->host, "%s", host);
 	a->port = port;
-	a->tls = tls;
+	a->flags = flags;
 	loopq_post(w->q, worker_adopt_cb, a);
 }
 

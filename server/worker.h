@@ -42,8 +42,9 @@ void worker_start(struct worker *w);
 void worker_join(struct worker *w);
 
 /* Hands an accepted socket to w (from the main thread); w owns fd. */
+/* flags: SESSION_TLS, SESSION_PROXY (session.h). */
 void worker_adopt(struct worker *w, evutil_socket_t fd, const char *host,
-                  int port, bool tls);
+                  int port, unsigned flags);
 
 /* Indexes s under its user id, and removes it again (worker thread). */
 void worker_user_add(struct worker *w, struct session *s);

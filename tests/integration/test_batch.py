@@ -340,7 +340,9 @@ def connection_loss_exits_1():
     a = user(srv)
     srv.kill()
     check_eq(a.proc.wait(TIMEOUT), 1, "status after the server died")
-    check(any("connection lost" in e for e in a.err), a.err)
+    # stderr is read by a thread: it may lag the exit a little
+    wait_until(lambda: any("connection lost" in e for e in a.err),
+               what="'connection lost' on stderr: %r" % (a.err,))
 
 
 @test
