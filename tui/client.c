@@ -388,6 +388,10 @@ client_event(struct client *c, const char *type, struct json_object *ev)
 		client_sync_push(c, ev);
 		return;
 	}
+	if (strcmp(type, "resync") == 0) { /* pushes were lost: fetch them */
+		client_sync_start(c);
+		return;
+	}
 	if (strcmp(type, "presence") == 0)
 		client_event_presence(c, ev);
 	else if (strcmp(type, "friend_added") == 0)
