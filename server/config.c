@@ -103,8 +103,8 @@ config_init(struct config *c)
 	c->max_depth = 16;
 	c->login_timeout = 15;
 	c->max_body = 4096;
-	c->rate_limit = 20;
-	c->rate_burst = 40;
+	c->rate_limit = 100;
+	c->rate_burst = 200;
 	c->output_cap = 4 << 20;
 	c->output_soft_cap = 1 << 20;
 	c->output_soft_seconds = 10;
@@ -114,7 +114,7 @@ config_init(struct config *c)
 	c->login_max_failures = 10;
 	c->login_max_failures_addr = 30;
 	c->login_lock_seconds = 60;
-	c->auth_rate = 5;
+	c->auth_rate = 20;
 	c->sync_max = 1000;
 }
 
