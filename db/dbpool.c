@@ -5,6 +5,7 @@
 
 #include "dbpool.h"
 #include "log.h"
+#include "store-backend.h"
 #include "xmalloc.h"
 
 /*
@@ -61,12 +62,14 @@ dbpool_main(void *arg)
 	struct dbpool_worker *w = arg;
 	struct dbpool_job *job;
 
+	store_thread_init();
 	while ((job = dbpool_take(w->pool)) != NULL) {
 		job->run(w->st, job->arg);
 		if (job->done != NULL)
 			loopq_post(job->reply, job->done, job->arg);
 		free(job);
 	}
+	store_thread_end(); /* mysql_thread_end */
 	return NULL;
 }
 
@@ -128,6 +131,14 @@ dbpool_new(const char *url, const struct store_options *opt, int n, char **err)
 	p->w = xcalloc((size_t)p->n, sizeof(*p->w));
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
+	/* mysql_library_init must run before any DB thread exists. */
+	if (store_library_init() < 0) {
+		if (err != NULL)
+			*err =
+			    xstrdup("cannot initialise the database libraries");
+		dbpool_free(p);
+		return NULL;
+	}
 	if (dbpool_open(p, url, opt, err) < 0) {
 		dbpool_free(p);
 		return NULL;

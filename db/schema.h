@@ -15,5 +15,6 @@ struct schema_step {
 };
 
 extern const struct schema_step schema_sqlite[];
+extern const struct schema_step schema_mysql[];
 
 #endif

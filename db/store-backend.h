@@ -12,6 +12,14 @@
  */
 struct store_backend {
 	const char *prefix; /* URL prefix, e.g. "sqlite:" */
+	/*
+	 * Optional (NULL: nothing to do). lib_init runs before any DB
+	 * thread starts; thread_init and thread_end run on each DB thread
+	 * as it starts and exits (mysql_library_init, mysql_thread_end).
+	 */
+	int (*lib_init)(void);
+	void (*thread_init)(void);
+	void (*thread_end)(void);
 	/* rest is the URL after prefix. */
 	int (*open)(const char *rest, const struct store_options *opt,
 	            void **out, char **err);
@@ -49,6 +57,13 @@ struct store_backend {
 };
 
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_mysql_backend;
+
+/* Every backend's lib_init: before DB threads start. 0 or an errcode. */
+int store_library_init(void);
+/* Every backend's thread_init / thread_end, on a DB thread. */
+void store_thread_init(void);
+void store_thread_end(void);
 
 /* A parsed conversation id. */
 struct store_conv {

@@ -21,7 +21,10 @@ struct store {
 
 static const struct store_backend *const store_backends[] = {
     &store_sqlite_backend,
+    &store_mysql_backend,
 };
+
+#define STORE_NBACKENDS (sizeof(store_backends) / sizeof(*store_backends))
 
 /* Picks the backend for url; NULL (and a message) if there is none. */
 static const struct store_backend *
@@ -29,25 +32,54 @@ store_find_backend(const char *url, const char **rest, int *r, char **err)
 {
 	size_t i, len;
 
-	for (i = 0; i < sizeof(store_backends) / sizeof(*store_backends); i++) {
+	for (i = 0; i < STORE_NBACKENDS; i++) {
 		len = strlen(store_backends[i]->prefix);
 		if (strncmp(url, store_backends[i]->prefix, len) == 0) {
 			*rest = url + len;
 			return store_backends[i];
 		}
 	}
-	if (strncmp(url, "mysql://", 8) == 0) {
-		*r = -ERR_INTERNAL;
-		if (err != NULL)
-			*err = xstrdup("mysql backend not built yet");
-	} else {
-		*r = -ERR_BAD_REQUEST;
-		if (err != NULL)
-			*err = xasprintf("unknown store URL \"%s\" (want "
-			                 "sqlite:PATH or mysql://...)",
-			                 url);
-	}
+	*r = -ERR_BAD_REQUEST;
+	if (err != NULL)
+		*err = xasprintf("unknown store URL (want sqlite:PATH or "
+		                 "mysql://USER:PASS@HOST:PORT/DB)");
 	return NULL;
+}
+
+/* Runs every backend's library initialisation, once, before threads. */
+int
+store_library_init(void)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < STORE_NBACKENDS; i++)
+		if (store_backends[i]->lib_init != NULL &&
+		    (r = store_backends[i]->lib_init()) < 0)
+			return r;
+	return 0;
+}
+
+/* Per-thread set-up of every backend, on a DB thread as it starts. */
+void
+store_thread_init(void)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_NBACKENDS; i++)
+		if (store_backends[i]->thread_init != NULL)
+			store_backends[i]->thread_init();
+}
+
+/* Per-thread clean-up of every backend, on a DB thread as it exits. */
+void
+store_thread_end(void)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_NBACKENDS; i++)
+		if (store_backends[i]->thread_end != NULL)
+			store_backends[i]->thread_end();
 }
 
 /* Opens the backend that url names. */

@@ -224,6 +224,21 @@ guard_login_failed(struct guard *g, const char *name, const char *addr,
 	pthread_mutex_unlock(&g->lock);
 }
 
+size_t
+guard_size(struct guard *g)
+{
+	struct guard_entry *e;
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&g->lock);
+	for (i = 0; i < GUARD_BUCKETS; i++) {
+		for (e = g->buckets[i]; e != NULL; e = e->next)
+			n++;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return n;
+}
+
 bool
 guard_auth_take(struct guard *g, const char *addr, int64_t now_ms)
 {

@@ -2,6 +2,7 @@
 #define NATTER_SERVER_GUARD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -40,6 +41,9 @@ bool guard_login_allowed(struct guard *g, const char *name, const char *addr,
  * which cost a deliberately slow hash each. False if it is empty.
  */
 bool guard_auth_take(struct guard *g, const char *addr, int64_t now_ms);
+
+/* Entries held (addresses and names being counted): for tests and stats. */
+size_t guard_size(struct guard *g);
 
 /* Records the outcome of a password check. */
 void guard_login_failed(struct guard *g, const char *name, const char *addr,

@@ -76,6 +76,7 @@ worker_free(struct worker *w)
 	if (w == NULL)
 		return;
 	event_free(w->tick);
+	loopq_drain(w->q); /* deliveries posted after the loop ended */
 	loopq_free(w->q);
 	event_base_free(w->base);
 	free(w);

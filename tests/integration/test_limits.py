@@ -382,12 +382,19 @@ def password_storage():
     c1.call("logout")
     c1.fail("bad_credentials", "login", name=u1, password=wrong + "2")
     srv.stop()
-    db = sqlite3.connect(os.path.join(srv.data_dir, "natter.db"))
-    try:
-        rows = dict(db.execute("SELECT name, pwhash FROM users WHERE name "
-                               "IN (?, ?)", (u1, u2)).fetchall())
-    finally:
-        db.close()
+    if os.environ.get("NATTER_TEST_MYSQL") == "1":
+        import natlib
+        url = natlib._mysql_dbs[srv.data_dir]
+        rows = dict(natlib._mysql.sql(
+            "SELECT name, pwhash FROM users WHERE name IN ('%s', '%s')" %
+            (u1, u2), db=url.rsplit("/", 1)[1]))
+    else:
+        db = sqlite3.connect(os.path.join(srv.data_dir, "natter.db"))
+        try:
+            rows = dict(db.execute("SELECT name, pwhash FROM users WHERE "
+                                   "name IN (?, ?)", (u1, u2)).fetchall())
+        finally:
+            db.close()
     check_eq(sorted(rows), sorted([u1, u2]), "users in the database")
     for n, h in rows.items():
         check(h.startswith("$argon2id$"), "%s hash %r" % (n, h[:20]))

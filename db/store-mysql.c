@@ -1,0 +1,2123 @@
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include "errcode.h"
+#include "log.h"
+#include "pwhash.h"
+#include "schema.h"
+#include "store-backend.h"
+#include "xmalloc.h"
+
+/*
+ * The MariaDB/MySQL backend (MariaDB Connector/C). One connection per
+ * struct store_mysql, used by one thread. Every statement is prepared
+ * (mysql_stmt_*) and cached per connection; only the embedded schema DDL
+ * goes through mysql_real_query.
+ *
+ * Sessions run READ COMMITTED with utf8mb4. A message's seq is taken by
+ * upserting the conversation row inside the storing transaction, so the
+ * row lock serializes writers of one conversation (across processes too)
+ * until they commit: commit order is seq order, and a rollback gives the
+ * seq back.
+ *
+ * Failures: a lost connection (server gone, KILL, wait_timeout, restart)
+ * marks the connection dead; the next call reconnects (a short connect
+ * timeout) and re-prepares. A call that failed before its COMMIT is
+ * retried once on a new connection, and a deadlock is retried too, so
+ * nothing half-done is ever reported as done. A COMMIT whose outcome is
+ * unknown is reported -ERR_UNAVAILABLE: the client retries with the same
+ * cmid, which UNIQUE(sender, cmid) deduplicates. No auto-reconnect: it
+ * would drop the session settings and prepared statements silently.
+ */
+
+#define STORE_MYSQL_TRIES 4       /* attempts per call */
+#define STORE_MYSQL_CONNECT_S 2   /* connect timeout */
+#define STORE_MYSQL_IO_S 10       /* read and write timeouts */
+#define STORE_MYSQL_REDIAL_MS 200 /* between failed connects */
+#define STORE_MYSQL_PARAMS 8      /* most ? in one statement */
+#define STORE_MYSQL_COLS 9        /* most columns in one result */
+/* A string column's buffer; longer values come by mysql_stmt_fetch_column. */
+#define STORE_MYSQL_BUF 256
+#define STORE_MYSQL_LIMIT_MAX ((size_t)1 << 30)
+#define STORE_MYSQL_LOCK "natter-migrate"
+
+#define STORE_MYSQL_MSG_COLS                                                   \
+	"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, m.to_group, "      \
+	"m.body, m.ts, m.cmid FROM messages m JOIN users u ON u.id = m.sender"
+
+/* Every statement the backend runs, prepared once per connection. */
+enum store_mysql_sq {
+	SQ_BEGIN,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_LOCK,
+	SQ_UNLOCK,
+	SQ_VERSION_TABLE,
+	SQ_VERSION_HAS,
+	SQ_VERSION_ADD,
+	SQ_USER_BY_NAME,
+	SQ_USER_ID_BY_NAME,
+	SQ_USER_BY_ID,
+	SQ_USER_INSERT,
+	SQ_FRIEND_CHECK,
+	SQ_FRIEND_INSERT,
+	SQ_FRIEND_DELETE,
+	SQ_FRIENDS,
+	SQ_FRIEND_IDS,
+	SQ_CONV_ENSURE,
+	SQ_CONV_ENTER,
+	SQ_CONV_REENTER,
+	SQ_CONV_LEAVE,
+	SQ_GROUP_BY_ID,
+	SQ_GROUP_BY_NAME,
+	SQ_GROUP_INSERT,
+	SQ_MEMBER_ROLE,
+	SQ_MEMBER_INSERT,
+	SQ_MEMBER_DELETE,
+	SQ_GROUPS,
+	SQ_MEMBERS,
+	SQ_MEMBER_IDS,
+	SQ_MSG_BY_CMID,
+	SQ_SEQ_NEXT,
+	SQ_MSG_INSERT,
+	SQ_SYNC,
+	SQ_MEMBER_CONV,
+	SQ_ACK,
+	SQ_HISTORY,
+	SQ__COUNT
+};
+
+/* A statement and the types of its result columns: 'i' int, 's' text. */
+struct store_mysql_sql {
+	const char *sql;
+	const char *cols;
+};
+
+static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
+    [SQ_BEGIN] = {"START TRANSACTION", ""},
+    [SQ_COMMIT] = {"COMMIT", ""},
+    [SQ_ROLLBACK] = {"ROLLBACK", ""},
+    [SQ_LOCK] = {"SELECT GET_LOCK('" STORE_MYSQL_LOCK "', 60)", "i"},
+    [SQ_UNLOCK] = {"SELECT RELEASE_LOCK('" STORE_MYSQL_LOCK "')", "i"},
+    [SQ_VERSION_TABLE] = {"CREATE TABLE IF NOT EXISTS schema_version ("
+                          "version INT NOT NULL PRIMARY KEY, "
+                          "name VARCHAR(255) NOT NULL, "
+                          "applied BIGINT NOT NULL) ENGINE=InnoDB "
+                          "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                          ""},
+    [SQ_VERSION_HAS] = {"SELECT 1 FROM schema_version WHERE version = ?", "i"},
+    [SQ_VERSION_ADD] = {"INSERT INTO schema_version(version, name, "
+                        "applied) VALUES(?, ?, ?)",
+                        ""},
+    [SQ_USER_BY_NAME] = {"SELECT id, name, pwhash FROM users WHERE name = ?",
+                         "iss"},
+    [SQ_USER_ID_BY_NAME] = {"SELECT id FROM users WHERE name = ?", "i"},
+    [SQ_USER_BY_ID] = {"SELECT id, name FROM users WHERE id = ?", "is"},
+    [SQ_USER_INSERT] = {"INSERT INTO users(name, pwhash, created) "
+                        "VALUES(?, ?, ?)",
+                        ""},
+    [SQ_FRIEND_CHECK] = {"SELECT 1 FROM friendships "
+                         "WHERE user_id = ? AND friend_id = ?",
+                         "i"},
+    [SQ_FRIEND_INSERT] = {"INSERT INTO friendships(user_id, friend_id, "
+                          "created) VALUES(?, ?, ?), (?, ?, ?) "
+                          "ON DUPLICATE KEY UPDATE user_id = user_id",
+                          ""},
+    [SQ_FRIEND_DELETE] = {"DELETE FROM friendships "
+                          "WHERE (user_id = ? AND friend_id = ?) "
+                          "OR (user_id = ? AND friend_id = ?)",
+                          ""},
+    [SQ_FRIENDS] = {"SELECT u.id, u.name FROM friendships f "
+                    "JOIN users u ON u.id = f.friend_id "
+                    "WHERE f.user_id = ? ORDER BY u.name",
+                    "is"},
+    [SQ_FRIEND_IDS] = {"SELECT friend_id FROM friendships "
+                       "WHERE user_id = ? ORDER BY friend_id",
+                       "i"},
+    [SQ_CONV_ENSURE] = {"INSERT INTO conversations(id, last_seq) "
+                        "VALUES(?, 0) ON DUPLICATE KEY UPDATE id = id",
+                        ""},
+    /* A new participant's cursor starts at the conversation's end. */
+    [SQ_CONV_ENTER] = {"INSERT INTO conv_members(user_id, conv, acked) "
+                       "SELECT ?, id, last_seq FROM conversations "
+                       "WHERE id = ? ON DUPLICATE KEY UPDATE acked = acked",
+                       ""},
+    [SQ_CONV_REENTER] = {"INSERT INTO conv_members(user_id, conv, acked) "
+                         "SELECT ?, id, last_seq FROM conversations "
+                         "WHERE id = ? "
+                         "ON DUPLICATE KEY UPDATE acked = VALUES(acked)",
+                         ""},
+    [SQ_CONV_LEAVE] = {"DELETE FROM conv_members "
+                       "WHERE conv = ? AND user_id = ?",
+                       ""},
+    [SQ_GROUP_BY_ID] = {"SELECT id, name, descr FROM chat_groups "
+                        "WHERE id = ?",
+                        "iss"},
+    [SQ_GROUP_BY_NAME] = {"SELECT id, name, descr FROM chat_groups "
+                          "WHERE name = ?",
+                          "iss"},
+    [SQ_GROUP_INSERT] = {"INSERT INTO chat_groups(name, descr, creator, "
+                         "created) VALUES(?, ?, ?, ?)",
+                         ""},
+    [SQ_MEMBER_ROLE] = {"SELECT role FROM group_members "
+                        "WHERE group_id = ? AND user_id = ?",
+                        "i"},
+    [SQ_MEMBER_INSERT] = {"INSERT INTO group_members(group_id, user_id, "
+                          "role, joined) VALUES(?, ?, ?, ?)",
+                          ""},
+    [SQ_MEMBER_DELETE] = {"DELETE FROM group_members "
+                          "WHERE group_id = ? AND user_id = ?",
+                          ""},
+    [SQ_GROUPS] = {"SELECT g.id, g.name, g.descr, m.role "
+                   "FROM group_members m "
+                   "JOIN chat_groups g ON g.id = m.group_id "
+                   "WHERE m.user_id = ? ORDER BY g.name",
+                   "issi"},
+    [SQ_MEMBERS] = {"SELECT u.id, u.name, m.role FROM group_members m "
+                    "JOIN users u ON u.id = m.user_id "
+                    "WHERE m.group_id = ? ORDER BY u.name",
+                    "isi"},
+    [SQ_MEMBER_IDS] = {"SELECT user_id FROM group_members "
+                       "WHERE group_id = ? ORDER BY user_id",
+                       "i"},
+    [SQ_MSG_BY_CMID] = {STORE_MYSQL_MSG_COLS
+                        " WHERE m.sender = ? AND m.cmid = ?",
+                        "siisiisis"},
+    /* LAST_INSERT_ID(expr) hands the new value back in the OK packet. */
+    [SQ_SEQ_NEXT] = {"INSERT INTO conversations(id, last_seq) "
+                     "VALUES(?, LAST_INSERT_ID(1)) ON DUPLICATE KEY "
+                     "UPDATE last_seq = LAST_INSERT_ID(last_seq + 1)",
+                     ""},
+    [SQ_MSG_INSERT] = {"INSERT INTO messages(conv, seq, sender, to_user, "
+                       "to_group, body, ts, cmid) "
+                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                       ""},
+    [SQ_SYNC] = {"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
+                 "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
+                 "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
+                 "JOIN users u ON u.id = m.sender "
+                 "WHERE c.user_id = ? ORDER BY m.id LIMIT ?",
+                 "siisiisis"},
+    [SQ_MEMBER_CONV] = {"SELECT acked FROM conv_members "
+                        "WHERE user_id = ? AND conv = ?",
+                        "i"},
+    /* Counts matched rows (CLIENT_FOUND_ROWS), changed or not. */
+    [SQ_ACK] = {"UPDATE conv_members SET acked = GREATEST(acked, LEAST(?, "
+                "(SELECT last_seq FROM conversations WHERE id = ?))) "
+                "WHERE user_id = ? AND conv = ?",
+                ""},
+    [SQ_HISTORY] = {STORE_MYSQL_MSG_COLS " WHERE m.conv = ? AND m.seq < ? "
+                                         "ORDER BY m.seq DESC LIMIT ?",
+                    "siisiisis"},
+};
+
+struct store_mysql {
+	MYSQL *db; /* NULL while disconnected */
+	char *host, *user, *pass, *name;
+	unsigned int port;
+	struct store_options opt;
+	char *dummy; /* hash checked for unknown names; made on first use */
+	MYSQL_STMT *stmt[SQ__COUNT];
+	bool in_txn;    /* between BEGIN and COMMIT/ROLLBACK */
+	bool retryable; /* the last failure may be retried from the start */
+	int64_t redial; /* ms: no connect attempt before this */
+};
+
+/* Parameters bound to one execution; they must outlive it. */
+struct store_mysql_params {
+	MYSQL_BIND b[STORE_MYSQL_PARAMS];
+	long long iv[STORE_MYSQL_PARAMS];
+	unsigned long len[STORE_MYSQL_PARAMS];
+};
+
+/* The result columns of one statement being read. */
+struct store_mysql_res {
+	struct store_mysql *s;
+	MYSQL_STMT *st;
+	const char *cols;
+	MYSQL_BIND b[STORE_MYSQL_COLS];
+	long long iv[STORE_MYSQL_COLS];
+	char sv[STORE_MYSQL_COLS][STORE_MYSQL_BUF];
+	unsigned long len[STORE_MYSQL_COLS];
+	my_bool null[STORE_MYSQL_COLS], err[STORE_MYSQL_COLS];
+};
+
+/* The library is initialised once, before any connection or thread. */
+static pthread_once_t store_mysql_once = PTHREAD_ONCE_INIT;
+static int store_mysql_lib_rc;
+
+/* Runs mysql_library_init exactly once. */
+static void
+store_mysql_lib_once(void)
+{
+	store_mysql_lib_rc = mysql_library_init(0, NULL, NULL);
+}
+
+/* mysql_library_init, once per process; 0 or -ERR_INTERNAL. */
+static int
+store_mysql_lib_init(void)
+{
+	pthread_once(&store_mysql_once, store_mysql_lib_once);
+	return store_mysql_lib_rc == 0 ? 0 : -ERR_INTERNAL;
+}
+
+/* A DB thread starting: per-thread client state. */
+static void
+store_mysql_thread_init(void)
+{
+	(void)mysql_thread_init();
+}
+
+/* A DB thread exiting: frees the client's per-thread state. */
+static void
+store_mysql_thread_end(void)
+{
+	mysql_thread_end();
+}
+
+/* Whether a client or server error code means the connection is gone. */
+static bool
+store_mysql_conn_error(unsigned int e)
+{
+	switch (e) {
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_COMMANDS_OUT_OF_SYNC:
+	case ER_CONNECTION_KILLED:
+	case ER_SERVER_SHUTDOWN:
+	case ER_QUERY_INTERRUPTED:
+	case ER_CON_COUNT_ERROR:
+		return true;
+	default:
+		return e >= 2000 && e < 3000; /* any other client error */
+	}
+}
+
+/* Whether the server is up but cannot take writes or locks right now. */
+static bool
+store_mysql_busy_error(unsigned int e)
+{
+	switch (e) {
+	case ER_LOCK_DEADLOCK:
+	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_OPTION_PREVENTS_STATEMENT: /* read_only */
+	case ER_READ_ONLY_MODE:
+	case 1021: /* ER_DISK_FULL */
+	case 1114: /* ER_RECORD_FILE_FULL */
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void store_mysql_disconnect(struct store_mysql *s);
+static void store_mysql_res_end(struct store_mysql_res *res);
+
+/*
+ * Maps a failed call to an errcode. A lost connection is marked dead
+ * (reopened by the next call) and is retryable unless it died during
+ * COMMIT, whose outcome is then unknown. A deadlock is retryable.
+ */
+static int
+store_mysql_fail(struct store_mysql *s, unsigned int e, const char *msg,
+                 const char *what, bool commit)
+{
+	if (store_mysql_conn_error(e)) {
+		log_warn("mysql %s@%s/%s: %s: %s (%u)", s->user, s->host,
+		         s->name, what, msg, e);
+		store_mysql_disconnect(s);
+		s->retryable = !commit;
+		return -ERR_UNAVAILABLE;
+	}
+	if (store_mysql_busy_error(e)) {
+		log_warn("mysql %s/%s: %s: %s (%u)", s->host, s->name, what,
+		         msg, e);
+		s->retryable = e == ER_LOCK_DEADLOCK;
+		return -ERR_UNAVAILABLE;
+	}
+	log_error("mysql %s/%s: %s: %s (%u)", s->host, s->name, what, msg, e);
+	return -ERR_INTERNAL;
+}
+
+/* As store_mysql_fail, for an error on statement st. */
+static int
+store_mysql_stmt_fail(struct store_mysql *s, MYSQL_STMT *st, const char *what)
+{
+	return store_mysql_fail(s, mysql_stmt_errno(st), mysql_stmt_error(st),
+	                        what, false);
+}
+
+/* Closes the statements and the connection; the struct stays. */
+static void
+store_mysql_disconnect(struct store_mysql *s)
+{
+	int i;
+
+	for (i = 0; i < SQ__COUNT; i++) {
+		if (s->stmt[i] != NULL)
+			mysql_stmt_close(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+	if (s->db != NULL)
+		mysql_close(s->db);
+	s->db = NULL;
+	s->in_txn = false;
+}
+
+/* Session settings: utf8mb4, short timeouts, READ COMMITTED, strict. */
+static void
+store_mysql_options(MYSQL *db)
+{
+	unsigned int connect_s = STORE_MYSQL_CONNECT_S, io_s = STORE_MYSQL_IO_S;
+	my_bool off = 0;
+
+	mysql_options(db, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+	mysql_options(db, MYSQL_OPT_READ_TIMEOUT, &io_s);
+	mysql_options(db, MYSQL_OPT_WRITE_TIMEOUT, &io_s);
+	mysql_options(db, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(db, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(db, MYSQL_INIT_COMMAND,
+	              "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
+	mysql_options(db, MYSQL_INIT_COMMAND,
+	              "SET SESSION sql_mode = "
+	              "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
+	              "SESSION innodb_lock_wait_timeout = 5, "
+	              "NAMES utf8mb4 COLLATE utf8mb4_bin");
+}
+
+/*
+ * Connects (no statements yet). On failure returns -ERR_UNAVAILABLE and,
+ * if err is not NULL, a message in *err.
+ */
+static int
+store_mysql_connect(struct store_mysql *s, char **err)
+{
+	MYSQL *db;
+
+	if ((db = mysql_init(NULL)) == NULL) {
+		if (err != NULL)
+			*err = xstrdup("mysql_init failed");
+		return -ERR_INTERNAL;
+	}
+	store_mysql_options(db);
+	if (mysql_real_connect(db, s->host, s->user, s->pass, s->name, s->port,
+	                       NULL, CLIENT_FOUND_ROWS) == NULL) {
+		if (err != NULL)
+			*err = xasprintf("mysql://%s@%s:%u/%s: %s (%u)",
+			                 s->user, s->host, s->port, s->name,
+			                 mysql_error(db), mysql_errno(db));
+		else
+			log_warn("mysql %s:%u/%s: connect: %s (%u)", s->host,
+			         s->port, s->name, mysql_error(db),
+			         mysql_errno(db));
+		mysql_close(db);
+		return -ERR_UNAVAILABLE;
+	}
+	s->db = db;
+	return 0;
+}
+
+/* Makes sure there is a connection, reopening a dead one (rate-limited). */
+static int
+store_mysql_ready(struct store_mysql *s)
+{
+	int64_t now;
+
+	if (s->db != NULL)
+		return 0;
+	now = store_now_ms();
+	if (now < s->redial)
+		return -ERR_UNAVAILABLE;
+	if (store_mysql_connect(s, NULL) < 0) {
+		s->redial = now + STORE_MYSQL_REDIAL_MS;
+		return -ERR_UNAVAILABLE;
+	}
+	log_info("mysql %s:%u/%s: reconnected", s->host, s->port, s->name);
+	return 0;
+}
+
+/* The cached statement id, prepared on first use. */
+static int
+store_mysql_prep(struct store_mysql *s, enum store_mysql_sq id,
+                 MYSQL_STMT **out)
+{
+	const char *sql = store_mysql_sql[id].sql;
+	MYSQL_STMT *st;
+	int r;
+
+	if (s->db == NULL)
+		return -ERR_UNAVAILABLE;
+	if (s->stmt[id] == NULL) {
+		if ((st = mysql_stmt_init(s->db)) == NULL)
+			return store_mysql_fail(s, mysql_errno(s->db),
+			                        mysql_error(s->db), sql, false);
+		if (mysql_stmt_prepare(st, sql, (unsigned long)strlen(sql))) {
+			r = store_mysql_stmt_fail(s, st, sql);
+			mysql_stmt_close(st);
+			return r;
+		}
+		s->stmt[id] = st;
+	}
+	*out = s->stmt[id];
+	return 0;
+}
+
+/* Binds one string parameter (NULL binds SQL NULL). */
+static void
+store_mysql_bind_str(struct store_mysql_params *p, int i, const char *str,
+                     size_t len)
+{
+	if (str == NULL) {
+		p->b[i].buffer_type = MYSQL_TYPE_NULL;
+		return;
+	}
+	p->len[i] = (unsigned long)len;
+	p->b[i].buffer_type = MYSQL_TYPE_STRING;
+	p->b[i].buffer = (void *)str;
+	p->b[i].buffer_length = (unsigned long)len;
+	p->b[i].length = &p->len[i];
+}
+
+/*
+ * Binds parameters from ap as types says: 'i' int64_t, 'n' int64_t bound
+ * as NULL when 0, 's' string (NULL binds NULL), 'b' string and a size_t
+ * length. Values are not copied: they must outlive the execution.
+ */
+static void
+store_mysql_vbind(struct store_mysql_params *p, const char *types, va_list ap)
+{
+	const char *str;
+	size_t len;
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; types[i] != '\0' && i < STORE_MYSQL_PARAMS; i++) {
+		switch (types[i]) {
+		case 'i':
+		case 'n':
+			p->iv[i] = va_arg(ap, int64_t);
+			p->b[i].buffer_type = types[i] == 'n' && p->iv[i] == 0
+			                          ? MYSQL_TYPE_NULL
+			                          : MYSQL_TYPE_LONGLONG;
+			p->b[i].buffer = &p->iv[i];
+			break;
+		case 's':
+			str = va_arg(ap, const char *);
+			store_mysql_bind_str(p, i, str,
+			                     str != NULL ? strlen(str) : 0);
+			break;
+		case 'b':
+			str = va_arg(ap, const char *);
+			len = va_arg(ap, size_t);
+			store_mysql_bind_str(p, i, str, len);
+			break;
+		}
+	}
+}
+
+/* Binds p to statement st and executes it. */
+static int
+store_mysql_execute(struct store_mysql *s, MYSQL_STMT *st,
+                    enum store_mysql_sq id, struct store_mysql_params *p)
+{
+	if (mysql_stmt_param_count(st) > 0 && mysql_stmt_bind_param(st, p->b))
+		return store_mysql_stmt_fail(s, st, store_mysql_sql[id].sql);
+	if (mysql_stmt_execute(st))
+		return store_mysql_fail(
+		    s, mysql_stmt_errno(st), mysql_stmt_error(st),
+		    store_mysql_sql[id].sql, id == SQ_COMMIT);
+	return 0;
+}
+
+/*
+ * Runs a statement that returns no rows; *affected (if not NULL) gets the
+ * matched rows, dup (if not NULL) is set on a duplicate key instead of
+ * failing.
+ */
+static int
+store_mysql_vrun(struct store_mysql *s, enum store_mysql_sq id,
+                 uint64_t *affected, bool *dup, const char *types, va_list ap)
+{
+	struct store_mysql_params p;
+	MYSQL_STMT *st;
+	int r;
+
+	if ((r = store_mysql_prep(s, id, &st)) < 0)
+		return r;
+	store_mysql_vbind(&p, types, ap);
+	if (dup != NULL)
+		*dup = false;
+	if (mysql_stmt_param_count(st) > 0 && mysql_stmt_bind_param(st, p.b))
+		return store_mysql_stmt_fail(s, st, store_mysql_sql[id].sql);
+	if (mysql_stmt_execute(st)) {
+		if (dup != NULL && mysql_stmt_errno(st) == ER_DUP_ENTRY) {
+			*dup = true;
+			return 0;
+		}
+		return store_mysql_fail(
+		    s, mysql_stmt_errno(st), mysql_stmt_error(st),
+		    store_mysql_sql[id].sql, id == SQ_COMMIT);
+	}
+	if (affected != NULL)
+		*affected = mysql_stmt_affected_rows(st);
+	return 0;
+}
+
+/* store_mysql_vrun with the rows and duplicate reports dropped. */
+static int
+store_mysql_run(struct store_mysql *s, enum store_mysql_sq id,
+                const char *types, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = store_mysql_vrun(s, id, NULL, NULL, types, ap);
+	va_end(ap);
+	return r;
+}
+
+/* store_mysql_vrun with the number of matched rows in *affected. */
+static int
+store_mysql_run_n(struct store_mysql *s, enum store_mysql_sq id,
+                  uint64_t *affected, const char *types, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = store_mysql_vrun(s, id, affected, NULL, types, ap);
+	va_end(ap);
+	return r;
+}
+
+/* store_mysql_vrun that reports a duplicate key in *dup. */
+static int
+store_mysql_run_dup(struct store_mysql *s, enum store_mysql_sq id, bool *dup,
+                    const char *types, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = store_mysql_vrun(s, id, NULL, dup, types, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Binds the result columns of res->st by res->cols. */
+static int
+store_mysql_bind_result(struct store_mysql_res *res, enum store_mysql_sq id)
+{
+	int i;
+
+	res->cols = store_mysql_sql[id].cols;
+	memset(res->b, 0, sizeof(res->b));
+	for (i = 0; res->cols[i] != '\0' && i < STORE_MYSQL_COLS; i++) {
+		res->b[i].is_null = &res->null[i];
+		res->b[i].error = &res->err[i];
+		res->b[i].length = &res->len[i];
+		if (res->cols[i] == 'i') {
+			res->b[i].buffer_type = MYSQL_TYPE_LONGLONG;
+			res->b[i].buffer = &res->iv[i];
+		} else {
+			res->b[i].buffer_type = MYSQL_TYPE_STRING;
+			res->b[i].buffer = res->sv[i];
+			res->b[i].buffer_length = STORE_MYSQL_BUF;
+		}
+	}
+	if (mysql_stmt_bind_result(res->st, res->b))
+		return store_mysql_stmt_fail(res->s, res->st,
+		                             store_mysql_sql[id].sql);
+	return 0;
+}
+
+/* store_mysql_query with the parameters in ap. */
+static int
+store_mysql_vquery(struct store_mysql *s, enum store_mysql_sq id,
+                   struct store_mysql_res *res, const char *types, va_list ap)
+{
+	struct store_mysql_params p;
+	int r;
+
+	res->s = s;
+	if ((r = store_mysql_prep(s, id, &res->st)) < 0)
+		return r;
+	store_mysql_vbind(&p, types, ap);
+	if ((r = store_mysql_execute(s, res->st, id, &p)) < 0)
+		return r;
+	if ((r = store_mysql_bind_result(res, id)) < 0 ||
+	    mysql_stmt_store_result(res->st)) {
+		if (r == 0)
+			r = store_mysql_stmt_fail(s, res->st,
+			                          store_mysql_sql[id].sql);
+		store_mysql_res_end(res);
+		return r;
+	}
+	return 0;
+}
+
+/*
+ * Executes a query and buffers its whole result, ready for
+ * store_mysql_fetch; end with store_mysql_res_end.
+ */
+static int
+store_mysql_query(struct store_mysql *s, enum store_mysql_sq id,
+                  struct store_mysql_res *res, const char *types, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = store_mysql_vquery(s, id, res, types, ap);
+	va_end(ap);
+	return r;
+}
+
+/* The next row: 1, 0 at the end, or a negative errcode. */
+static int
+store_mysql_fetch(struct store_mysql_res *res)
+{
+	int rc = mysql_stmt_fetch(res->st);
+
+	if (rc == 0 || rc == MYSQL_DATA_TRUNCATED)
+		return 1;
+	if (rc == MYSQL_NO_DATA)
+		return 0;
+	return store_mysql_stmt_fail(res->s, res->st, "fetch");
+}
+
+/* Releases the buffered result (unless the connection died with it). */
+static void
+store_mysql_res_end(struct store_mysql_res *res)
+{
+	if (res->s->db != NULL)
+		mysql_stmt_free_result(res->st);
+}
+
+/* An integer column of the current row; 0 for NULL. */
+static int64_t
+store_mysql_col_int(const struct store_mysql_res *res, int col)
+{
+	return res->null[col] ? 0 : (int64_t)res->iv[col];
+}
+
+/* A copy of a text column, byte-exact; NULL for SQL NULL. */
+static char *
+store_mysql_col_str(struct store_mysql_res *res, int col)
+{
+	unsigned long len = res->len[col];
+	MYSQL_BIND b;
+	char *v;
+
+	if (res->null[col])
+		return NULL;
+	v = xmalloc((size_t)len + 1);
+	if (len <= STORE_MYSQL_BUF) {
+		memcpy(v, res->sv[col], len);
+	} else {
+		/* Longer than the bound buffer: fetch the whole value. */
+		memset(&b, 0, sizeof(b));
+		b.buffer_type = MYSQL_TYPE_STRING;
+		b.buffer = v;
+		b.buffer_length = len;
+		if (mysql_stmt_fetch_column(res->st, &b, (unsigned int)col, 0))
+			len = 0;
+	}
+	v[len] = '\0';
+	return v;
+}
+
+/* As store_mysql_col_str, but "" for NULL: for NOT NULL columns. */
+static char *
+store_mysql_col_str_nn(struct store_mysql_res *res, int col)
+{
+	char *v = store_mysql_col_str(res, col);
+
+	return v != NULL ? v : xstrdup("");
+}
+
+/*
+ * Runs a query for one integer (column 0 of the first row): 1 and *out
+ * if there is a row, 0 if none, or a negative errcode.
+ */
+static int
+store_mysql_int(struct store_mysql *s, enum store_mysql_sq id, int64_t *out,
+                const char *types, ...)
+{
+	struct store_mysql_res res;
+	va_list ap;
+	int r;
+
+	va_start(ap, types);
+	r = store_mysql_vquery(s, id, &res, types, ap);
+	va_end(ap);
+	if (r < 0)
+		return r;
+	if ((r = store_mysql_fetch(&res)) == 1)
+		*out = store_mysql_col_int(&res, 0);
+	store_mysql_res_end(&res);
+	return r;
+}
+
+/* Starts a transaction. */
+static int
+store_mysql_begin(struct store_mysql *s)
+{
+	int r;
+
+	if ((r = store_mysql_run(s, SQ_BEGIN, "")) == 0)
+		s->in_txn = true;
+	return r;
+}
+
+/*
+ * Ends the transaction begun by store_mysql_begin: commits if r is 0,
+ * else rolls back. Returns r, or the commit's error.
+ */
+static int
+store_mysql_end(struct store_mysql *s, int r)
+{
+	if (!s->in_txn)
+		return r < 0 ? r : -ERR_UNAVAILABLE;
+	if (r >= 0) {
+		r = store_mysql_run(s, SQ_COMMIT, "");
+		if (r == 0 || s->db == NULL) {
+			s->in_txn = false;
+			return r;
+		}
+	}
+	if (s->db != NULL) {
+		bool retry = s->retryable;
+
+		(void)store_mysql_run(s, SQ_ROLLBACK, "");
+		s->retryable = retry;
+	}
+	s->in_txn = false;
+	return r;
+}
+
+/* Makes room for one more element in a growing array. */
+static void *
+store_mysql_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap != 0 ? *cap * 2 : 8;
+	return xrealloc(v, *cap * size);
+}
+
+/* Collects column 0 of every row of statement id into out. */
+static int
+store_mysql_ids(struct store_mysql *s, enum store_mysql_sq id, int64_t key,
+                struct store_ids *out)
+{
+	struct store_mysql_res res;
+	size_t cap = 0;
+	int r;
+
+	out->ids = NULL;
+	out->n = 0;
+	if ((r = store_mysql_query(s, id, &res, "i", key)) < 0)
+		return r;
+	while ((r = store_mysql_fetch(&res)) == 1) {
+		out->ids =
+		    store_mysql_grow(out->ids, out->n, &cap, sizeof(*out->ids));
+		out->ids[out->n++] = store_mysql_col_int(&res, 0);
+	}
+	store_mysql_res_end(&res);
+	if (r < 0) {
+		free(out->ids);
+		out->ids = NULL;
+		out->n = 0;
+	}
+	return r;
+}
+
+/* --- calls, with reconnection and retries --- */
+
+/*
+ * One store call: body runs on a live connection, inside a transaction
+ * if txn; undo resets the outputs before another attempt.
+ */
+struct store_mysql_call {
+	int (*body)(struct store_mysql *s, void *arg);
+	void (*undo)(void *arg);
+	void *arg;
+	bool txn;
+};
+
+/* One attempt of call: connect if needed, then the body. */
+static int
+store_mysql_attempt(struct store_mysql *s, const struct store_mysql_call *call)
+{
+	int r;
+
+	s->retryable = false;
+	if ((r = store_mysql_ready(s)) < 0)
+		return r;
+	if (!call->txn)
+		return call->body(s, call->arg);
+	if ((r = store_mysql_begin(s)) < 0)
+		return r;
+	r = call->body(s, call->arg);
+	return store_mysql_end(s, r);
+}
+
+/*
+ * Runs call, again from the start (on a new connection if the old one
+ * died) while the failure happened before anything could have committed.
+ */
+static int
+store_mysql_do(struct store_mysql *s, const struct store_mysql_call *call)
+{
+	int r, i;
+
+	for (i = 0;; i++) {
+		if ((r = store_mysql_attempt(s, call)) >= 0)
+			return r;
+		if (call->undo != NULL)
+			call->undo(call->arg);
+		if (!s->retryable || i + 1 >= STORE_MYSQL_TRIES)
+			return r;
+		s->redial = 0; /* the server was there a moment ago */
+	}
+}
+
+/* Runs body(s, arg) as one call with reconnection and retries. */
+static int
+store_mysql_call(struct store_mysql *s, bool txn,
+                 int (*body)(struct store_mysql *, void *),
+                 void (*undo)(void *), void *arg)
+{
+	struct store_mysql_call call = {body, undo, arg, txn};
+
+	return store_mysql_do(s, &call);
+}
+
+/* --- open, close, migrate --- */
+
+/* Decodes %XX escapes of URL part [p, end) into a new string. */
+static char *
+store_mysql_unescape(const char *p, const char *end)
+{
+	char *v = xmalloc((size_t)(end - p) + 1), *o = v;
+	unsigned int x;
+
+	for (; p < end; p++) {
+		if (*p == '%' && end - p >= 3 &&
+		    sscanf(p + 1, "%2x", &x) == 1) {
+			*o++ = (char)x;
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return v;
+}
+
+/* Splits "HOST[:PORT]" or "[V6]:PORT" of [p, end) into s. */
+static int
+store_mysql_parse_host(struct store_mysql *s, const char *p, const char *end)
+{
+	const char *colon = NULL, *q;
+	char *e;
+	long port = 3306;
+
+	if (*p == '[' && (q = memchr(p, ']', (size_t)(end - p))) != NULL) {
+		s->host = store_mysql_unescape(p + 1, q);
+		colon = q + 1 < end && q[1] == ':' ? q + 1 : NULL;
+	} else {
+		for (q = p; q < end; q++)
+			if (*q == ':')
+				colon = q;
+		s->host = store_mysql_unescape(p, colon != NULL ? colon : end);
+	}
+	if (colon != NULL) {
+		port = strtol(colon + 1, &e, 10);
+		if (e != end || port <= 0 || port > 65535)
+			return -ERR_BAD_REQUEST;
+	}
+	s->port = (unsigned int)port;
+	return *s->host != '\0' ? 0 : -ERR_BAD_REQUEST;
+}
+
+/* Parses "USER[:PASS]@HOST[:PORT]/DB" (the URL after mysql://) into s. */
+static int
+store_mysql_parse(struct store_mysql *s, const char *rest)
+{
+	const char *at = strrchr(rest, '@'), *colon, *slash;
+
+	if (at == NULL || (slash = strchr(at, '/')) == NULL ||
+	    slash[1] == '\0' || strchr(slash + 1, '/') != NULL)
+		return -ERR_BAD_REQUEST;
+	colon = memchr(rest, ':', (size_t)(at - rest));
+	s->user = store_mysql_unescape(rest, colon != NULL ? colon : at);
+	s->pass =
+	    colon != NULL ? store_mysql_unescape(colon + 1, at) : xstrdup("");
+	s->name = store_mysql_unescape(slash + 1, slash + strlen(slash));
+	if (*s->user == '\0')
+		return -ERR_BAD_REQUEST;
+	return store_mysql_parse_host(s, at + 1, slash);
+}
+
+/* Closes the connection and its statements; NULL is a no-op. */
+static void
+store_mysql_close(void *c)
+{
+	struct store_mysql *s = c;
+
+	if (s == NULL)
+		return;
+	store_mysql_disconnect(s);
+	free(s->dummy);
+	free(s->host);
+	free(s->user);
+	if (s->pass != NULL)
+		memset(s->pass, 0, strlen(s->pass));
+	free(s->pass);
+	free(s->name);
+	free(s);
+}
+
+/* Connects to the database that rest (after "mysql://") names. */
+static int
+store_mysql_open(const char *rest, const struct store_options *opt, void **out,
+                 char **err)
+{
+	struct store_mysql *s;
+	int r;
+
+	*out = NULL;
+	if (store_mysql_lib_init() < 0 || pwhash_init() < 0) {
+		if (err != NULL)
+			*err = xstrdup("mysql: library initialisation failed");
+		return -ERR_INTERNAL;
+	}
+	s = xcalloc(1, sizeof(*s));
+	if (opt != NULL)
+		s->opt = *opt;
+	if (store_mysql_parse(s, rest) < 0) {
+		if (err != NULL)
+			*err = xstrdup("bad store URL: want "
+			               "mysql://USER:PASS@HOST:PORT/DB");
+		store_mysql_close(s);
+		return -ERR_BAD_REQUEST;
+	}
+	if ((r = store_mysql_connect(s, err)) < 0) {
+		store_mysql_close(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+/* Runs each statement of a migration (split at ';' outside comments). */
+static int
+store_mysql_exec_script(struct store_mysql *s, const char *sql)
+{
+	const char *p = sql, *start = sql;
+	bool text = false;
+
+	for (; *p != '\0'; p++) {
+		if (p[0] == '-' && p[1] == '-') {
+			p += strcspn(p, "\n");
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		if (*p > ' ' && *p != ';')
+			text = true;
+		if (*p != ';')
+			continue;
+		if (text &&
+		    mysql_real_query(s->db, start, (unsigned long)(p - start)))
+			return store_mysql_fail(s, mysql_errno(s->db),
+			                        mysql_error(s->db), "migration",
+			                        false);
+		start = p + 1;
+		text = false;
+	}
+	return 0;
+}
+
+/* Applies one migration step unless schema_version has it already. */
+static int
+store_mysql_migrate_step(struct store_mysql *s, const struct schema_step *step)
+{
+	int64_t have;
+	int r;
+
+	r = store_mysql_int(s, SQ_VERSION_HAS, &have, "i",
+	                    (int64_t)step->version);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	if ((r = store_mysql_exec_script(s, step->sql)) < 0) {
+		log_error("mysql %s/%s: migration %s failed", s->host, s->name,
+		          step->name);
+		return r;
+	}
+	r = store_mysql_run(s, SQ_VERSION_ADD, "isi", (int64_t)step->version,
+	                    step->name, store_now_ms());
+	if (r == 0)
+		log_info("mysql %s/%s: applied schema %s", s->host, s->name,
+		         step->name);
+	return r;
+}
+
+/*
+ * Applies every embedded migration not yet recorded, in order. DDL
+ * commits implicitly in MySQL, so nodes starting together serialize on a
+ * named lock instead of a transaction.
+ */
+static int
+store_mysql_migrate_body(struct store_mysql *s, void *arg)
+{
+	const struct schema_step *step;
+	int64_t got = 0;
+	int r;
+
+	(void)arg;
+	if ((r = store_mysql_int(s, SQ_LOCK, &got, "")) < 0)
+		return r;
+	if (got != 1)
+		return -ERR_UNAVAILABLE;
+	r = store_mysql_run(s, SQ_VERSION_TABLE, "");
+	for (step = schema_mysql; r == 0 && step->version != 0; step++)
+		r = store_mysql_migrate_step(s, step);
+	if (s->db != NULL)
+		(void)store_mysql_int(s, SQ_UNLOCK, &got, "");
+	return r;
+}
+
+/* Applies pending migrations. */
+static int
+store_mysql_migrate(void *c)
+{
+	return store_mysql_call(c, false, store_mysql_migrate_body, NULL, NULL);
+}
+
+/* --- the calls' arguments --- */
+
+/*
+ * The arguments and outputs of one store call, as the body functions
+ * below see them. Unused fields stay zero.
+ */
+struct store_mysql_op {
+	int64_t uid, gid, seq, before;
+	const char *name, *desc, *conv;
+	const char *hash;
+	size_t limit;
+	const struct store_send *in;
+	struct store_user *user;
+	struct store_group *group;
+	struct store_user **users;
+	struct store_group **groups;
+	struct store_member **members;
+	struct store_msg **msgs;
+	struct store_msg *msg;
+	struct store_ids *ids;
+	size_t *n;
+	bool *flag; /* created, dup or more */
+	char *pwhash;
+	enum store_mysql_sq sq; /* the id list to read */
+};
+
+/* --- users --- */
+
+/* Whether a user called op->name exists: -ERR_NAME_TAKEN or 0. */
+static int
+store_mysql_name_free(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	int64_t id;
+	int r;
+
+	r = store_mysql_int(s, SQ_USER_ID_BY_NAME, &id, "s", op->name);
+	return r != 0 ? (r < 0 ? r : -ERR_NAME_TAKEN) : 0;
+}
+
+/* Inserts the user; the UNIQUE key settles a race for the name. */
+static int
+store_mysql_user_insert(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	bool dup;
+	int r;
+
+	if ((r = store_mysql_run_dup(s, SQ_USER_INSERT, &dup, "ssi", op->name,
+	                             op->hash, store_now_ms())) < 0)
+		return r;
+	if (dup)
+		return -ERR_NAME_TAKEN;
+	op->user->id = (int64_t)mysql_stmt_insert_id(s->stmt[SQ_USER_INSERT]);
+	return 0;
+}
+
+/* Hashes outside any transaction (it is slow), then inserts. */
+static int
+store_mysql_user_register(void *c, const char *name, const char *password,
+                          struct store_user *out)
+{
+	struct store_mysql_op op = {.name = name, .user = out};
+	char hash[PWHASH_MAX];
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_mysql_call(c, false, store_mysql_name_free, NULL, &op)) <
+	    0)
+		return r;
+	if ((r = pwhash_make(&((struct store_mysql *)c)->opt, password, hash)) <
+	    0)
+		return r;
+	op.hash = hash;
+	if ((r = store_mysql_call(c, true, store_mysql_user_insert, NULL,
+	                          &op)) < 0)
+		return r;
+	out->name = xstrdup(name);
+	return 0;
+}
+
+/* Verifies against a dummy hash so an unknown name costs the same. */
+static int
+store_mysql_login_unknown(struct store_mysql *s, const char *password)
+{
+	char hash[PWHASH_MAX];
+
+	if (s->dummy == NULL) {
+		if (pwhash_make(&s->opt, "natter-dummy-password", hash) < 0)
+			return -ERR_BAD_CREDENTIALS;
+		s->dummy = xstrdup(hash);
+	}
+	(void)pwhash_check(s->dummy, password);
+	return -ERR_BAD_CREDENTIALS;
+}
+
+/* Clears a user output and the hash read with it. */
+static void
+store_mysql_user_undo(void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	store_user_clear(op->user);
+	free(op->pwhash);
+	op->pwhash = NULL;
+}
+
+/* Reads id, name and hash of op->name; nothing if there is none. */
+static int
+store_mysql_user_lookup(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	struct store_mysql_res res;
+	int r;
+
+	if ((r = store_mysql_query(s, SQ_USER_BY_NAME, &res, "s", op->name)) <
+	    0)
+		return r;
+	if ((r = store_mysql_fetch(&res)) == 1) {
+		op->user->id = store_mysql_col_int(&res, 0);
+		op->user->name = store_mysql_col_str_nn(&res, 1);
+		op->pwhash = store_mysql_col_str_nn(&res, 2);
+	}
+	store_mysql_res_end(&res);
+	return r < 0 ? r : 0;
+}
+
+/* Looks the name up, then verifies with no statement open. */
+static int
+store_mysql_user_login(void *c, const char *name, const char *password,
+                       struct store_user *out)
+{
+	struct store_mysql_op op = {.name = name, .user = out};
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = store_mysql_call(c, false, store_mysql_user_lookup,
+	                          store_mysql_user_undo, &op)) < 0)
+		return r;
+	if (op.pwhash == NULL)
+		return store_mysql_login_unknown(c, password);
+	if (!pwhash_check(op.pwhash, password)) {
+		store_user_clear(out);
+		r = -ERR_BAD_CREDENTIALS;
+	}
+	free(op.pwhash);
+	return r;
+}
+
+/* Reads user op->uid into op->user; -ERR_NOT_FOUND. */
+static int
+store_mysql_user_read(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	struct store_mysql_res res;
+	int r;
+
+	if ((r = store_mysql_query(s, SQ_USER_BY_ID, &res, "i", op->uid)) < 0)
+		return r;
+	if ((r = store_mysql_fetch(&res)) == 1) {
+		op->user->id = store_mysql_col_int(&res, 0);
+		op->user->name = store_mysql_col_str_nn(&res, 1);
+	}
+	store_mysql_res_end(&res);
+	return r < 0 ? r : r == 1 ? 0 : -ERR_NOT_FOUND;
+}
+
+/* Reads the user with id into out. */
+static int
+store_mysql_user_get(void *c, int64_t id, struct store_user *out)
+{
+	struct store_mysql_op op = {.uid = id, .user = out};
+
+	memset(out, 0, sizeof(*out));
+	return store_mysql_call(c, false, store_mysql_user_read,
+	                        store_mysql_user_undo, &op);
+}
+
+/* --- friends --- */
+
+/* Puts uid into conversation conv (creating it), cursor at its end. */
+static int
+store_mysql_conv_enter(struct store_mysql *s, const char *conv, int64_t uid,
+                       bool reset)
+{
+	int r;
+
+	if ((r = store_mysql_run(s, SQ_CONV_ENSURE, "s", conv)) < 0)
+		return r;
+	return store_mysql_run(s, reset ? SQ_CONV_REENTER : SQ_CONV_ENTER, "is",
+	                       uid, conv);
+}
+
+/* The body of store_friend_add, inside its transaction. */
+static int
+store_mysql_friend_add_txn(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	char conv[STORE_CONV_MAX];
+	int64_t fid, one, now = store_now_ms();
+	int r;
+
+	if ((r = store_mysql_int(s, SQ_USER_ID_BY_NAME, &fid, "s", op->name)) <=
+	    0)
+		return r < 0 ? r : -ERR_NOT_FOUND;
+	if (fid == op->uid)
+		return -ERR_BAD_REQUEST;
+	if ((r = store_mysql_int(s, SQ_FRIEND_CHECK, &one, "ii", op->uid,
+	                         fid)) < 0)
+		return r;
+	*op->flag = r == 0;
+	if (*op->flag &&
+	    (r = store_mysql_run(s, SQ_FRIEND_INSERT, "iiiiii", op->uid, fid,
+	                         now, fid, op->uid, now)) < 0)
+		return r;
+	/* For an existing friendship this only repairs missing rows. */
+	store_conv_direct(conv, op->uid, fid);
+	if ((r = store_mysql_conv_enter(s, conv, op->uid, false)) < 0 ||
+	    (r = store_mysql_conv_enter(s, conv, fid, false)) < 0)
+		return r;
+	op->user->id = fid;
+	op->user->name = xstrdup(op->name);
+	return 0;
+}
+
+/* Clears the outputs of a failed friend_add. */
+static void
+store_mysql_friend_add_undo(void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	store_user_clear(op->user);
+	*op->flag = false;
+}
+
+/* Befriends both ways in one transaction. */
+static int
+store_mysql_friend_add(void *c, int64_t uid, const char *name,
+                       struct store_user *out, bool *created)
+{
+	struct store_mysql_op op = {
+	    .uid = uid, .name = name, .user = out, .flag = created};
+
+	memset(out, 0, sizeof(*out));
+	*created = false;
+	return store_mysql_call(c, true, store_mysql_friend_add_txn,
+	                        store_mysql_friend_add_undo, &op);
+}
+
+/* The body of store_friend_remove, inside its transaction. */
+static int
+store_mysql_friend_remove_txn(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	char conv[STORE_CONV_MAX];
+	uint64_t n = 0;
+	int r;
+
+	if ((r = store_mysql_run_n(s, SQ_FRIEND_DELETE, &n, "iiii", op->uid,
+	                           op->gid, op->gid, op->uid)) < 0)
+		return r;
+	if (n == 0)
+		return -ERR_NOT_FRIENDS;
+	store_conv_direct(conv, op->uid, op->gid);
+	if ((r = store_mysql_run(s, SQ_CONV_LEAVE, "si", conv, op->uid)) < 0)
+		return r;
+	return store_mysql_run(s, SQ_CONV_LEAVE, "si", conv, op->gid);
+}
+
+/* Ends the friendship both ways; both leave their direct conversation. */
+static int
+store_mysql_friend_remove(void *c, int64_t uid, int64_t fid)
+{
+	struct store_mysql_op op = {.uid = uid, .gid = fid};
+
+	return store_mysql_call(c, true, store_mysql_friend_remove_txn, NULL,
+	                        &op);
+}
+
+/* Frees a user list output. */
+static void
+store_mysql_users_undo(void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	store_users_free(*op->users, *op->n);
+	*op->users = NULL;
+	*op->n = 0;
+}
+
+/* Reads op->uid's friends sorted by name. */
+static int
+store_mysql_friends_read(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	struct store_mysql_res res;
+	struct store_user *u;
+	size_t cap = 0;
+	int r;
+
+	if ((r = store_mysql_query(s, SQ_FRIENDS, &res, "i", op->uid)) < 0)
+		return r;
+	while ((r = store_mysql_fetch(&res)) == 1) {
+		*op->users = store_mysql_grow(*op->users, *op->n, &cap,
+		                              sizeof(**op->users));
+		u = &(*op->users)[(*op->n)++];
+		memset(u, 0, sizeof(*u));
+		u->id = store_mysql_col_int(&res, 0);
+		u->name = store_mysql_col_str_nn(&res, 1);
+	}
+	store_mysql_res_end(&res);
+	return r;
+}
+
+/* uid's friends sorted by name. */
+static int
+store_mysql_friends(void *c, int64_t uid, struct store_user **out, size_t *n)
+{
+	struct store_mysql_op op = {.uid = uid, .users = out, .n = n};
+
+	*out = NULL;
+	*n = 0;
+	return store_mysql_call(c, false, store_mysql_friends_read,
+	                        store_mysql_users_undo, &op);
+}
+
+/* Reads an id list (op->ids) with statement op->sq for key op->uid. */
+static int
+store_mysql_ids_read(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	return store_mysql_ids(s, op->sq, op->uid, op->ids);
+}
+
+/* uid's friends' ids, ascending. */
+static int
+store_mysql_friend_ids(void *c, int64_t uid, struct store_ids *out)
+{
+	struct store_mysql_op op = {
+	    .uid = uid, .sq = SQ_FRIEND_IDS, .ids = out};
+
+	return store_mysql_call(c, false, store_mysql_ids_read, NULL, &op);
+}
+
+/* --- groups --- */
+
+/* The body of store_group_create, inside its transaction. */
+static int
+store_mysql_group_create_txn(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	char conv[STORE_CONV_MAX];
+	int64_t gid, now = store_now_ms();
+	bool dup;
+	int r;
+
+	if ((r = store_mysql_int(s, SQ_GROUP_BY_NAME, &gid, "s", op->name)) !=
+	    0)
+		return r < 0 ? r : -ERR_NAME_TAKEN;
+	if ((r = store_mysql_run_dup(s, SQ_GROUP_INSERT, &dup, "ssii", op->name,
+	                             op->desc, op->uid, now)) < 0)
+		return r;
+	if (dup)
+		return -ERR_NAME_TAKEN;
+	gid = (int64_t)mysql_stmt_insert_id(s->stmt[SQ_GROUP_INSERT]);
+	if ((r = store_mysql_run(s, SQ_MEMBER_INSERT, "iiii", gid, op->uid,
+	                         (int64_t)STORE_ROLE_CREATOR, now)) < 0)
+		return r;
+	store_conv_group(conv, gid);
+	if ((r = store_mysql_conv_enter(s, conv, op->uid, true)) < 0)
+		return r;
+	op->group->id = gid;
+	op->group->name = xstrdup(op->name);
+	op->group->desc = xstrdup(op->desc);
+	op->group->role = STORE_ROLE_CREATOR;
+	return 0;
+}
+
+/* Clears a group output. */
+static void
+store_mysql_group_undo(void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	store_group_clear(op->group);
+}
+
+/* Creates the group with uid as its creator; desc NULL means "". */
+static int
+store_mysql_group_create(void *c, int64_t uid, const char *name,
+                         const char *desc, struct store_group *out)
+{
+	struct store_mysql_op op = {.uid = uid,
+	                            .name = name,
+	                            .desc = desc != NULL ? desc : "",
+	                            .group = out};
+
+	memset(out, 0, sizeof(*out));
+	return store_mysql_call(c, true, store_mysql_group_create_txn,
+	                        store_mysql_group_undo, &op);
+}
+
+/* Reads a group by id (gid > 0) or name into out; -ERR_NOT_FOUND. */
+static int
+store_mysql_group_find(struct store_mysql *s, int64_t gid, const char *name,
+                       struct store_group *out)
+{
+	struct store_mysql_res res;
+	int r;
+
+	if (gid > 0)
+		r = store_mysql_query(s, SQ_GROUP_BY_ID, &res, "i", gid);
+	else if (name != NULL)
+		r = store_mysql_query(s, SQ_GROUP_BY_NAME, &res, "s", name);
+	else
+		return -ERR_NOT_FOUND;
+	if (r < 0)
+		return r;
+	if ((r = store_mysql_fetch(&res)) == 1) {
+		out->id = store_mysql_col_int(&res, 0);
+		out->name = store_mysql_col_str_nn(&res, 1);
+		out->desc = store_mysql_col_str_nn(&res, 2);
+	}
+	store_mysql_res_end(&res);
+	return r < 0 ? r : r == 1 ? 0 : -ERR_NOT_FOUND;
+}
+
+/* The body of store_group_join, inside its transaction. */
+static int
+store_mysql_group_join_txn(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	char conv[STORE_CONV_MAX];
+	int64_t role;
+	bool dup;
+	int r;
+
+	if ((r = store_mysql_group_find(s, op->gid, op->name, op->group)) < 0)
+		return r;
+	if ((r = store_mysql_int(s, SQ_MEMBER_ROLE, &role, "ii", op->group->id,
+	                         op->uid)) != 0)
+		return r < 0 ? r : -ERR_ALREADY_MEMBER;
+	/* A concurrent join of the same user may win the race. */
+	if ((r = store_mysql_run_dup(
+	         s, SQ_MEMBER_INSERT, &dup, "iiii", op->group->id, op->uid,
+	         (int64_t)STORE_ROLE_MEMBER, store_now_ms())) < 0)
+		return r;
+	if (dup)
+		return -ERR_ALREADY_MEMBER;
+	store_conv_group(conv, op->group->id);
+	op->group->role = STORE_ROLE_MEMBER;
+	return store_mysql_conv_enter(s, conv, op->uid, true);
+}
+
+/* Joins; the new member's cursor starts at the group's last seq. */
+static int
+store_mysql_group_join(void *c, int64_t uid, int64_t gid, const char *name,
+                       struct store_group *out)
+{
+	struct store_mysql_op op = {
+	    .uid = uid, .gid = gid, .name = name, .group = out};
+
+	memset(out, 0, sizeof(*out));
+	return store_mysql_call(c, true, store_mysql_group_join_txn,
+	                        store_mysql_group_undo, &op);
+}
+
+/* Whether group gid exists: 1, 0 or a negative errcode. */
+static int
+store_mysql_group_exists(struct store_mysql *s, int64_t gid)
+{
+	int64_t id;
+
+	return store_mysql_int(s, SQ_GROUP_BY_ID, &id, "i", gid);
+}
+
+/* The body of store_group_leave, inside its transaction. */
+static int
+store_mysql_group_leave_txn(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	char conv[STORE_CONV_MAX];
+	uint64_t n = 0;
+	int r;
+
+	if ((r = store_mysql_group_exists(s, op->gid)) <= 0)
+		return r < 0 ? r : -ERR_NOT_FOUND;
+	if ((r = store_mysql_run_n(s, SQ_MEMBER_DELETE, &n, "ii", op->gid,
+	                           op->uid)) < 0)
+		return r;
+	if (n == 0)
+		return -ERR_NOT_MEMBER;
+	store_conv_group(conv, op->gid);
+	return store_mysql_run(s, SQ_CONV_LEAVE, "si", conv, op->uid);
+}
+
+/* Leaves the group and its conversation; the group stays. */
+static int
+store_mysql_group_leave(void *c, int64_t uid, int64_t gid)
+{
+	struct store_mysql_op op = {.uid = uid, .gid = gid};
+
+	return store_mysql_call(c, true, store_mysql_group_leave_txn, NULL,
+	                        &op);
+}
+
+/* Frees a group list output. */
+static void
+store_mysql_groups_undo(void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	store_groups_free(*op->groups, *op->n);
+	*op->groups = NULL;
+	*op->n = 0;
+}
+
+/* A stored role as the enum. */
+static enum store_role
+store_mysql_role(int64_t v)
+{
+	return v == STORE_ROLE_CREATOR ? STORE_ROLE_CREATOR : STORE_ROLE_MEMBER;
+}
+
+/* Reads op->uid's groups sorted by name, with its role in each. */
+static int
+store_mysql_groups_read(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	struct store_mysql_res res;
+	struct store_group *g;
+	size_t cap = 0;
+	int r;
+
+	if ((r = store_mysql_query(s, SQ_GROUPS, &res, "i", op->uid)) < 0)
+		return r;
+	while ((r = store_mysql_fetch(&res)) == 1) {
+		*op->groups = store_mysql_grow(*op->groups, *op->n, &cap,
+		                               sizeof(**op->groups));
+		g = &(*op->groups)[(*op->n)++];
+		g->id = store_mysql_col_int(&res, 0);
+		g->name = store_mysql_col_str_nn(&res, 1);
+		g->desc = store_mysql_col_str_nn(&res, 2);
+		g->role = store_mysql_role(store_mysql_col_int(&res, 3));
+	}
+	store_mysql_res_end(&res);
+	return r;
+}
+
+/* uid's groups sorted by name, with uid's role in each. */
+static int
+store_mysql_groups(void *c, int64_t uid, struct store_group **out, size_t *n)
+{
+	struct store_mysql_op op = {.uid = uid, .groups = out, .n = n};
+
+	*out = NULL;
+	*n = 0;
+	return store_mysql_call(c, false, store_mysql_groups_read,
+	                        store_mysql_groups_undo, &op);
+}
+
+/* Frees a member list output. */
+static void
+store_mysql_members_undo(void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	store_members_free(*op->members, *op->n);
+	*op->members = NULL;
+	*op->n = 0;
+}
+
+/* Reads the members of op->gid, sorted by name, for a member op->uid. */
+static int
+store_mysql_members_read(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	struct store_mysql_res res;
+	struct store_member *m;
+	int64_t role;
+	size_t cap = 0;
+	int r;
+
+	if ((r = store_mysql_group_exists(s, op->gid)) <= 0)
+		return r < 0 ? r : -ERR_NOT_FOUND;
+	if ((r = store_mysql_int(s, SQ_MEMBER_ROLE, &role, "ii", op->gid,
+	                         op->uid)) <= 0)
+		return r < 0 ? r : -ERR_NOT_MEMBER;
+	if ((r = store_mysql_query(s, SQ_MEMBERS, &res, "i", op->gid)) < 0)
+		return r;
+	while ((r = store_mysql_fetch(&res)) == 1) {
+		*op->members = store_mysql_grow(*op->members, *op->n, &cap,
+		                                sizeof(**op->members));
+		m = &(*op->members)[(*op->n)++];
+		memset(m, 0, sizeof(*m));
+		m->id = store_mysql_col_int(&res, 0);
+		m->name = store_mysql_col_str_nn(&res, 1);
+		m->role = store_mysql_role(store_mysql_col_int(&res, 2));
+	}
+	store_mysql_res_end(&res);
+	return r;
+}
+
+/* The members of gid, sorted by name, for a member uid. */
+static int
+store_mysql_group_members(void *c, int64_t uid, int64_t gid,
+                          struct store_member **out, size_t *n)
+{
+	struct store_mysql_op op = {
+	    .uid = uid, .gid = gid, .members = out, .n = n};
+
+	*out = NULL;
+	*n = 0;
+	return store_mysql_call(c, false, store_mysql_members_read,
+	                        store_mysql_members_undo, &op);
+}
+
+/* Member ids of gid, ascending; empty for an unknown group. */
+static int
+store_mysql_group_member_ids(void *c, int64_t gid, struct store_ids *out)
+{
+	struct store_mysql_op op = {
+	    .uid = gid, .sq = SQ_MEMBER_IDS, .ids = out};
+
+	return store_mysql_call(c, false, store_mysql_ids_read, NULL, &op);
+}
+
+/* --- messages --- */
+
+/* Reads a row of STORE_MYSQL_MSG_COLS into m. */
+static void
+store_mysql_msg_row(struct store_mysql_res *res, struct store_msg *m)
+{
+	char *conv = store_mysql_col_str_nn(res, 0);
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->conv, sizeof(m->conv), "%s", conv);
+	free(conv);
+	m->seq = store_mysql_col_int(res, 1);
+	m->from_id = store_mysql_col_int(res, 2);
+	m->from_name = store_mysql_col_str_nn(res, 3);
+	m->to_user = store_mysql_col_int(res, 4);
+	m->to_group = store_mysql_col_int(res, 5);
+	m->body = store_mysql_col_str_nn(res, 6);
+	m->ts = store_mysql_col_int(res, 7);
+	m->cmid = store_mysql_col_str(res, 8);
+}
+
+/*
+ * Reads the rows of an executed message query, keeping up to max; *more
+ * says whether another row followed. Ends res.
+ */
+static int
+store_mysql_msgs_read(struct store_mysql_res *res, size_t max,
+                      struct store_msg **out, size_t *n, bool *more)
+{
+	size_t cap = 0;
+	int r;
+
+	*more = false;
+	while ((r = store_mysql_fetch(res)) == 1) {
+		if (*n == max) {
+			*more = true;
+			r = 0;
+			break;
+		}
+		*out = store_mysql_grow(*out, *n, &cap, sizeof(**out));
+		store_mysql_msg_row(res, &(*out)[(*n)++]);
+	}
+	store_mysql_res_end(res);
+	if (r < 0) {
+		store_msgs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return r;
+}
+
+/* Who gets message m live: both sides, or every member of the group. */
+static int
+store_mysql_rcpt(struct store_mysql *s, const struct store_msg *m,
+                 struct store_ids *rcpt)
+{
+	if (rcpt == NULL)
+		return 0;
+	if (m->to_group != 0)
+		return store_mysql_ids(s, SQ_MEMBER_IDS, m->to_group, rcpt);
+	rcpt->ids = xmalloc(2 * sizeof(*rcpt->ids));
+	rcpt->ids[0] = m->from_id;
+	rcpt->ids[1] = m->to_user;
+	rcpt->n = 2;
+	return 0;
+}
+
+/* The sender's earlier message with in->cmid: 1 and *out, 0 or error. */
+static int
+store_mysql_msg_by_cmid(struct store_mysql *s, const struct store_send *in,
+                        struct store_msg *out)
+{
+	struct store_mysql_res res;
+	struct store_msg *v = NULL;
+	size_t n = 0;
+	bool more;
+	int r;
+
+	if ((r = store_mysql_query(s, SQ_MSG_BY_CMID, &res, "is", in->from_id,
+	                           in->cmid)) < 0)
+		return r;
+	if ((r = store_mysql_msgs_read(&res, 1, &v, &n, &more)) < 0)
+		return r;
+	if (n == 1)
+		*out = v[0];
+	free(v);
+	return n == 1;
+}
+
+/* Checks the sender may write to the target; writes the conv id. */
+static int
+store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
+                      char *conv)
+{
+	int64_t x;
+	int r;
+
+	if (in->to_user != 0) {
+		r = store_mysql_int(s, SQ_USER_BY_ID, &x, "i", in->to_user);
+		if (r <= 0)
+			return r < 0 ? r : -ERR_NOT_FOUND;
+		if (in->to_user == in->from_id)
+			return -ERR_NOT_FRIENDS;
+		r = store_mysql_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
+		                    in->to_user);
+		store_conv_direct(conv, in->from_id, in->to_user);
+		return r <= 0 ? (r < 0 ? r : -ERR_NOT_FRIENDS) : 0;
+	}
+	if ((r = store_mysql_group_exists(s, in->to_group)) <= 0)
+		return r < 0 ? r : -ERR_NOT_FOUND;
+	r = store_mysql_int(s, SQ_MEMBER_ROLE, &x, "ii", in->to_group,
+	                    in->from_id);
+	store_conv_group(conv, in->to_group);
+	return r <= 0 ? (r < 0 ? r : -ERR_NOT_MEMBER) : 0;
+}
+
+/* Fills out from what was just stored. */
+static void
+store_mysql_msg_fill(const struct store_send *in, const char *conv, int64_t seq,
+                     char *from_name, struct store_msg *out)
+{
+	snprintf(out->conv, sizeof(out->conv), "%s", conv);
+	out->seq = seq;
+	out->from_id = in->from_id;
+	out->from_name = from_name;
+	out->to_user = in->to_user;
+	out->to_group = in->to_group;
+	out->body = xstrndup(in->body, in->body_len);
+	out->ts = in->ts;
+	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
+}
+
+/*
+ * Allocates the next seq of the conversation (locking its row until the
+ * commit) and inserts the message. A duplicate cmid means a retry of this
+ * message committed meanwhile (elsewhere): the call is retried, and then
+ * finds it.
+ */
+static int
+store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
+                       const char *conv, struct store_msg *out)
+{
+	struct store_user sender;
+	struct store_mysql_op op = {.uid = in->from_id, .user = &sender};
+	int64_t seq = 0;
+	bool dup = false;
+	int r;
+
+	memset(&sender, 0, sizeof(sender));
+	if ((r = store_mysql_user_read(s, &op)) < 0)
+		return r;
+	if ((r = store_mysql_run(s, SQ_SEQ_NEXT, "s", conv)) == 0) {
+		seq = (int64_t)mysql_stmt_insert_id(s->stmt[SQ_SEQ_NEXT]);
+		r = store_mysql_run_dup(s, SQ_MSG_INSERT, &dup, "siinnbis",
+		                        conv, seq, in->from_id, in->to_user,
+		                        in->to_group, in->body, in->body_len,
+		                        in->ts, in->cmid);
+	}
+	if (r == 0 && dup) {
+		s->retryable = true;
+		r = -ERR_UNAVAILABLE;
+	}
+	if (r < 0) {
+		store_user_clear(&sender);
+		return r;
+	}
+	store_mysql_msg_fill(in, conv, seq, sender.name, out);
+	return 0;
+}
+
+/* The body of store_msg_append, inside its transaction. */
+static int
+store_mysql_msg_append_txn(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	const struct store_send *in = op->in;
+	char conv[STORE_CONV_MAX];
+	int r;
+
+	/* A retry of a stored message wins over any later change. */
+	if (in->cmid != NULL &&
+	    (r = store_mysql_msg_by_cmid(s, in, op->msg)) != 0) {
+		if (r < 0)
+			return r;
+		*op->flag = true;
+		return store_mysql_rcpt(s, op->msg, op->ids);
+	}
+	if ((r = store_mysql_msg_check(s, in, conv)) < 0)
+		return r;
+	if ((r = store_mysql_msg_insert(s, in, conv, op->msg)) < 0)
+		return r;
+	return store_mysql_rcpt(s, op->msg, op->ids);
+}
+
+/* Clears the outputs of a failed append. */
+static void
+store_mysql_msg_append_undo(void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	store_msg_clear(op->msg);
+	*op->flag = false;
+	if (op->ids != NULL) {
+		free(op->ids->ids);
+		op->ids->ids = NULL;
+		op->ids->n = 0;
+	}
+}
+
+/* Stores a message in one transaction. */
+static int
+store_mysql_msg_append(void *c, const struct store_send *in,
+                       struct store_msg *out, bool *dup, struct store_ids *rcpt)
+{
+	struct store_mysql_op op = {
+	    .in = in, .msg = out, .flag = dup, .ids = rcpt};
+
+	memset(out, 0, sizeof(*out));
+	*dup = false;
+	if (rcpt != NULL) {
+		rcpt->ids = NULL;
+		rcpt->n = 0;
+	}
+	if ((in->to_user != 0) == (in->to_group != 0) || in->body == NULL)
+		return -ERR_BAD_REQUEST;
+	return store_mysql_call(c, true, store_mysql_msg_append_txn,
+	                        store_mysql_msg_append_undo, &op);
+}
+
+/* Frees a message list output. */
+static void
+store_mysql_msgs_undo(void *arg)
+{
+	struct store_mysql_op *op = arg;
+
+	store_msgs_free(*op->msgs, *op->n);
+	*op->msgs = NULL;
+	*op->n = 0;
+	if (op->flag != NULL)
+		*op->flag = false;
+}
+
+/* Reads everything above op->uid's cursors, in id order. */
+static int
+store_mysql_sync_read(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	struct store_mysql_res res;
+	int r;
+
+	if ((r = store_mysql_query(s, SQ_SYNC, &res, "ii", op->uid,
+	                           (int64_t)op->limit + 1)) < 0)
+		return r;
+	return store_mysql_msgs_read(&res, op->limit, op->msgs, op->n,
+	                             op->flag);
+}
+
+/* Everything above uid's cursors; within a conversation, in seq order. */
+static int
+store_mysql_sync(void *c, int64_t uid, size_t limit, struct store_msg **out,
+                 size_t *n, bool *more)
+{
+	struct store_mysql_op op = {
+	    .uid = uid, .msgs = out, .n = n, .flag = more};
+
+	*out = NULL;
+	*n = 0;
+	*more = false;
+	op.limit =
+	    limit > STORE_MYSQL_LIMIT_MAX ? STORE_MYSQL_LIMIT_MAX : limit;
+	return store_mysql_call(c, false, store_mysql_sync_read,
+	                        store_mysql_msgs_undo, &op);
+}
+
+/* Moves op->uid's cursor in op->conv; -ERR_NOT_MEMBER if no row. */
+static int
+store_mysql_ack_txn(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	uint64_t n = 0;
+	int r;
+
+	if ((r = store_mysql_run_n(s, SQ_ACK, &n, "isis", op->seq, op->conv,
+	                           op->uid, op->conv)) < 0)
+		return r;
+	return n == 0 ? -ERR_NOT_MEMBER : 0;
+}
+
+/* Moves the cursor forward only, never past the conversation's end. */
+static int
+store_mysql_ack(void *c, int64_t uid, const char *conv, int64_t seq)
+{
+	struct store_mysql_op op = {.uid = uid, .conv = conv, .seq = seq};
+	struct store_conv pc;
+
+	if (store_conv_parse(conv, &pc) < 0)
+		return -ERR_BAD_REQUEST;
+	return store_mysql_call(c, true, store_mysql_ack_txn, NULL, &op);
+}
+
+/* Reverses v in place: history reads newest first, returns oldest first. */
+static void
+store_mysql_msgs_reverse(struct store_msg *v, size_t n)
+{
+	struct store_msg t;
+	size_t i;
+
+	for (i = 0; i < n / 2; i++) {
+		t = v[i];
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
+}
+
+/* Reads a page of op->conv before op->before, for a participant. */
+static int
+store_mysql_history_read(struct store_mysql *s, void *arg)
+{
+	struct store_mysql_op *op = arg;
+	struct store_mysql_res res;
+	int64_t acked;
+	bool more;
+	int r;
+
+	if ((r = store_mysql_int(s, SQ_MEMBER_CONV, &acked, "is", op->uid,
+	                         op->conv)) <= 0)
+		return r < 0 ? r : -ERR_NOT_MEMBER;
+	if ((r = store_mysql_query(s, SQ_HISTORY, &res, "sii", op->conv,
+	                           op->before, (int64_t)op->limit)) < 0)
+		return r;
+	if ((r = store_mysql_msgs_read(&res, op->limit, op->msgs, op->n,
+	                               &more)) < 0)
+		return r;
+	store_mysql_msgs_reverse(*op->msgs, *op->n);
+	return 0;
+}
+
+/* A page of conv before seq `before`, for a participant. */
+static int
+store_mysql_history(void *c, int64_t uid, const char *conv, int64_t before,
+                    size_t limit, struct store_msg **out, size_t *n)
+{
+	struct store_mysql_op op = {
+	    .uid = uid, .conv = conv, .msgs = out, .n = n};
+	struct store_conv pc;
+
+	*out = NULL;
+	*n = 0;
+	if (store_conv_parse(conv, &pc) < 0)
+		return -ERR_BAD_REQUEST;
+	op.before = before <= 0 ? INT64_MAX : before;
+	op.limit =
+	    limit > STORE_MYSQL_LIMIT_MAX ? STORE_MYSQL_LIMIT_MAX : limit;
+	return store_mysql_call(c, false, store_mysql_history_read,
+	                        store_mysql_msgs_undo, &op);
+}
+
+const struct store_backend store_mysql_backend = {
+    .prefix = "mysql://",
+    .lib_init = store_mysql_lib_init,
+    .thread_init = store_mysql_thread_init,
+    .thread_end = store_mysql_thread_end,
+    .open = store_mysql_open,
+    .close = store_mysql_close,
+    .migrate = store_mysql_migrate,
+    .user_register = store_mysql_user_register,
+    .user_login = store_mysql_user_login,
+    .user_get = store_mysql_user_get,
+    .friend_add = store_mysql_friend_add,
+    .friend_remove = store_mysql_friend_remove,
+    .friends = store_mysql_friends,
+    .friend_ids = store_mysql_friend_ids,
+    .group_create = store_mysql_group_create,
+    .group_join = store_mysql_group_join,
+    .group_leave = store_mysql_group_leave,
+    .groups = store_mysql_groups,
+    .group_members = store_mysql_group_members,
+    .group_member_ids = store_mysql_group_member_ids,
+    .msg_append = store_mysql_msg_append,
+    .sync = store_mysql_sync,
+    .ack = store_mysql_ack,
+    .history = store_mysql_history,
+};
