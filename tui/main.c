@@ -315,14 +315,15 @@ main(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	config_init(&o.cfg);
 	if ((r = main_parse_args(argc, argv, &o)) != 0)
-		return r;
+		goto done;
 	if (o.cfg.server == NULL)
 		o.cfg.server = xstrdup(MAIN_DEFAULT_SERVER);
 	if (main_split_server(o.cfg.server, &host, &port) < 0) {
 		fprintf(stderr,
 		        "natter: bad server address %s (want HOST:PORT)\n",
 		        o.cfg.server);
-		return 2;
+		r = 2;
+		goto done;
 	}
 	log_set_level(o.verbose ? LOG_DEBUG : LOG_ERROR);
 	signal(SIGPIPE, SIG_IGN); /* a dead server is an event, not a signal */
@@ -343,6 +344,7 @@ main(int argc, char **argv)
 		r = batch_run(base, &bo);
 	}
 	event_base_free(base);
+done:
 	free(host);
 	free(port);
 	free(o.log_path);
