@@ -127,14 +127,17 @@ relay_node_find(struct relay *r, const char *name)
 	return NULL;
 }
 
-/* Whether this node is the one, of the live ones, that tells friends. */
+/*
+ * Whether this node is the one, of the live ones, that tells friends:
+ * the smallest name, leaving out dead (the node whose users are dropped).
+ */
 static bool
-relay_is_leader(struct relay *r)
+relay_is_leader(struct relay *r, const struct relay_node *dead)
 {
 	struct relay_node *n;
 
 	for (n = r->nodes; n != NULL; n = n->next) {
-		if (strcmp(n->name, r->srv->node) < 0)
+		if (n != dead && strcmp(n->name, r->srv->node) < 0)
 			return false;
 	}
 	return true;
@@ -159,7 +162,7 @@ static void
 relay_node_clear(struct relay *r, struct relay_node *n, bool notify)
 {
 	struct relay_user *u, *next;
-	bool leader = notify && relay_is_leader(r);
+	bool leader = notify && relay_is_leader(r, n);
 
 	for (u = n->users; u != NULL; u = next) {
 		next = u->next;
@@ -254,7 +257,7 @@ relay_apply_snapshot(struct relay *r, struct relay_node *n,
 {
 	struct relay_user **pp, *u;
 	struct json_object *pair;
-	bool leader = relay_is_leader(r);
+	bool leader = relay_is_leader(r, NULL);
 	size_t i, len = json_object_array_length(users);
 	int64_t uid;
 
