@@ -1,0 +1,214 @@
+/* The natter protocol side of the load generator. */
+#include <event2/buffer.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench-natter.h"
+#include "codec.h"
+#include "frame.h"
+
+/* A request frame {"type":type,"req":n}; the caller adds the fields. */
+static struct json_object *
+bench_natter_req(struct bench_conn *c, const char *type)
+{
+	struct json_object *o = codec_event(type);
+
+	codec_set_int(o, "req", ++c->req);
+	return o;
+}
+
+/* Writes o as one frame and drops it. */
+static void
+bench_natter_write(struct bench_conn *c, struct json_object *o)
+{
+	size_t len;
+	char *s = codec_frame(o, &len);
+
+	bench_conn_write(c, s, len);
+	free(s);
+	json_object_put(o);
+}
+
+/* The per-connection state: a frame reader. */
+static void *
+bench_natter_state_new(void)
+{
+	return frame_reader_new(1 << 20);
+}
+
+/* Frees the frame reader. */
+static void
+bench_natter_state_free(void *ps)
+{
+	frame_reader_free(ps);
+}
+
+/* A register or login request for name. */
+static void
+bench_natter_account(struct bench_conn *c, const char *type, const char *name)
+{
+	struct json_object *o = bench_natter_req(c, type);
+
+	codec_set_string(o, "name", name);
+	codec_set_string(o, "password", BENCH_NATTER_PASSWORD);
+	bench_natter_write(c, o);
+}
+
+/* Pre-registration; the reply is BENCH_EV_REGISTERED. */
+void
+bench_natter_register(struct bench_conn *c, const char *name)
+{
+	bench_natter_account(c, "register", name);
+}
+
+/* Register (unless done before) and log in, pipelined. */
+static void
+bench_natter_login(struct bench_conn *c)
+{
+	if (!c->registered)
+		bench_natter_account(c, "register", c->name);
+	bench_natter_account(c, "login", c->name);
+}
+
+/* Friendship is mutual and immediate: the sender adds the receiver. */
+static struct bench_conn *
+bench_natter_pair(struct bench_conn *sender, struct bench_conn *receiver)
+{
+	struct json_object *o = bench_natter_req(sender, "friend_add");
+
+	codec_set_string(o, "name", receiver->name);
+	bench_natter_write(sender, o);
+	return sender;
+}
+
+/* Creates the group, or joins it by name. */
+static void
+bench_natter_join(struct bench_conn *c, const char *group, bool create)
+{
+	struct json_object *o =
+	    bench_natter_req(c, create ? "group_create" : "group_join");
+
+	codec_set_string(o, "name", group);
+	bench_natter_write(c, o);
+}
+
+/* A send to the friend or group found during setup. */
+static void
+bench_natter_send(struct bench_conn *c, const char *body, size_t len)
+{
+	struct json_object *o = bench_natter_req(c, "send");
+	struct json_object *to = json_object_new_object();
+	char cmid[32];
+
+	codec_set_int(to, c->target_group ? "group" : "user", c->target_id);
+	json_object_object_add(o, "to", to);
+	json_object_object_add(o, "body",
+	                       json_object_new_string_len(body, (int)len));
+	snprintf(cmid, sizeof cmid, "%llu", (unsigned long long)c->nsent);
+	codec_set_string(o, "cmid", cmid);
+	bench_natter_write(c, o);
+}
+
+/* The id inside reply field key ({"user":{"id":..}} and the like). */
+static int64_t
+bench_natter_id(struct json_object *o, const char *key)
+{
+	struct json_object *sub;
+	int64_t id = 0;
+
+	if (codec_get_object(o, key, &sub) == 0)
+		codec_get_id(sub, "id", &id);
+	return id;
+}
+
+/* A failed reply: report the error code. */
+static void
+bench_natter_fail(struct bench_conn *c, const char *type, struct json_object *o)
+{
+	struct json_object *err;
+	const char *code = "?";
+	char why[96];
+	size_t n;
+
+	if (codec_get_object(o, "error", &err) == 0)
+		codec_get_string(err, "code", &code, &n);
+	snprintf(why, sizeof why, "%s: %s", type, code);
+	c->cb(c, BENCH_EV_FAIL, why, strlen(why));
+}
+
+/* A reply to one of our requests, told apart by its type. */
+static void
+bench_natter_reply(struct bench_conn *c, const char *type,
+                   struct json_object *o)
+{
+	bool ok = false;
+
+	codec_get_bool(o, "ok", &ok);
+	if (strcmp(type, "register") == 0) {
+		/* In a login, the register before it may say name_taken. */
+		if (c->registered)
+			c->cb(c, BENCH_EV_REGISTERED, NULL, 0);
+		return;
+	}
+	if (!ok) {
+		bench_natter_fail(c, type, o);
+	} else if (strcmp(type, "send") == 0) {
+		c->cb(c, BENCH_EV_ACK, NULL, 0);
+	} else if (strcmp(type, "login") == 0) {
+		c->ready = true;
+		c->cb(c, BENCH_EV_READY, NULL, 0);
+	} else if (strcmp(type, "friend_add") == 0) {
+		c->target_id = bench_natter_id(o, "friend");
+		c->cb(c, BENCH_EV_DONE, NULL, 0);
+	} else if (strncmp(type, "group_", 6) == 0) {
+		c->target_id = bench_natter_id(o, "group");
+		c->target_group = true;
+		c->cb(c, BENCH_EV_DONE, NULL, 0);
+	}
+}
+
+/* One frame: a reply (it has "req") or an event (only msg matters). */
+static void
+bench_natter_frame(struct bench_conn *c, const char *line, size_t len)
+{
+	struct json_object *o, *req;
+	const char *type, *body;
+	size_t n;
+
+	if (codec_parse(line, len, CODEC_MAX_DEPTH, &o) < 0)
+		return;
+	if (codec_get_string(o, "type", &type, &n) != 0) {
+		json_object_put(o);
+		return;
+	}
+	if (json_object_object_get_ex(o, "req", &req))
+		bench_natter_reply(c, type, o);
+	else if (strcmp(type, "msg") == 0 &&
+	         codec_get_string(o, "body", &body, &n) == 0)
+		c->cb(c, BENCH_EV_MSG, body, n);
+	json_object_put(o);
+}
+
+/* Every complete frame in the input. */
+static void
+bench_natter_read(struct bench_conn *c, struct evbuffer *in)
+{
+	const char *line;
+	size_t len;
+
+	while (c->open && frame_reader_next(c->ps, in, &line, &len) == 1)
+		bench_natter_frame(c, line, len);
+}
+
+const struct bench_proto bench_natter_proto = {
+    .name = "natter",
+    .state_new = bench_natter_state_new,
+    .state_free = bench_natter_state_free,
+    .login = bench_natter_login,
+    .pair = bench_natter_pair,
+    .join = bench_natter_join,
+    .send = bench_natter_send,
+    .read = bench_natter_read,
+};

@@ -1,0 +1,21 @@
+#ifndef NATTER_BENCH_BENCH_PAIRS_H
+#define NATTER_BENCH_BENCH_PAIRS_H
+
+struct bench_run;
+
+/*
+ * The one-to-one workloads over o->pairs sender/receiver pairs:
+ *  - relay: each pair keeps o->window messages in flight (sent, not yet
+ *    received); delivered messages/s and both CPUs over o->duration;
+ *  - latency: o->rate messages/s in all, spread over the pairs, open loop;
+ *    p50/p99/p99.9 from send to the receiver's event, and to the ack
+ *    (natter only: MQTT QoS 0 and IRC PRIVMSG have none);
+ *  - storm: latency, plus o->logins new connections logging in (at most
+ *    o->burst at once) after the warm-up; logins/s and the chat latency
+ *    of messages sent while the logins ran.
+ * Each sets up, measures and prints its result; returns the run's exit
+ * status.
+ */
+int bench_pairs_run(struct bench_run *run);
+
+#endif

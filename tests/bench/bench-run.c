@@ -1,0 +1,317 @@
+/* One workload run: loop, connections, timers, results. */
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench-natter.h"
+#include "bench-proc.h"
+#include "bench-run.h"
+#include "xmalloc.h"
+
+#define BENCH_RUN_REGISTRARS 4  /* connections used to pre-register */
+#define BENCH_RUN_REG_WINDOW 64 /* registers in flight on each */
+
+/* The run's time limit passed before the workload finished. */
+static void
+bench_run_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	bench_run_fail(arg, "timed out after %.0f s",
+	               ((struct bench_run *)arg)->o->timeout);
+}
+
+/* A run with its loop and its time limit armed. */
+struct bench_run *
+bench_run_new(const struct bench_opts *o)
+{
+	struct bench_run *run = xcalloc(1, sizeof *run);
+	struct timeval tv = {(time_t)o->timeout, 0};
+
+	run->o = o;
+	run->base = event_base_new();
+	run->deadline = evtimer_new(run->base, bench_run_deadline_cb, run);
+	evtimer_add(run->deadline, &tv);
+	return run;
+}
+
+/* Frees every connection, then the loop; NULL is a no-op. */
+void
+bench_run_free(struct bench_run *run)
+{
+	size_t i;
+
+	if (run == NULL)
+		return;
+	for (i = 0; i < run->nconns; i++)
+		bench_conn_free(run->conns[i]);
+	free(run->conns);
+	event_free(run->deadline);
+	event_base_free(run->base);
+	free(run);
+}
+
+/* Runs until finish or fail breaks the loop. */
+int
+bench_run_loop(struct bench_run *run)
+{
+	event_base_dispatch(run->base);
+	return run->status;
+}
+
+/* A new connection from source address 127.0.0.(1 + n % sources). */
+struct bench_conn *
+bench_run_open(struct bench_run *run, const char *role, int idx,
+               bench_conn_cb cb, void *owner)
+{
+	const struct bench_opts *o = run->o;
+	struct sockaddr_in src = {.sin_family = AF_INET};
+	struct bench_conn *c;
+	char name[40];
+
+	src.sin_addr.s_addr =
+	    htonl(0x7f000001u + (uint32_t)(run->nconns % (size_t)o->sources));
+	snprintf(name, sizeof name, "%s%s%d", o->tag, role, idx);
+	c = bench_conn_new(run->base, o->proto, &o->server, &src, name, cb,
+	                   owner, idx);
+	if (c == NULL) {
+		bench_run_fail(run, "cannot open connection %zu", run->nconns);
+		return NULL;
+	}
+	if (run->nconns == run->cap) {
+		run->cap = run->cap ? run->cap * 2 : 256;
+		run->conns =
+		    xrealloc(run->conns, run->cap * sizeof *run->conns);
+	}
+	run->conns[run->nconns++] = c;
+	return c;
+}
+
+/* Shuts c's socket; the struct lives until bench_run_free. */
+void
+bench_run_close(struct bench_run *run, struct bench_conn *c)
+{
+	(void)run;
+	c->open = false;
+	bufferevent_free(c->bev); /* libevent defers it past a callback */
+	c->bev = NULL;
+}
+
+/* A one-shot timer's trampoline. */
+struct bench_run_timer {
+	void (*fn)(void *);
+	void *arg;
+};
+
+/* Calls the timer's function and frees the timer. */
+static void
+bench_run_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bench_run_timer t = *(struct bench_run_timer *)arg;
+
+	(void)fd;
+	(void)what;
+	free(arg);
+	t.fn(t.arg);
+}
+
+/* Calls fn(arg) once, secs seconds from now. */
+void
+bench_run_after(struct bench_run *run, double secs, void (*fn)(void *),
+                void *arg)
+{
+	struct bench_run_timer *t = xmalloc(sizeof *t);
+	struct timeval tv;
+
+	t->fn = fn;
+	t->arg = arg;
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
+	event_base_once(run->base, -1, EV_TIMEOUT, bench_run_timer_cb, t, &tv);
+}
+
+/* Pre-registration state (bench_run_accounts). */
+struct bench_run_accts {
+	struct bench_run *run;
+	const char *role;
+	int n, next, answered;
+	struct bench_conn *c[BENCH_RUN_REGISTRARS];
+	int inflight[BENCH_RUN_REGISTRARS];
+	void (*done)(void *);
+	void *arg;
+};
+
+/* Keeps a registrar's window full. */
+static void
+bench_run_accts_pump(struct bench_run_accts *a, struct bench_conn *c)
+{
+	char name[40];
+
+	while (a->next < a->n && a->inflight[c->idx] < BENCH_RUN_REG_WINDOW) {
+		snprintf(name, sizeof name, "%s%s%d", a->run->o->tag, a->role,
+		         a->next++);
+		bench_natter_register(c, name);
+		a->inflight[c->idx]++;
+	}
+}
+
+/* A registrar's events: connected, a register answered, or trouble. */
+static void
+bench_run_accts_cb(struct bench_conn *c, enum bench_ev ev, const char *body,
+                   size_t len)
+{
+	struct bench_run_accts *a = c->owner;
+	int i;
+
+	if (ev == BENCH_EV_CLOSED || ev == BENCH_EV_FAIL) {
+		bench_run_fail(a->run, "registrar: %.*s", (int)len, body);
+		return;
+	}
+	if (ev == BENCH_EV_REGISTERED) {
+		a->inflight[c->idx]--;
+		a->answered++;
+	}
+	bench_run_accts_pump(a, c);
+	if (a->answered < a->n)
+		return;
+	for (i = 0; i < BENCH_RUN_REGISTRARS; i++)
+		bench_run_close(a->run, a->c[i]);
+	a->done(a->arg);
+	free(a);
+}
+
+/* Calls done after the accounts exist (natter) or at once (others). */
+void
+bench_run_accounts(struct bench_run *run, const char *role, int n,
+                   void (*done)(void *), void *arg)
+{
+	struct bench_run_accts *a;
+	int i;
+
+	if (run->o->proto != &bench_natter_proto || n == 0) {
+		bench_run_after(run, 0, done, arg);
+		return;
+	}
+	a = xcalloc(1, sizeof *a);
+	a->run = run;
+	a->role = role;
+	a->n = n;
+	a->done = done;
+	a->arg = arg;
+	for (i = 0; i < BENCH_RUN_REGISTRARS; i++) {
+		if ((a->c[i] = bench_run_open(run, "reg", i, bench_run_accts_cb,
+		                              a)) == NULL)
+			return;
+		a->c[i]->registered = true;
+		a->c[i]->no_login = true;
+	}
+}
+
+/* Notes both CPU clocks at the start of the measured window. */
+void
+bench_run_cpu_start(struct bench_run *run)
+{
+	run->t_cpu0 = bench_proc_now();
+	run->cpu_self0 = bench_proc_self_cpu();
+	run->cpu_server0 =
+	    run->o->server_pid ? bench_proc_cpu(run->o->server_pid) : 0;
+}
+
+/* CPU use over the window as a percentage of one core. */
+void
+bench_run_cpu_stop(struct bench_run *run)
+{
+	double wall = (double)(bench_proc_now() - run->t_cpu0) / 1e9;
+
+	if (run->o->server_pid)
+		bench_run_result(run, "server_cpu",
+		                 100 *
+		                     (bench_proc_cpu(run->o->server_pid) -
+		                      run->cpu_server0) /
+		                     wall);
+	bench_run_result(run, "gen_cpu",
+	                 100 * (bench_proc_self_cpu() - run->cpu_self0) / wall);
+}
+
+/* Adds one figure to the results. */
+void
+bench_run_result(struct bench_run *run, const char *key, double v)
+{
+	if (run->nresults == BENCH_RUN_MAX_RESULTS)
+		return;
+	run->results[run->nresults].key = key;
+	run->results[run->nresults++].v = v;
+}
+
+/* One text line for people, one JSON line for the compare script. */
+void
+bench_run_finish(struct bench_run *run)
+{
+	const struct bench_opts *o = run->o;
+	size_t i;
+
+	printf("%s %s:", o->workload, o->label);
+	for (i = 0; i < run->nresults; i++)
+		printf(" %s=%.4g", run->results[i].key, run->results[i].v);
+	printf("\n{\"workload\":\"%s\",\"server\":\"%s\",\"proto\":\"%s\"",
+	       o->workload, o->label, o->proto->name);
+	for (i = 0; i < run->nresults; i++)
+		printf(",\"%s\":%.6g", run->results[i].key, run->results[i].v);
+	printf("}\n");
+	fflush(stdout);
+	event_base_loopbreak(run->base);
+}
+
+/* Reports why the run failed, as JSON too, and stops. */
+void
+bench_run_fail(struct bench_run *run, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	for (i = 0; why[i] != '\0'; i++)
+		if (why[i] == '"' || why[i] == '\\' ||
+		    (unsigned char)why[i] < 32)
+			why[i] = '?';
+	printf("%s %s: FAILED: %s\n", run->o->workload, run->o->label, why);
+	printf("{\"workload\":\"%s\",\"server\":\"%s\",\"error\":\"%s\"}\n",
+	       run->o->workload, run->o->label, why);
+	fflush(stdout);
+	run->status = 1;
+	event_base_loopbreak(run->base);
+}
+
+/* "<16 hex digits of ns> <8 hex digits of sender> xxxx..." */
+void
+bench_run_body(char *buf, size_t len, uint64_t now, int sender)
+{
+	int n = snprintf(buf, len, "%016llx %08x ", (unsigned long long)now,
+	                 (unsigned)sender);
+
+	memset(buf + n, 'x', len - (size_t)n);
+}
+
+/* Reads the send time and sender back out of a body. */
+int
+bench_run_body_parse(const char *body, size_t len, uint64_t *sent, int *sender)
+{
+	char tmp[27];
+	char *end;
+
+	if (len < 26)
+		return -1;
+	memcpy(tmp, body, 26);
+	tmp[26] = '\0';
+	*sent = strtoull(tmp, &end, 16);
+	if (end != tmp + 16)
+		return -1;
+	*sender = (int)strtoul(tmp + 17, &end, 16);
+	return end == tmp + 25 ? 0 : -1;
+}
