@@ -9,50 +9,139 @@
 #include "xmalloc.h"
 
 /*
- * The DB worker pool, after redis's bio.c: one mutex-guarded FIFO of jobs,
- * a condition variable to wake idle threads, and each thread with its own
+ * The DB worker pool, after redis's bio.c: mutex-guarded FIFOs of jobs,
+ * condition variables to wake idle threads, and each thread with its own
  * store connection. Completions go back through the submitter's loopq.
+ *
+ * Two queues: the general one, served by n threads, and the write queue,
+ * served by one writer that takes every job waiting (up to a batch) and
+ * runs them in one transaction (group commit): one commit for many
+ * messages, and commit order is the order the jobs were queued in.
  */
+#define DBPOOL_BATCH_MAX 256
+
 struct dbpool_job {
 	dbpool_run_fn run;
+	dbpool_commit_fn committed; /* write queue only */
 	loopq_fn done;
 	void *arg;
 	struct loopq *reply;
 	struct dbpool_job *next;
 };
 
+struct dbpool_queue {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct dbpool_job *head, *tail;
+	bool stopping;
+};
+
 struct dbpool_worker {
 	struct dbpool *pool;
+	struct dbpool_queue *q;
+	bool writer;
 	struct store *st;
 	pthread_t tid;
 	bool started;
 };
 
 struct dbpool {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct dbpool_job *head, *tail;
-	bool stopping;
-	int n;
+	struct dbpool_queue general, write;
+	int n; /* workers: n - 1 general threads and the writer */
 	struct dbpool_worker *w;
 };
 
-/* Takes the next job, waiting for one; NULL once stopping and drained. */
-static struct dbpool_job *
-dbpool_take(struct dbpool *p)
+static void
+dbpool_queue_init(struct dbpool_queue *q)
 {
-	struct dbpool_job *job;
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+}
 
-	pthread_mutex_lock(&p->mu);
-	while (p->head == NULL && !p->stopping)
-		pthread_cond_wait(&p->cv, &p->mu);
-	if ((job = p->head) != NULL) {
-		p->head = job->next;
-		if (p->head == NULL)
-			p->tail = NULL;
+/* Appends a job and wakes a thread. */
+static void
+dbpool_queue_put(struct dbpool_queue *q, struct dbpool_job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&q->mu);
+	if (q->tail != NULL)
+		q->tail->next = job;
+	else
+		q->head = job;
+	q->tail = job;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/*
+ * Takes up to max jobs, waiting for one, as a list; NULL once stopping
+ * and drained.
+ */
+static struct dbpool_job *
+dbpool_queue_take(struct dbpool_queue *q, int max)
+{
+	struct dbpool_job *first, *last;
+	int n = 1;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->head == NULL && !q->stopping)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if ((first = q->head) != NULL) {
+		for (last = first; last->next != NULL && n < max; n++)
+			last = last->next;
+		q->head = last->next;
+		if (q->head == NULL)
+			q->tail = NULL;
+		last->next = NULL;
 	}
-	pthread_mutex_unlock(&p->mu);
-	return job;
+	pthread_mutex_unlock(&q->mu);
+	return first;
+}
+
+/* Tells the threads of q to finish what is queued and stop. */
+static void
+dbpool_queue_stop(struct dbpool_queue *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->stopping = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+/* Hands a finished job back to its submitter's loop. */
+static void
+dbpool_finish(struct dbpool_job *job)
+{
+	if (job->done != NULL)
+		loopq_post(job->reply, job->done, job->arg);
+	free(job);
+}
+
+/*
+ * The writer: runs a batch in one transaction, then tells each job the
+ * outcome in commit order, before its completion is posted. A backend that
+ * does not batch (or a batch that cannot begin) commits job by job.
+ */
+static void
+dbpool_run_batch(struct store *st, struct dbpool_job *jobs)
+{
+	struct dbpool_job *job, *next;
+	bool batched = store_batch_begin(st) == 0;
+	int err = 0;
+
+	for (job = jobs; job != NULL; job = job->next) {
+		job->run(st, job->arg);
+		if (!batched && job->committed != NULL)
+			job->committed(job->arg, 0); /* committed on its own */
+	}
+	if (batched)
+		err = store_batch_end(st, true);
+	for (job = jobs; job != NULL; job = next) {
+		next = job->next;
+		if (batched && job->committed != NULL)
+			job->committed(job->arg, err);
+		dbpool_finish(job);
+	}
 }
 
 /* A DB thread: runs jobs with its own connection until told to stop. */
@@ -63,11 +152,14 @@ dbpool_main(void *arg)
 	struct dbpool_job *job;
 
 	store_thread_init();
-	while ((job = dbpool_take(w->pool)) != NULL) {
-		job->run(w->st, job->arg);
-		if (job->done != NULL)
-			loopq_post(job->reply, job->done, job->arg);
-		free(job);
+	while ((job = dbpool_queue_take(w->q, w->writer ? DBPOOL_BATCH_MAX
+	                                                : 1)) != NULL) {
+		if (w->writer) {
+			dbpool_run_batch(w->st, job);
+		} else {
+			job->run(w->st, job->arg);
+			dbpool_finish(job);
+		}
 	}
 	store_thread_end(); /* mysql_thread_end */
 	return NULL;
@@ -93,7 +185,7 @@ dbpool_start(struct dbpool *p)
 	return e;
 }
 
-/* Opens the n connections, migrating on the first before the others. */
+/* Opens the connections, migrating on the first before the others. */
 static int
 dbpool_open(struct dbpool *p, const char *url, const struct store_options *opt,
             char **err)
@@ -103,6 +195,8 @@ dbpool_open(struct dbpool *p, const char *url, const struct store_options *opt,
 
 	for (i = 0; i < p->n; i++) {
 		p->w[i].pool = p;
+		p->w[i].writer = i == p->n - 1;
+		p->w[i].q = p->w[i].writer ? &p->write : &p->general;
 		if ((r = store_open(url, opt, &p->w[i].st, err)) < 0)
 			return r;
 		if (i == 0 && (r = store_migrate(p->w[0].st)) < 0) {
@@ -117,7 +211,7 @@ dbpool_open(struct dbpool *p, const char *url, const struct store_options *opt,
 	return 0;
 }
 
-/* n connections and n threads; NULL and *err if the store fails. */
+/* n general threads and the writer; NULL and *err if the store fails. */
 struct dbpool *
 dbpool_new(const char *url, const struct store_options *opt, int n, char **err)
 {
@@ -127,10 +221,10 @@ dbpool_new(const char *url, const struct store_options *opt, int n, char **err)
 	if (err != NULL)
 		*err = NULL;
 	p = xcalloc(1, sizeof(*p));
-	p->n = n > 0 ? n : 1;
+	p->n = (n > 0 ? n : 1) + 1;
 	p->w = xcalloc((size_t)p->n, sizeof(*p->w));
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	dbpool_queue_init(&p->general);
+	dbpool_queue_init(&p->write);
 	/* mysql_library_init must run before any DB thread exists. */
 	if (store_library_init() < 0) {
 		if (err != NULL)
@@ -154,29 +248,37 @@ dbpool_new(const char *url, const struct store_options *opt, int n, char **err)
 	return p;
 }
 
-/* Appends a job to the FIFO and wakes one thread. */
+/* A job for the general queue. */
 void
 dbpool_submit(struct dbpool *p, dbpool_run_fn run, loopq_fn done, void *arg,
               struct loopq *reply)
 {
-	struct dbpool_job *job = xmalloc(sizeof(*job));
+	struct dbpool_job *job = xcalloc(1, sizeof(*job));
 
 	job->run = run;
 	job->done = done;
 	job->arg = arg;
 	job->reply = reply;
-	job->next = NULL;
-	pthread_mutex_lock(&p->mu);
-	if (p->tail != NULL)
-		p->tail->next = job;
-	else
-		p->head = job;
-	p->tail = job;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	dbpool_queue_put(&p->general, job);
 }
 
-/* Threads drain the FIFO before they see stopping; then they are joined. */
+/* A job for the writer's queue (group commit). */
+void
+dbpool_submit_write(struct dbpool *p, dbpool_run_fn run,
+                    dbpool_commit_fn committed, loopq_fn done, void *arg,
+                    struct loopq *reply)
+{
+	struct dbpool_job *job = xcalloc(1, sizeof(*job));
+
+	job->run = run;
+	job->committed = committed;
+	job->done = done;
+	job->arg = arg;
+	job->reply = reply;
+	dbpool_queue_put(&p->write, job);
+}
+
+/* Threads drain their queue before they see stopping; then joined. */
 void
 dbpool_free(struct dbpool *p)
 {
@@ -184,17 +286,17 @@ dbpool_free(struct dbpool *p)
 
 	if (p == NULL)
 		return;
-	pthread_mutex_lock(&p->mu);
-	p->stopping = true;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	dbpool_queue_stop(&p->general);
+	dbpool_queue_stop(&p->write);
 	for (i = 0; i < p->n; i++)
 		if (p->w[i].started)
 			pthread_join(p->w[i].tid, NULL);
 	for (i = 0; i < p->n; i++)
 		store_close(p->w[i].st);
-	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->general.mu);
+	pthread_cond_destroy(&p->general.cv);
+	pthread_mutex_destroy(&p->write.mu);
+	pthread_cond_destroy(&p->write.cv);
 	free(p->w);
 	free(p);
 }

@@ -14,17 +14,31 @@
 struct dbpool;
 
 typedef void (*dbpool_run_fn)(struct store *st, void *arg);
+/* After a write job's transaction: err 0 if it committed. DB thread. */
+typedef void (*dbpool_commit_fn)(void *arg, int err);
 
 /*
- * Opens n connections to url (migrating the schema first, on one of them)
- * and starts n threads. Returns NULL and a message in *err (caller frees)
- * if the store cannot be opened.
+ * Opens n + 1 connections to url (migrating the schema first, on one of
+ * them) and starts n general threads and the writer. Returns NULL and a message
+ * in *err (caller frees) if the store cannot be opened.
  */
 struct dbpool *dbpool_new(const char *url, const struct store_options *opt,
                           int n, char **err);
 /* Queues a job: run(st, arg) on a DB thread, then done(arg) on reply. */
 void dbpool_submit(struct dbpool *p, dbpool_run_fn run, loopq_fn done,
                    void *arg, struct loopq *reply);
+/*
+ * Queues a write job for the pool's writer thread, which runs the jobs
+ * waiting together in one transaction (group commit, store_batch_begin):
+ * run(st, arg) for each, then, in queue order, committed(arg, err) with
+ * the outcome of the commit (committed may be NULL), then done(arg) on the
+ * reply loop. Jobs are committed in the order they were submitted, so a
+ * caller that submits in order also sees commit order.
+ */
+void dbpool_submit_write(struct dbpool *p, dbpool_run_fn run,
+                         dbpool_commit_fn committed, loopq_fn done, void *arg,
+                         struct loopq *reply);
+
 /*
  * Waits until every job submitted so far has run and its completion has
  * been posted, then stops and joins the threads and closes connections.

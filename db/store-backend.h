@@ -25,6 +25,8 @@ struct store_backend {
 	            void **out, char **err);
 	void (*close)(void *c);
 	int (*migrate)(void *c);
+	int (*batch_begin)(void *c); /* optional: group commit */
+	int (*batch_end)(void *c, bool commit);
 	int (*user_register)(void *c, const char *name, const char *password,
 	                     struct store_user *out);
 	int (*user_login)(void *c, const char *name, const char *password,

@@ -38,6 +38,9 @@ enum store_sqlite_sq {
 	SQ_BEGIN,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_RELEASE,
+	SQ_ROLLBACK_TO,
 	SQ_VERSION_HAS,
 	SQ_VERSION_ADD,
 	SQ_USER_BY_NAME,
@@ -76,6 +79,9 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
     [SQ_BEGIN] = "BEGIN IMMEDIATE",
     [SQ_COMMIT] = "COMMIT",
     [SQ_ROLLBACK] = "ROLLBACK",
+    [SQ_SAVEPOINT] = "SAVEPOINT call",
+    [SQ_RELEASE] = "RELEASE call",
+    [SQ_ROLLBACK_TO] = "ROLLBACK TO call",
     [SQ_VERSION_HAS] = "SELECT 1 FROM schema_version WHERE version = ?1",
     [SQ_VERSION_ADD] = "INSERT INTO schema_version(version, name, applied) "
                        "VALUES(?1, ?2, ?3)",
@@ -157,6 +163,7 @@ struct store_sqlite {
 	struct store_options opt;
 	char *dummy; /* hash checked for unknown names; made on first use */
 	sqlite3_stmt *stmt[SQ__COUNT];
+	bool batch; /* in a group commit: calls use savepoints */
 };
 
 /*
@@ -324,11 +331,14 @@ store_sqlite_int(struct store_sqlite *s, enum store_sqlite_sq id, int64_t *out,
 	return rc == SQLITE_ROW;
 }
 
-/* Starts a write transaction, waiting for the write lock. */
+/*
+ * Starts a write transaction, waiting for the write lock; in a batch, a
+ * savepoint of the batch's transaction instead.
+ */
 static int
 store_sqlite_begin(struct store_sqlite *s)
 {
-	return store_sqlite_run(s, SQ_BEGIN, "");
+	return store_sqlite_run(s, s->batch ? SQ_SAVEPOINT : SQ_BEGIN, "");
 }
 
 /*
@@ -338,12 +348,39 @@ store_sqlite_begin(struct store_sqlite *s)
 static int
 store_sqlite_end(struct store_sqlite *s, int r)
 {
+	if (s->batch) { /* the batch commits; a failed call undoes its own */
+		if (r < 0)
+			(void)store_sqlite_run(s, SQ_ROLLBACK_TO, "");
+		(void)store_sqlite_run(s, SQ_RELEASE, "");
+		return r;
+	}
 	if (r >= 0 && (r = store_sqlite_run(s, SQ_COMMIT, "")) >= 0)
 		return r;
 	/* SQLite may have rolled back already (e.g. on SQLITE_FULL). */
 	if (!sqlite3_get_autocommit(s->db))
 		(void)store_sqlite_run(s, SQ_ROLLBACK, "");
 	return r;
+}
+
+/* Group commit: one write transaction for many calls (store.h). */
+static int
+store_sqlite_batch_begin(void *c)
+{
+	struct store_sqlite *s = c;
+	int r;
+
+	if ((r = store_sqlite_run(s, SQ_BEGIN, "")) == 0)
+		s->batch = true;
+	return r;
+}
+
+static int
+store_sqlite_batch_end(void *c, bool commit)
+{
+	struct store_sqlite *s = c;
+
+	s->batch = false;
+	return store_sqlite_end(s, commit ? 0 : -ERR_INTERNAL);
 }
 
 /* A copy of a text column, byte-exact; NULL for SQL NULL. */
@@ -1292,6 +1329,8 @@ const struct store_backend store_sqlite_backend = {
     .open = store_sqlite_open,
     .close = store_sqlite_close,
     .migrate = store_sqlite_migrate,
+    .batch_begin = store_sqlite_batch_begin,
+    .batch_end = store_sqlite_batch_end,
     .user_register = store_sqlite_user_register,
     .user_login = store_sqlite_user_login,
     .user_get = store_sqlite_user_get,

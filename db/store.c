@@ -221,6 +221,22 @@ store_group_member_ids(struct store *st, int64_t gid, struct store_ids *out)
 
 /* Stores a message and allocates its seq. */
 int
+store_batch_begin(struct store *st)
+{
+	if (st->be->batch_begin == NULL)
+		return 1;
+	return st->be->batch_begin(st->c);
+}
+
+int
+store_batch_end(struct store *st, bool commit)
+{
+	if (st->be->batch_end == NULL)
+		return 0;
+	return st->be->batch_end(st->c, commit);
+}
+
+int
 store_msg_append(struct store *st, const struct store_send *in,
                  struct store_msg *out, bool *dup, struct store_ids *rcpt)
 {

@@ -89,6 +89,18 @@ int store_open(const char *url, const struct store_options *opt,
                struct store **out, char **err);
 void store_close(struct store *st);
 
+/*
+ * Group commit: between store_batch_begin and store_batch_end every write
+ * call runs in a savepoint of one transaction, committed (or rolled back)
+ * as a whole by store_batch_end; a call that fails undoes only its own
+ * writes. store_batch_begin returns 0, 1 if the backend does not batch
+ * (each call then commits on its own, and store_batch_end is a no-op), or
+ * a negative errcode. store_batch_end returns 0 or a negative errcode:
+ * then nothing of the batch was stored.
+ */
+int store_batch_begin(struct store *st);
+int store_batch_end(struct store *st, bool commit);
+
 /* Applies pending schema migrations (versioned, idempotent). */
 int store_migrate(struct store *st);
 

@@ -1,6 +1,5 @@
 #include "chat.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -100,28 +99,16 @@ chat_send_parse(struct hjob *j)
 	return 0;
 }
 
-/* The conversation a send goes to, from its parsed target. */
-static void
-chat_send_conv(const struct hjob *j, char *conv)
-{
-	if (j->num)
-		store_conv_group(conv, j->id);
-	else
-		store_conv_direct(conv, j->uid, j->id);
-}
-
 /*
- * Stores (the ack waits for the commit), then pushes to the live
- * sessions, both under the conversation's lock so pushes leave in seq order.
+ * Stores the message (the writer thread runs it in a group commit with
+ * the other sends waiting); the push waits for the commit.
  */
 int
 chat_send_run(struct store *st, struct hjob *j)
 {
 	struct store_send in = {0};
 	struct store_msg m = {0};
-	struct json_object *msg, *ev;
-	char conv[STORE_CONV_MAX];
-	pthread_mutex_t *lock;
+	struct json_object *msg;
 	bool dup = false;
 	int r;
 
@@ -132,25 +119,33 @@ chat_send_run(struct store *st, struct hjob *j)
 	in.body_len = j->len;
 	in.cmid = j->str2;
 	in.ts = chat_now_ms();
-	chat_send_conv(j, conv);
-	lock = server_conv_lock(j->srv, conv);
-	pthread_mutex_lock(lock);
-	r = store_msg_append(st, &in, &m, &dup, &j->rcpt);
-	if (r == 0 && !dup) { /* a retry was pushed the first time */
-		ev = chat_msg_json(&m);
-		server_deliver(j->srv, j->rcpt.ids, j->rcpt.n, ev, j->except);
-		json_object_put(ev);
-	}
-	pthread_mutex_unlock(lock);
-	if (r < 0)
+	if ((r = store_msg_append(st, &in, &m, &dup, &j->rcpt)) < 0)
 		return r;
 	msg = json_object_new_object();
 	codec_set_string(msg, "conv", m.conv);
 	codec_set_int(msg, "seq", m.seq);
 	codec_set_int(msg, "ts", m.ts);
 	json_object_object_add(j->reply, "msg", msg);
+	if (!dup) /* a retry was pushed the first time */
+		j->event = chat_msg_json(&m);
 	store_msg_clear(&m);
 	return 0;
+}
+
+/*
+ * The batch is committed (or not): push now, on the writer thread, so
+ * every worker receives a conversation's messages in commit (seq) order.
+ */
+void
+chat_send_committed(struct hjob *j, int err)
+{
+	if (err < 0 && j->err == 0)
+		handler_fail(j, -err, NULL);
+	if (j->err == 0 && j->event != NULL)
+		server_deliver(j->srv, j->rcpt.ids, j->rcpt.n, j->event,
+		               j->except);
+	json_object_put(j->event);
+	j->event = NULL;
 }
 
 /* An optional page size "limit": 1..sync-max, or dflt. */

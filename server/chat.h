@@ -9,6 +9,7 @@ struct json_object;
 /* Handlers of send, sync, ack and history (handler.h). */
 int chat_send_parse(struct hjob *j);
 int chat_send_run(struct store *st, struct hjob *j);
+void chat_send_committed(struct hjob *j, int err);
 int chat_sync_parse(struct hjob *j);
 int chat_sync_run(struct store *st, struct hjob *j);
 int chat_ack_parse(struct hjob *j);

@@ -23,39 +23,42 @@
 #define HANDLER_FLOOD_STRIKES 100
 #define HANDLER_FLOOD_WINDOW_MS 10000
 
-/* Every request of PROTOCOL.md v1: login needed, rate-limited, fields. */
+/*
+ * Every request of PROTOCOL.md v1: login needed, rate-limited, mandatory
+ * fields, then parse, run (DB), done (loop), committed (group commit).
+ */
 /* clang-format off */
 static const struct handler handler_table[] = {
-	{"hello", false, false, {NULL}, account_hello_parse, NULL, NULL},
-	{"ping", false, false, {NULL}, account_ping_parse, NULL, NULL},
+	{"hello", false, false, {NULL}, account_hello_parse, NULL, NULL, NULL},
+	{"ping", false, false, {NULL}, account_ping_parse, NULL, NULL, NULL},
 	{"register", false, false, {"name", "password"},
-	    account_register_parse, account_register_run, NULL},
+	    account_register_parse, account_register_run, NULL, NULL},
 	{"login", false, false, {"name", "password"},
-	    account_login_parse, account_login_run, account_login_done},
-	{"logout", true, false, {NULL}, account_logout_parse, NULL, NULL},
+	    account_login_parse, account_login_run, account_login_done, NULL},
+	{"logout", true, false, {NULL}, account_logout_parse, NULL, NULL, NULL},
 	{"friend_add", true, true, {"name"},
-	    social_name_parse, social_friend_add_run, NULL},
+	    social_name_parse, social_friend_add_run, NULL, NULL},
 	{"friend_remove", true, true, {"user"},
-	    social_user_parse, social_friend_remove_run, NULL},
+	    social_user_parse, social_friend_remove_run, NULL, NULL},
 	{"friends", true, true, {NULL},
-	    social_none_parse, social_friends_run, NULL},
+	    social_none_parse, social_friends_run, NULL, NULL},
 	{"group_create", true, true, {"name"},
-	    social_group_create_parse, social_group_create_run, NULL},
+	    social_group_create_parse, social_group_create_run, NULL, NULL},
 	{"group_join", true, true, {NULL},
-	    social_group_join_parse, social_group_join_run, NULL},
+	    social_group_join_parse, social_group_join_run, NULL, NULL},
 	{"group_leave", true, true, {"group"},
-	    social_group_parse, social_group_leave_run, NULL},
+	    social_group_parse, social_group_leave_run, NULL, NULL},
 	{"groups", true, true, {NULL},
-	    social_none_parse, social_groups_run, NULL},
+	    social_none_parse, social_groups_run, NULL, NULL},
 	{"group_members", true, true, {"group"},
-	    social_group_parse, social_group_members_run, NULL},
+	    social_group_parse, social_group_members_run, NULL, NULL},
 	{"send", true, true, {"to", "body"},
-	    chat_send_parse, chat_send_run, NULL},
-	{"sync", true, false, {NULL}, chat_sync_parse, chat_sync_run, NULL},
+	    chat_send_parse, chat_send_run, NULL, chat_send_committed},
+	{"sync", true, false, {NULL}, chat_sync_parse, chat_sync_run, NULL, NULL},
 	{"ack", true, false, {"conv", "seq"},
-	    chat_ack_parse, chat_ack_run, NULL},
+	    chat_ack_parse, chat_ack_run, NULL, NULL},
 	{"history", true, true, {"conv"},
-	    chat_history_parse, chat_history_run, NULL},
+	    chat_history_parse, chat_history_run, NULL, NULL},
 };
 /* clang-format on */
 
@@ -131,6 +134,15 @@ handler_job_run(struct store *st, void *arg)
 	struct hjob *j = arg;
 
 	j->err = j->h->run(st, j);
+}
+
+/* DB (writer) thread: the outcome of the transaction the job was in. */
+static void
+handler_job_committed(void *arg, int err)
+{
+	struct hjob *j = arg;
+
+	j->h->committed(j, err);
 }
 
 /* Loop thread: the job is back; reply, then read the next request. */
@@ -251,8 +263,13 @@ handler_start(struct session *s, const struct handler *h,
 	if (h->parse(j) == 0 && h->run != NULL) {
 		session_ref(s);
 		s->busy = true;
-		dbpool_submit(j->srv->db, handler_job_run, handler_job_done, j,
-		              s->w->q);
+		if (h->committed != NULL)
+			dbpool_submit_write(j->srv->db, handler_job_run,
+			                    handler_job_committed,
+			                    handler_job_done, j, s->w->q);
+		else
+			dbpool_submit(j->srv->db, handler_job_run,
+			              handler_job_done, j, s->w->q);
 		return;
 	}
 	if (j->err == 0 && h->done != NULL)

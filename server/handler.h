@@ -16,8 +16,10 @@ struct session;
  * handler and says whether it needs a login, which fields it must have and
  * whether it runs on the DB pool. A request is carried by a struct hjob:
  * parse() reads and checks its fields on the loop thread; run(), if any,
- * does the storage work on a DB thread; done(), if any, applies the effect
- * on the session back on the loop thread. Then the reply is sent and the
+ * does the storage work on a DB thread (on the writer, in a group commit,
+ * if the handler has committed(), which then learns the commit's outcome);
+ * done(), if any, applies the effect on the session back on the loop
+ * thread. Then the reply is sent and the
  * job's event, if any, delivered to rcpt.
  */
 
@@ -56,6 +58,8 @@ struct handler {
 	int (*parse)(struct hjob *j);
 	int (*run)(struct store *st, struct hjob *j); /* NULL: loop only */
 	void (*done)(struct hjob *j);
+	/* Non-NULL: a write for the group-commit writer; the outcome. */
+	void (*committed)(struct hjob *j, int err);
 };
 
 /*

@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -208,16 +209,6 @@ server_notify_offline(struct server *srv, struct loopq *q, int64_t uid,
 	dbpool_submit(srv->db, server_offline_run, server_offline_done, o, q);
 }
 
-pthread_mutex_t *
-server_conv_lock(struct server *srv, const char *conv)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	for (; *conv != '\0'; conv++)
-		h = (h ^ (unsigned char)*conv) * 16777619u;
-	return &srv->conv_locks[h % SERVER_CONV_LOCKS];
-}
-
 void
 server_quiesced(struct server *srv)
 {
@@ -391,6 +382,20 @@ server_split_proxies(const char *spec)
 	return v;
 }
 
+/*
+ * The cores this process may run on (taskset, cgroups): the default number
+ * of workers, so a pinned server does not pay for threads it cannot run.
+ */
+static int
+server_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 /* The node's name: --node, or the host name. */
 static void
 server_node_name(struct server *srv)
@@ -413,8 +418,6 @@ server_init(struct server *srv, const struct config *cfg)
 	srv->cfg = cfg;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->cond, NULL);
-	for (i = 0; i < SERVER_CONV_LOCKS; i++)
-		pthread_mutex_init(&srv->conv_locks[i], NULL);
 	server_node_name(srv);
 	srv->proxies = server_split_proxies(cfg->proxy_from);
 	if ((srv->base = event_base_new()) == NULL)
@@ -431,8 +434,7 @@ server_init(struct server *srv, const struct config *cfg)
 		free(err);
 		return -1;
 	}
-	srv->nworkers = cfg->workers > 0 ? (int)cfg->workers
-	                                 : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	srv->nworkers = cfg->workers > 0 ? (int)cfg->workers : server_cpus();
 	if (srv->nworkers < 1)
 		srv->nworkers = 1;
 	srv->workers = xcalloc((size_t)srv->nworkers, sizeof *srv->workers);
@@ -486,8 +488,6 @@ server_teardown(struct server *srv)
 	event_base_free(srv->base);
 	pthread_cond_destroy(&srv->cond);
 	pthread_mutex_destroy(&srv->lock);
-	for (i = 0; i < SERVER_CONV_LOCKS; i++)
-		pthread_mutex_destroy(&srv->conv_locks[i]);
 }
 
 int

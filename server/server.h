@@ -8,8 +8,6 @@
 
 #include "config.h"
 
-#define SERVER_CONV_LOCKS 64
-
 struct json_object;
 struct loopq;
 
@@ -35,14 +33,6 @@ struct server {
 	struct worker **workers;
 	int nworkers;
 	int next_worker; /* round robin; main thread only */
-
-	/*
-	 * Appends to one conversation and the pushes that follow them happen
-	 * under one of these stripes, so every worker queue receives a
-	 * conversation's messages in seq order (commit order alone is not
-	 * enough: completions race to the workers).
-	 */
-	pthread_mutex_t conv_locks[SERVER_CONV_LOCKS];
 
 	pthread_mutex_t lock; /* guards quiesced */
 	pthread_cond_t cond;
@@ -89,9 +79,6 @@ void server_resync(struct server *srv);
  */
 void server_notify_offline(struct server *srv, struct loopq *q, int64_t uid,
                            const char *name);
-
-/* The ordering lock of a conversation (any thread). */
-pthread_mutex_t *server_conv_lock(struct server *srv, const char *conv);
 
 /* Called by a worker once it stopped reading from its clients. */
 void server_quiesced(struct server *srv);

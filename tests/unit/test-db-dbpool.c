@@ -1,7 +1,10 @@
 /*
  * The DB pool under concurrency: 8 clients append 50 messages each to one
  * group through a 4-thread pool; every seq 1..400 must be used exactly
- * once, and every completion must arrive on the loop thread.
+ * once, and every completion must arrive on the loop thread. Then the
+ * same through the writer (group commit): seqs 401..800 in exactly the
+ * order the jobs were submitted, each told its commit before its
+ * completion.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -26,6 +29,9 @@ struct test_job {
 	int k;
 	int r;
 	int64_t seq;
+	int rank;      /* submission order (write lane) */
+	int committed; /* commit hooks seen; must be 1 */
+	int commit_err;
 };
 
 static struct event_base *base;
@@ -55,6 +61,20 @@ test_run(struct store *st, void *arg)
 	store_msg_clear(&m);
 }
 
+/* On the writer, after the batch's commit: in submission order. */
+static int commit_rank;
+
+static void
+test_committed(void *arg, int err)
+{
+	struct test_job *j = arg;
+
+	j->committed++;
+	j->commit_err = err;
+	if (j->rank != ++commit_rank)
+		CHECK(!"commit hook out of submission order");
+}
+
 /* On the loop: count the completion. */
 static void
 test_done(void *arg)
@@ -64,12 +84,17 @@ test_done(void *arg)
 	if (!pthread_equal(pthread_self(), loop_thread))
 		wrong_thread++;
 	CHECK_EQ_INT(j->r, 0);
-	if (j->r == 0 && j->seq >= 1 && j->seq <= TEST_TOTAL)
+	if (j->rank > 0) { /* the writer: seq follows submission order */
+		CHECK_EQ_INT(j->committed, 1);
+		CHECK_EQ_INT(j->commit_err, 0);
+		CHECK_EQ_INT(j->seq, TEST_TOTAL + j->rank);
+	} else if (j->r == 0 && j->seq >= 1 && j->seq <= TEST_TOTAL) {
 		seen[j->seq]++;
-	else
+	} else {
 		CHECK(!"seq out of range");
+	}
 	free(j);
-	if (++done_count == TEST_TOTAL)
+	if (++done_count % TEST_TOTAL == 0)
 		event_base_loopbreak(base);
 }
 
@@ -134,20 +159,30 @@ test_unlink(const char *path)
 	}
 }
 
-/* Submits every append, interleaving the clients. */
+/*
+ * Submits every append, interleaving the clients: to the general threads,
+ * or to the writer (ranked in submission order, with other cmids).
+ */
 static void
-test_submit_all(struct dbpool *p, struct loopq *q, const int64_t *ids)
+test_submit_all(struct dbpool *p, struct loopq *q, const int64_t *ids,
+                bool writer)
 {
 	struct test_job *j;
-	int i, k;
+	int i, k, rank = 0;
 
 	for (k = 0; k < TEST_PER_CLIENT; k++) {
 		for (i = 0; i < TEST_CLIENTS; i++) {
 			j = xcalloc(1, sizeof(*j));
 			j->from = ids[i];
 			j->gid = ids[TEST_CLIENTS];
-			j->k = k;
-			dbpool_submit(p, test_run, test_done, j, q);
+			j->k = writer ? TEST_PER_CLIENT + k : k;
+			if (!writer) {
+				dbpool_submit(p, test_run, test_done, j, q);
+				continue;
+			}
+			j->rank = ++rank;
+			dbpool_submit_write(p, test_run, test_committed,
+			                    test_done, j, q);
 		}
 	}
 }
@@ -186,13 +221,19 @@ main(void)
 	event_base_dispatch(base);
 	CHECK(ids[TEST_CLIENTS] > 0 && ids[TEST_CLIENTS - 1] > 0);
 
-	test_submit_all(p, q, ids);
+	test_submit_all(p, q, ids, false);
 	event_base_dispatch(base);
 	CHECK_EQ_INT(done_count, TEST_TOTAL);
 	CHECK_EQ_INT(wrong_thread, 0);
 	for (i = 1; i <= TEST_TOTAL; i++)
 		once += seen[i] == 1;
 	CHECK_EQ_INT(once, TEST_TOTAL);
+
+	test_submit_all(p, q, ids, true);
+	event_base_dispatch(base);
+	CHECK_EQ_INT(done_count, 2 * TEST_TOTAL);
+	CHECK_EQ_INT(commit_rank, TEST_TOTAL);
+	CHECK_EQ_INT(wrong_thread, 0);
 
 	dbpool_free(p);
 	dbpool_free(NULL);
