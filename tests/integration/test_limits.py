@@ -508,16 +508,20 @@ def slow_consumer_soft_cap():
                          "100000000"])
     a = new_user(srv)
     b = new_user(srv, rcvbuf=4096)
+    other = new_user(srv)  # a bystander: its round trips must stay short
     make_friends(a, b)
     a.drop_events()
     body = "y" * 4000
-    sent, t0, cut_at = 0, time.monotonic(), None
-    while cut_at is None and sent < 8000 and time.monotonic() - t0 < 40:
+    sent, t0, cut_at, worst_rtt = 0, time.monotonic(), None, 0.0
+    while cut_at is None and sent < 40000 and time.monotonic() - t0 < 40:
         batch = [a.send_req("send", to={"user": b.uid}, body=body,
                             cmid="s%d" % (sent + i)) for i in range(100)]
         for req in batch:
             check_ok(a.wait_reply(req), "send")
         sent += len(batch)
+        t1 = time.monotonic()
+        other.call("ping")
+        worst_rtt = max(worst_rtt, time.monotonic() - t1)
         for e in a.events:
             if e.get("type") == "presence" and not e.get("online") and \
                     e["user"]["id"] == b.uid:
@@ -531,6 +535,12 @@ def slow_consumer_soft_cap():
                    timeout=5, what="a slow consumer line in the log")
     note("log: %s bytes queued at the cut", m and m[0])
     check(int(m[0]) < 100000000, "cut by the hard cap: %s" % m[0])
+    note("bystander's worst ping round trip %.3fs", worst_rtt)
+    check(worst_rtt < 1.0, "a bystander waited %.2fs" % worst_rtt)
+    with open("/proc/%d/status" % srv.proc.pid) as f:
+        rss_kb = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+    note("natterd RSS %d KiB after the cut", rss_kb)
+    check(rss_kb < 100 * 1024, "natterd RSS %d KiB" % rss_kb)
     b.close()
 
     b2 = Conn(srv)
