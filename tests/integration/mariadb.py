@@ -61,6 +61,9 @@ class MariaDB:
         self.dir = tempfile.mkdtemp(prefix="natmy-", dir="/tmp")
         os.chmod(self.dir, 0o755)
         self.data = os.path.join(self.dir, "data")
+        # Its own tmpdir: instances started at once in /tmp collide on
+        # their temporary tables ("#sql-temptable-PID-...").
+        self.tmp = os.path.join(self.dir, "tmp")
         self.sock = os.path.join(self.dir, "sock")
         self.pidfile = os.path.join(self.dir, "pid")
         self.errlog = os.path.join(self.dir, "err.log")
@@ -83,10 +86,12 @@ class MariaDB:
     def _install(self):
         """mariadb-install-db into self.data (about 0.5 s)."""
         os.makedirs(self.data)
+        os.makedirs(self.tmp)
         self._chown(self.dir)
         self._chown(self.data)
+        self._chown(self.tmp)
         cmd = ["mariadb-install-db", "--no-defaults",
-               "--datadir=" + self.data,
+               "--datadir=" + self.data, "--tmpdir=" + self.tmp,
                "--auth-root-authentication-method=normal",
                "--skip-test-db"]
         if self._as_root:
@@ -102,7 +107,8 @@ class MariaDB:
         cmd = [_mariadbd(), "--no-defaults"]
         if self._as_root:
             cmd.append("--user=mysql")
-        cmd += ["--datadir=" + self.data, "--socket=" + self.sock,
+        cmd += ["--datadir=" + self.data, "--tmpdir=" + self.tmp,
+                "--socket=" + self.sock,
                 "--port=%d" % self.port, "--bind-address=127.0.0.1",
                 "--pid-file=" + self.pidfile, "--log-error=" + self.errlog,
                 "--skip-name-resolve", "--max-connections=500",
