@@ -345,6 +345,25 @@ session_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/*
+ * A connection nobody is logged in on (again, after a logout): the small
+ * frame cap and the login deadline apply.
+ */
+static void
+session_restrict(struct session *s)
+{
+	const struct config *cfg = s->w->srv->cfg;
+	struct timeval login = {cfg->login_timeout, 0};
+	size_t max = session_login_frame(cfg);
+
+	frame_reader_set_max(s->fr, max);
+	if (s->bev != NULL)
+		bufferevent_setwatermark(s->bev, EV_READ, 0,
+		                         frame_watermark(max));
+	if (s->login_timer != NULL)
+		evtimer_add(s->login_timer, &login);
+}
+
 /* Nobody logged in on this connection in time. */
 static void
 session_login_timeout_cb(evutil_socket_t fd, short what, void *arg)
@@ -408,4 +427,6 @@ session_logout(struct session *s)
 	s->uid = 0;
 	free(s->name);
 	s->name = NULL;
+	if (!s->closed)
+		session_restrict(s);
 }
