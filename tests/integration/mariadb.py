@@ -17,6 +17,7 @@ Run as a script to start one and print its URL until Ctrl-C:
     python3 tests/integration/mariadb.py
 """
 
+import atexit
 import itertools
 import os
 import pwd
@@ -238,3 +239,18 @@ if __name__ == "__main__":
         pass
     finally:
         m.stop()
+
+
+_script_db = None
+
+
+def script_db():
+    """This script's MariaDB, started on first use and stopped at exit."""
+    global _script_db
+    if _script_db is None:
+        if not available():
+            raise AssertionError("mariadb-server is not installed "
+                                 "(packaging/deps --test installs it)")
+        _script_db = MariaDB()
+        atexit.register(_script_db.stop)
+    return _script_db

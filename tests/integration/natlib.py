@@ -48,24 +48,34 @@ TEST_TIMEOUT = 90  # seconds per test, a watchdog against hangs
 __all__ = [
     "Closed", "Conn", "Server", "start_natterd", "shared_server", "test",
     "run", "check", "check_eq", "check_err", "check_ok", "wait_until",
-    "uniq", "new_user", "make_friends", "PASSWORD", "natterd_path",
+    "uniq", "new_user", "make_friends", "PASSWORD", "natterd_path", "natter_path",
     "DEFAULT_TIMEOUT",
 ]
 
 PASSWORD = "correct horse"
 
 
-def natterd_path():
-    """The natterd binary: $NATTERD, or a build tree's natterd."""
-    p = os.environ.get("NATTERD")
+def _binary(env, sub, name):
+    """$env, or the newest build tree's sub/name."""
+    p = os.environ.get(env)
     if p:
         return p
-    cands = sorted(glob.glob(os.path.join(SRC_ROOT, "build*", "server",
-                                          "natterd")),
+    cands = sorted(glob.glob(os.path.join(SRC_ROOT, "build*", sub, name)),
                    key=os.path.getmtime, reverse=True)
     if cands:
         return cands[0]
-    raise RuntimeError("NATTERD not set and no build*/server/natterd found")
+    raise RuntimeError("%s not set and no build*/%s/%s found" %
+                       (env, sub, name))
+
+
+def natterd_path():
+    """The natterd binary: $NATTERD, or a build tree's natterd."""
+    return _binary("NATTERD", "server", "natterd")
+
+
+def natter_path():
+    """The natter binary: $NATTER, or a build tree's natter."""
+    return _binary("NATTER", "tui", "natter")
 
 
 # ---------------------------------------------------------------- servers

@@ -24,18 +24,6 @@ PW = "password1"
 TIMEOUT = 10.0
 
 
-def natter_path():
-    p = os.environ.get("NATTER")
-    if p:
-        return p
-    cands = sorted(glob.glob(os.path.join(SRC_ROOT, "build*", "tui",
-                                          "natter")),
-                   key=os.path.getmtime, reverse=True)
-    if cands:
-        return cands[0]
-    raise RuntimeError("NATTER not set and no build*/tui/natter found")
-
-
 _procs = []
 
 

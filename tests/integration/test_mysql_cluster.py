@@ -6,7 +6,6 @@ the order every member sees is checked through sync, which reads the
 database, and through the seqs the senders got in their acknowledgements.
 """
 
-import atexit
 import os
 import shutil
 import subprocess
@@ -19,19 +18,7 @@ import mariadb
 CLIENTS_PER_NODE = 8
 PER_CLIENT = 25
 
-_db = None
-
-
-def db():
-    """This script's MariaDB, started on first use."""
-    global _db
-    if _db is None:
-        if not mariadb.available():
-            raise AssertionError("mariadb-server is not installed "
-                                 "(packaging/deps --test installs it)")
-        _db = mariadb.MariaDB()
-        atexit.register(_db.stop)
-    return _db
+db = mariadb.script_db  # this script's MariaDB
 
 
 def node(url):

@@ -10,7 +10,6 @@ the conversation stays gapless, natterd never restarts, and requests that
 need no storage keep working while the database is down.
 """
 
-import atexit
 import os
 import subprocess
 import threading
@@ -19,19 +18,7 @@ import time
 from natlib import *
 import mariadb
 
-_db = None
-
-
-def db():
-    """This script's MariaDB, started on first use."""
-    global _db
-    if _db is None:
-        if not mariadb.available():
-            raise AssertionError("mariadb-server is not installed "
-                                 "(packaging/deps --test installs it)")
-        _db = mariadb.MariaDB()
-        atexit.register(_db.stop)
-    return _db
+db = mariadb.script_db  # this script's MariaDB
 
 
 def dbname(url):

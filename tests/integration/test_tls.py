@@ -32,18 +32,6 @@ TIMEOUT = 20.0
 _pki = None
 
 
-def natter_path():
-    p = os.environ.get("NATTER")
-    if p:
-        return p
-    cands = sorted(glob.glob(os.path.join(SRC_ROOT, "build*", "tui",
-                                          "natter")),
-                   key=os.path.getmtime, reverse=True)
-    if cands:
-        return cands[0]
-    raise RuntimeError("NATTER not set and no build*/tui/natter found")
-
-
 def _openssl(*args, cwd):
     r = subprocess.run(["openssl"] + list(args), cwd=cwd,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -19,23 +19,11 @@ import tempfile
 import time
 import unicodedata
 
-from natlib import SRC_ROOT, check, wait_until  # noqa: F401
+from natlib import SRC_ROOT, check, natter_path, wait_until  # noqa: F401
 
 WAIT = 15.0  # seconds: a loaded 2-core CI machine can be slow
 SOCKET = "natter-test-%d" % os.getpid()
 _tmpdirs = []
-
-
-def natter_path():
-    p = os.environ.get("NATTER")
-    if p:
-        return p
-    cands = sorted(glob.glob(os.path.join(SRC_ROOT, "build*", "tui",
-                                          "natter")),
-                   key=os.path.getmtime, reverse=True)
-    if cands:
-        return cands[0]
-    raise RuntimeError("NATTER not set and no build*/tui/natter found")
 
 
 def tmux(*args, check_rc=True):
