@@ -303,7 +303,7 @@ class Conn:
     _req_counter = itertools.count(1)
 
     def __init__(self, srv_or_port, host="127.0.0.1", timeout=DEFAULT_TIMEOUT,
-                 rcvbuf=None):
+                 rcvbuf=None, src=None):
         port = srv_or_port if isinstance(srv_or_port, int) else \
             srv_or_port.port
         self.srv = None if isinstance(srv_or_port, int) else srv_or_port
@@ -311,6 +311,8 @@ class Conn:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if rcvbuf:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        if src:  # another client address: all of 127/8 routes to lo
+            s.bind((src, 0))
         s.settimeout(timeout)
         s.connect((host, port))
         self.sock = s

@@ -8,7 +8,6 @@ Connections "from" other client addresses bind a source address in 127/8
 before connecting (Linux routes all of 127.0.0.0/8 to lo).
 """
 
-import collections
 import json
 import os
 import re
@@ -34,32 +33,8 @@ def note(fmt, *args):
         print("     " + fmt % args, flush=True)
 
 
-class SrcConn(Conn):
-    """A Conn whose socket is bound to the local address src first."""
-
-    def __init__(self, srv, src, timeout=DEFAULT_TIMEOUT, rcvbuf=None):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if rcvbuf:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        s.bind((src, 0))
-        s.settimeout(timeout)
-        s.connect(("127.0.0.1", srv.port))
-        self.srv = srv
-        self.sock = s
-        self.buf = b""
-        self.events = collections.deque()
-        self.replies = {}
-        self.closed = False
-        self.uid = None
-        self.name = None
-        self.password = None
-        self.frames_seen = 0
-        natlib._all_conns.append(self)
-
-
 def conn_from(srv, src, **kw):
-    return SrcConn(srv, src, **kw) if src else Conn(srv, **kw)
+    return Conn(srv, src=src, **kw)
 
 
 def fd_count(srv):
@@ -249,18 +224,18 @@ def max_clients_per_addr():
     """--max-clients-per-addr 5: the 6th connection from 127.0.0.2 is
     closed at once; 127.0.0.3 still gets in; a freed slot is reusable."""
     srv = start_natterd(["--max-clients-per-addr", "5"])
-    five = [SrcConn(srv, "127.0.0.2") for _ in range(5)]
+    five = [conn_from(srv, "127.0.0.2") for _ in range(5)]
     for c in five:
         check(c.is_open(), "one of the first five connections")
-    sixth = SrcConn(srv, "127.0.0.2")
+    sixth = conn_from(srv, "127.0.0.2")
     check(closed_soon(sixth, 3), "6th connection from 127.0.0.2 not closed")
-    check(SrcConn(srv, "127.0.0.3").is_open(), "127.0.0.3 refused")
+    check(conn_from(srv, "127.0.0.3").is_open(), "127.0.0.3 refused")
     wait_until(lambda: "refused a connection from 127.0.0.2" in
                srv.log_text(), timeout=5, what="the refusal in the log")
     five[0].close()
 
     def again():
-        c = SrcConn(srv, "127.0.0.2")
+        c = conn_from(srv, "127.0.0.2")
         try:
             return c.is_open()
         finally:
@@ -272,10 +247,10 @@ def max_clients_per_addr():
 def max_clients_per_node():
     """--max-clients 3: the 4th connection (any address) is closed."""
     srv = start_natterd(["--max-clients", "3"])
-    three = [SrcConn(srv, "127.0.0.%d" % i) for i in (2, 3, 4)]
+    three = [conn_from(srv, "127.0.0.%d" % i) for i in (2, 3, 4)]
     for c in three:
         check(c.is_open(), "one of the first three connections")
-    check(closed_soon(SrcConn(srv, "127.0.0.5"), 3), "4th not closed")
+    check(closed_soon(conn_from(srv, "127.0.0.5"), 3), "4th not closed")
 
 
 @test
