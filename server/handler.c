@@ -127,13 +127,17 @@ handler_job_finish(struct hjob *j)
 	}
 }
 
-/* DB thread: the handler's storage work. */
+/*
+ * DB thread: the handler's storage work. A job that already failed only
+ * passes through the writer, to keep its reply behind earlier sends.
+ */
 static void
 handler_job_run(struct store *st, void *arg)
 {
 	struct hjob *j = arg;
 
-	j->err = j->h->run(st, j);
+	if (j->err == 0)
+		j->err = j->h->run(st, j);
 }
 
 /* DB (writer) thread: the outcome of the transaction the job was in. */
@@ -145,6 +149,31 @@ handler_job_committed(void *arg, int err)
 	j->h->committed(j, err);
 }
 
+/* Cuts a flooding client off, after the replies to its earlier requests. */
+static void
+handler_cut(struct session *s)
+{
+	struct json_object *ev =
+	    codec_error_event(ERR_RATE_LIMITED, "flooding: disconnected");
+
+	session_send(s, ev);
+	json_object_put(ev);
+	session_close_flush(s, "flooding");
+}
+
+/* The frame held behind the session's sends, now that they are done. */
+static void
+handler_release(struct session *s)
+{
+	char *line = s->held;
+
+	s->held = NULL;
+	s->busy = false;
+	if (!s->closed)
+		handler_dispatch(s, line, s->held_len);
+	free(line);
+}
+
 /* Loop thread: the job is back; reply, then read the next request. */
 static void
 handler_job_done(void *arg)
@@ -154,11 +183,56 @@ handler_job_done(void *arg)
 
 	if (j->err == 0 && j->h->done != NULL)
 		j->h->done(j);
+	if (j->h->committed != NULL)
+		s->writes--;
+	else
+		s->busy = false;
 	handler_job_finish(j);
 	handler_job_free(j);
-	s->busy = false;
+	if (s->writes == 0 && s->flooded && !s->closed)
+		handler_cut(s);
+	else if (s->writes == 0 && s->held != NULL)
+		handler_release(s);
 	session_resume(s);
 	session_unref(s);
+}
+
+/*
+ * Hands a job to the DB pool: a send to the writer, pipelined behind the
+ * session's other sends; anything else to the general queue, and the
+ * session reads nothing more until it is back.
+ */
+static void
+handler_submit(struct hjob *j)
+{
+	struct session *s = j->s;
+
+	session_ref(s);
+	if (j->h->committed != NULL) {
+		s->writes++;
+		dbpool_submit_write(j->srv->db, handler_job_run,
+		                    handler_job_committed, handler_job_done, j,
+		                    s->w->q);
+	} else {
+		s->busy = true;
+		dbpool_submit(j->srv->db, handler_job_run, handler_job_done, j,
+		              s->w->q);
+	}
+}
+
+/*
+ * Keeps a frame that is not a send while sends are in flight: its reply
+ * must not overtake theirs. It is handled when the last one is back.
+ */
+static bool
+handler_hold(struct session *s, const char *line, size_t len)
+{
+	if (s->writes == 0)
+		return false;
+	s->held = xstrndup(line, len);
+	s->held_len = len;
+	s->busy = true;
+	return true;
 }
 
 /* Milliseconds on the monotonic clock, for the token buckets. */
@@ -200,11 +274,10 @@ handler_rate_ok(struct session *s)
 		s->strikes_since_ms = now;
 	}
 	if (++s->strikes >= HANDLER_FLOOD_STRIKES) {
-		struct json_object *ev = codec_error_event(
-		    ERR_RATE_LIMITED, "flooding: disconnected");
-		session_send(s, ev);
-		json_object_put(ev);
-		session_close_flush(s, "flooding");
+		s->flooded = true;
+		s->busy = true; /* read nothing more */
+		if (s->writes == 0)
+			handler_cut(s);
 	}
 	return false;
 }
@@ -253,29 +326,45 @@ handler_job_new(struct session *s, const struct handler *h,
 	return j;
 }
 
-/* Runs an admitted request: at once, or on the DB pool. */
+/*
+ * Runs an admitted request: at once, or on the DB pool. With sends in
+ * flight (then h is a send: other requests were held), even a failed one
+ * queues behind them.
+ */
 static void
 handler_start(struct session *s, const struct handler *h,
               struct json_object *in, bool has_req, uint32_t req)
 {
 	struct hjob *j = handler_job_new(s, h, in, has_req, req);
 
-	if (h->parse(j) == 0 && h->run != NULL) {
-		session_ref(s);
-		s->busy = true;
-		if (h->committed != NULL)
-			dbpool_submit_write(j->srv->db, handler_job_run,
-			                    handler_job_committed,
-			                    handler_job_done, j, s->w->q);
-		else
-			dbpool_submit(j->srv->db, handler_job_run,
-			              handler_job_done, j, s->w->q);
+	if ((h->parse(j) == 0 && h->run != NULL) || s->writes > 0) {
+		handler_submit(j);
 		return;
 	}
 	if (j->err == 0 && h->done != NULL)
 		h->done(j);
 	handler_job_finish(j);
 	handler_job_free(j);
+}
+
+/* Refuses an admitted-type request: at once, or behind the sends. */
+static void
+handler_refuse(struct session *s, const struct handler *h,
+               struct json_object *in, bool has_req, uint32_t req, int code,
+               const char *field)
+{
+	char *m = field != NULL ? xasprintf("missing field %s", field) : NULL;
+	struct hjob *j;
+
+	if (s->writes > 0) {
+		j = handler_job_new(s, h, in, has_req, req);
+		handler_fail(j, code, m);
+		handler_submit(j);
+	} else {
+		handler_reject(s, h->type, has_req, req, code, m);
+		json_object_put(in);
+	}
+	free(m);
 }
 
 /* Reads "req": absent is allowed, anything but a uint32 is not. */
@@ -290,6 +379,29 @@ handler_req(struct json_object *in, bool *has_req, uint32_t *req)
 	return r < 0 ? r : 0;
 }
 
+/* Whether request in goes to the group-commit writer (a send). */
+static bool
+handler_pipelined(struct json_object *in)
+{
+	const struct handler *h;
+	const char *type;
+	size_t tlen;
+
+	return codec_get_string(in, "type", &type, &tlen) == 0 &&
+	       (h = handler_find(type)) != NULL && h->committed != NULL;
+}
+
+/* Answers a frame that is not a JSON object. */
+static void
+handler_not_json(struct session *s)
+{
+	struct json_object *ev =
+	    codec_error_event(ERR_BAD_REQUEST, "not a JSON object in UTF-8");
+
+	session_send(s, ev);
+	json_object_put(ev);
+}
+
 void
 handler_dispatch(struct session *s, const char *line, size_t len)
 {
@@ -302,11 +414,15 @@ handler_dispatch(struct session *s, const char *line, size_t len)
 	int code;
 
 	if (codec_parse(line, len, (int)s->w->srv->cfg->max_depth + 1, &in) <
-	    0) {
-		struct json_object *ev = codec_error_event(
-		    ERR_BAD_REQUEST, "not a JSON object in UTF-8");
-		session_send(s, ev);
-		json_object_put(ev);
+	    0)
+		in = NULL;
+	if ((in == NULL || !handler_pipelined(in)) &&
+	    handler_hold(s, line, len)) {
+		json_object_put(in);
+		return;
+	}
+	if (in == NULL) {
+		handler_not_json(s);
 		return;
 	}
 	if (handler_req(in, &has_req, &req) < 0 ||
@@ -317,10 +433,8 @@ handler_dispatch(struct session *s, const char *line, size_t len)
 	} else if ((h = handler_find(type)) == NULL) {
 		handler_reject(s, type, has_req, req, ERR_UNKNOWN_TYPE, NULL);
 	} else if ((code = handler_admit(s, h, in, &msg)) != 0) {
-		char *m =
-		    msg != NULL ? xasprintf("missing field %s", msg) : NULL;
-		handler_reject(s, type, has_req, req, code, m);
-		free(m);
+		handler_refuse(s, h, in, has_req, req, code, msg);
+		return;
 	} else {
 		handler_start(s, h, in, has_req, req);
 		return;

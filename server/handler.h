@@ -64,7 +64,8 @@ struct handler {
 
 /*
  * Handles one frame from s: decode, check, then either reply at once or
- * hand the job to the DB pool (s->busy until it is back).
+ * hand the job to the DB pool (s->busy until it is back; a send only
+ * counts in s->writes, and other frames wait until those are back).
  */
 void handler_dispatch(struct session *s, const char *line, size_t len);
 

@@ -26,6 +26,7 @@
 #include "xmalloc.h"
 
 #define SESSION_FLUSH_SECONDS 5
+#define SESSION_WRITES_MAX 64 /* pipelined sends of one connection */
 
 static void session_read_cb(struct bufferevent *bev, void *arg);
 static void session_login_timeout_cb(evutil_socket_t fd, short what, void *arg);
@@ -104,6 +105,7 @@ session_free_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	frame_reader_free(s->fr);
 	free(s->name);
+	free(s->held);
 	free(s);
 }
 
@@ -291,7 +293,11 @@ session_proxy_header(struct session *s, const char *line)
 	s->counted = true;
 }
 
-/* Handles complete frames while no request is waiting on the DB pool. */
+/*
+ * Handles complete frames while no request waits on the general DB pool.
+ * Sends are pipelined: up to SESSION_WRITES_MAX of them at once, since the
+ * writer is FIFO and their replies come back in order anyway.
+ */
 void
 session_resume(struct session *s)
 {
@@ -300,7 +306,8 @@ session_resume(struct session *s)
 	size_t len;
 	int r;
 
-	while (!s->busy && !s->closed && s->bev != NULL && !s->w->stopping) {
+	while (!s->busy && s->writes < SESSION_WRITES_MAX && !s->closed &&
+	       s->bev != NULL && !s->w->stopping) {
 		in = bufferevent_get_input(s->bev);
 		r = frame_reader_next(s->fr, in, &line, &len);
 		if (r == 0)

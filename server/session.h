@@ -31,7 +31,11 @@ struct session {
 	int64_t soft_since_ms; /* when output went over the soft cap */
 	int64_t uid;           /* 0: not logged in */
 	char *name;
-	bool busy;   /* a request is with the DB pool: replies stay in order */
+	bool busy;       /* a request other than a send is with the DB pool */
+	unsigned writes; /* sends with the group-commit writer (pipelined) */
+	char *held;      /* a frame waiting for those sends: replies in order */
+	size_t held_len;
+	bool flooded; /* to be cut off once its sends are back */
 	bool closed; /* no more requests, replies or events */
 	unsigned strikes;         /* rate-limited requests in the window */
 	int64_t strikes_since_ms; /* when the window began */
@@ -58,7 +62,10 @@ void session_close_flush(struct session *s, const char *reason);
 void session_send(struct session *s, struct json_object *obj);
 void session_send_raw(struct session *s, const char *frame, size_t len);
 
-/* Handles buffered frames until one goes to the DB pool or none is left. */
+/*
+ * Handles buffered frames until one goes to the general DB pool, too many
+ * sends are in flight, or none is left.
+ */
 void session_resume(struct session *s);
 
 /*

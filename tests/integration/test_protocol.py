@@ -2,6 +2,7 @@
 """Every request of PROTOCOL.md, its happy path and each reachable error
 code (unavailable and internal cannot be provoked on SQLite)."""
 
+import json
 import os
 import sys
 import time
@@ -80,6 +81,57 @@ def replies_in_request_order():
         if "req" in f:
             got.append(f["req"])
     check_eq(got, reqs, "reply order")
+
+
+@test
+def sends_pipelined_with_other_requests():
+    """Sends are pipelined through the writer; everything else waits for
+    them. Written in one go, the replies still come in request order and
+    a logout in the middle applies to the sends after it."""
+    a, b = pair()
+    stranger = new_user(shared_server())
+    to_b = {"user": b.uid}
+    frames, reqs = [], []
+
+    def req(type_, **kw):
+        r = next(Conn._req_counter) % 1000000 + 1
+        frames.append(dict(type=type_, req=r, **kw))
+        reqs.append((r, type_))
+
+    for i in range(5):
+        req("send", to=to_b, body="p%d" % i)
+    req("ping")
+    req("send", to=to_b, body=5)                          # bad_request
+    req("send", to={"user": stranger.uid}, body="x")      # not_friends
+    frames.append("{not json")                            # an error event
+    req("send", to=to_b, body="p5", cmid="pipe-1")
+    req("send", to=to_b, body="p5", cmid="pipe-1")        # same seq
+    req("friends")
+    req("send", to=to_b)                                  # missing body
+    req("send", to=to_b, body="p6")
+    req("logout")
+    req("send", to=to_b, body="after")                    # not_authenticated
+    data = b"".join((f if isinstance(f, str) else json.dumps(f)).encode() +
+                    b"\n" for f in frames)
+    a.send_raw(data)
+    got, events = [], []
+    while len(got) < len(reqs):
+        f = a.read_frame()
+        check(f is not None, "all pipelined replies arrive")
+        (got if "req" in f else events).append(f)
+    check_eq([(f["req"], f["type"]) for f in got], reqs, "reply order")
+    oks = [f.get("ok") for f in got]
+    check_eq(oks, [True] * 6 + [False, False, True, True, True, False,
+                                True, True, False], "outcomes")
+    codes = [f["error"]["code"] for f in got if not f.get("ok")]
+    check_eq(codes, ["bad_request", "not_friends", "bad_request",
+                     "not_authenticated"], "error codes")
+    seqs = [f["msg"]["seq"] for f in got if f["type"] == "send" and f["ok"]]
+    check_eq(seqs, [1, 2, 3, 4, 5, 6, 6, 7], "seqs in commit order")
+    check_eq([e["type"] for e in events], ["error"], "one error event")
+    bodies = [b.wait_event("msg")["body"] for _ in range(7)]
+    check_eq(bodies, ["p0", "p1", "p2", "p3", "p4", "p5", "p6"],
+             "pushed once each, in order")
 
 
 @test
