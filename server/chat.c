@@ -49,6 +49,38 @@ chat_msg_json(const struct store_msg *m)
 	return ev;
 }
 
+/*
+ * chat_msg_json as one frame, written directly: it is built for every
+ * send, and a json-c object would cost an allocation per field.
+ */
+char *
+chat_msg_frame(const struct store_msg *m, size_t *len)
+{
+	struct codec_out o = {0};
+
+	codec_out_raw(&o, "{\"type\":\"msg\",\"conv\":");
+	codec_out_str(&o, m->conv, strlen(m->conv));
+	codec_out_raw(&o, ",\"seq\":");
+	codec_out_int(&o, m->seq);
+	codec_out_raw(&o, ",\"from\":{\"id\":");
+	codec_out_int(&o, m->from_id);
+	codec_out_raw(&o, ",\"name\":");
+	codec_out_str(&o, m->from_name, strlen(m->from_name));
+	codec_out_raw(&o, m->to_group != 0 ? "},\"to\":{\"group\":"
+	                                   : "},\"to\":{\"user\":");
+	codec_out_int(&o, m->to_group != 0 ? m->to_group : m->to_user);
+	codec_out_raw(&o, "},\"body\":");
+	codec_out_str(&o, m->body, strlen(m->body));
+	codec_out_raw(&o, ",\"ts\":");
+	codec_out_int(&o, m->ts);
+	if (m->cmid != NULL) {
+		codec_out_raw(&o, ",\"cmid\":");
+		codec_out_str(&o, m->cmid, strlen(m->cmid));
+	}
+	codec_out_raw(&o, "}\n");
+	return codec_out_take(&o, len);
+}
+
 /* "to": exactly one of {"user":id} and {"group":id}. */
 static int
 chat_parse_to(struct hjob *j, int64_t *user, int64_t *group)
@@ -127,7 +159,7 @@ chat_send_run(struct store *st, struct hjob *j)
 	codec_set_int(msg, "ts", m.ts);
 	json_object_object_add(j->reply, "msg", msg);
 	if (!dup) /* a retry was pushed the first time */
-		j->event = chat_msg_json(&m);
+		j->frame = chat_msg_frame(&m, &j->frame_len);
 	store_msg_clear(&m);
 	return 0;
 }
@@ -141,11 +173,11 @@ chat_send_committed(struct hjob *j, int err)
 {
 	if (err < 0 && j->err == 0)
 		handler_fail(j, -err, NULL);
-	if (j->err == 0 && j->event != NULL)
-		server_deliver(j->srv, j->rcpt.ids, j->rcpt.n, j->event,
-		               j->except);
-	json_object_put(j->event);
-	j->event = NULL;
+	if (j->err == 0 && j->frame != NULL)
+		server_deliver_frame(j->srv, j->rcpt.ids, j->rcpt.n, j->frame,
+		                     j->frame_len, j->except, true);
+	free(j->frame);
+	j->frame = NULL;
 }
 
 /* An optional page size "limit": 1..sync-max, or dflt. */

@@ -19,5 +19,7 @@ int chat_history_run(struct store *st, struct hjob *j);
 
 /* A stored message as a "msg" event object (caller owns). */
 struct json_object *chat_msg_json(const struct store_msg *m);
+/* The same as a frame ("\n" included), *len bytes; the caller frees it. */
+char *chat_msg_frame(const struct store_msg *m, size_t *len);
 
 #endif

@@ -101,6 +101,7 @@ handler_job_free(struct hjob *j)
 	json_object_put(j->in);
 	json_object_put(j->reply);
 	json_object_put(j->event);
+	free(j->frame);
 	free(j->rcpt.ids);
 	store_user_clear(&j->user);
 	free(j->errmsg);
@@ -413,8 +414,7 @@ handler_dispatch(struct session *s, const char *line, size_t len)
 	size_t tlen;
 	int code;
 
-	if (codec_parse(line, len, (int)s->w->srv->cfg->max_depth + 1, &in) <
-	    0)
+	if (codec_reader_parse(s->w->reader, line, len, &in) < 0)
 		in = NULL;
 	if ((in == NULL || !handler_pipelined(in)) &&
 	    handler_hold(s, line, len)) {

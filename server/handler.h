@@ -44,8 +44,10 @@ struct hjob {
 	size_t len;
 	uint64_t num;
 
-	/* Effects: an event for users, and the login's result. */
+	/* Effects: an event for users (or its frame), the login's result. */
 	struct json_object *event;
+	char *frame;
+	size_t frame_len;
 	struct store_ids rcpt;
 	struct store_user user;
 };

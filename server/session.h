@@ -35,8 +35,8 @@ struct session {
 	unsigned writes; /* sends with the group-commit writer (pipelined) */
 	char *held;      /* a frame waiting for those sends: replies in order */
 	size_t held_len;
-	bool flooded; /* to be cut off once its sends are back */
-	bool closed; /* no more requests, replies or events */
+	bool flooded;             /* to be cut off once its sends are back */
+	bool closed;              /* no more requests, replies or events */
 	unsigned strikes;         /* rate-limited requests in the window */
 	int64_t strikes_since_ms; /* when the window began */
 	TAILQ_ENTRY(session) entry;

@@ -6,6 +6,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "codec.h"
+#include "config.h"
 #include "guard.h"
 #include "log.h"
 #include "loopq.h"
@@ -63,6 +65,7 @@ worker_new(struct server *srv, int idx)
 	if ((w->base = event_base_new()) == NULL)
 		fatal("%s: event_base_new failed", __func__);
 	w->q = loopq_new(w->base);
+	w->reader = codec_reader_new((int)srv->cfg->max_depth + 1);
 	TAILQ_INIT(&w->sessions);
 	w->tick = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w);
 	event_add(w->tick, &hb);
@@ -78,6 +81,7 @@ worker_free(struct worker *w)
 	event_free(w->tick);
 	loopq_drain(w->q); /* deliveries posted after the loop ended */
 	loopq_free(w->q);
+	codec_reader_free(w->reader);
 	event_base_free(w->base);
 	free(w);
 }

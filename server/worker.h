@@ -25,7 +25,8 @@ struct worker {
 	pthread_t thread;
 	struct event_base *base;
 	struct loopq *q;
-	struct event *tick; /* heartbeat */
+	struct codec_reader *reader; /* parses this loop's requests */
+	struct event *tick;          /* heartbeat */
 	TAILQ_HEAD(, session) sessions;
 	size_t nsessions; /* open for requests */
 	size_t nsockets;  /* sockets alive, flushing ones included */

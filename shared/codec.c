@@ -2,6 +2,7 @@
 #include <json-c/json.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "codec.h"
@@ -125,37 +126,74 @@ codec_finite(struct json_object *v)
 	}
 }
 
-int
-codec_parse(const char *line, size_t len, int max_depth,
-            struct json_object **out)
-{
+struct codec_reader {
 	struct json_tokener *tok;
+};
+
+/* A reader for frames nested at most max_depth. */
+struct codec_reader *
+codec_reader_new(int max_depth)
+{
+	struct codec_reader *r = xcalloc(1, sizeof(*r));
+
+	r->tok = json_tokener_new_ex(max_depth > 0 ? max_depth : 1);
+	if (r->tok == NULL)
+		fatal("%s: json_tokener_new_ex failed", __func__); /* OOM */
+	/* Strict: no trailing commas or leading zeros; we check the tail. */
+	json_tokener_set_flags(r->tok, JSON_TOKENER_STRICT |
+	                                   JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	return r;
+}
+
+void
+codec_reader_free(struct codec_reader *r)
+{
+	if (r == NULL)
+		return;
+	json_tokener_free(r->tok);
+	free(r);
+}
+
+int
+codec_reader_parse(struct codec_reader *r, const char *line, size_t len,
+                   struct json_object **out)
+{
 	struct json_object *obj;
 	bool ok;
 
 	*out = NULL;
-	if (line == NULL || len == 0 || len >= INT_MAX || max_depth < 1 ||
+	if (line == NULL || len == 0 || len >= INT_MAX ||
 	    !utf8_valid(line, len) || !codec_surrogates_ok(line, len))
 		return -ERR_BAD_REQUEST;
-	tok = json_tokener_new_ex(max_depth);
-	if (tok == NULL)
-		fatal("%s: json_tokener_new_ex failed", __func__); /* OOM */
-	/* Strict: no trailing commas or leading zeros; we check the tail. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	                                JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	obj = json_tokener_parse_ex(tok, line, (int)len);
+	json_tokener_reset(r->tok);
+	obj = json_tokener_parse_ex(r->tok, line, (int)len);
 	ok = obj != NULL &&
-	     json_tokener_get_error(tok) == json_tokener_success &&
+	     json_tokener_get_error(r->tok) == json_tokener_success &&
 	     json_object_is_type(obj, json_type_object) &&
-	     codec_only_ws(line, json_tokener_get_parse_end(tok), len) &&
+	     codec_only_ws(line, json_tokener_get_parse_end(r->tok), len) &&
 	     codec_finite(obj);
-	json_tokener_free(tok);
 	if (!ok) {
 		json_object_put(obj);
 		return -ERR_BAD_REQUEST;
 	}
 	*out = obj;
 	return 0;
+}
+
+int
+codec_parse(const char *line, size_t len, int max_depth,
+            struct json_object **out)
+{
+	struct codec_reader *r;
+	int ret;
+
+	*out = NULL;
+	if (max_depth < 1)
+		return -ERR_BAD_REQUEST;
+	r = codec_reader_new(max_depth);
+	ret = codec_reader_parse(r, line, len, out);
+	codec_reader_free(r);
+	return ret;
 }
 
 /*
@@ -377,4 +415,99 @@ codec_write(struct evbuffer *out, struct json_object *obj)
 	evbuffer_add(out, text, n);
 	evbuffer_add(out, "\n", 1);
 	return n + 1;
+}
+
+/* Makes room for n more bytes and the terminating NUL. */
+static void
+codec_out_reserve(struct codec_out *o, size_t n)
+{
+	if (o->len + n + 1 <= o->cap)
+		return;
+	if (o->cap == 0)
+		o->cap = 256;
+	while (o->len + n + 1 > o->cap)
+		o->cap *= 2;
+	o->buf = xrealloc(o->buf, o->cap);
+}
+
+/* Appends n bytes as they are. */
+static void
+codec_out_bytes(struct codec_out *o, const char *p, size_t n)
+{
+	codec_out_reserve(o, n);
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+void
+codec_out_raw(struct codec_out *o, const char *text)
+{
+	codec_out_bytes(o, text, strlen(text));
+}
+
+/* The escape of byte c, which may not appear raw in a JSON string. */
+static void
+codec_out_escape(struct codec_out *o, unsigned char c)
+{
+	/* Pairs of (byte, letter) for the short escapes. */
+	static const char pairs[] = "\"\"\\\\\bb\ff\nn\rr\tt";
+	const char *p = memchr(pairs, c, sizeof(pairs) - 1);
+	char esc[8];
+
+	if (p != NULL) {
+		esc[0] = '\\';
+		esc[1] = p[1];
+		codec_out_bytes(o, esc, 2);
+	} else {
+		snprintf(esc, sizeof(esc), "\\u%04x", c);
+		codec_out_bytes(o, esc, 6);
+	}
+}
+
+/*
+ * A JSON string: quotes, backslashes and control characters escaped (as
+ * json-c does), everything else, UTF-8 included, copied in runs.
+ */
+void
+codec_out_str(struct codec_out *o, const char *s, size_t len)
+{
+	size_t i, from = 0;
+	unsigned char c;
+
+	codec_out_bytes(o, "\"", 1);
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		codec_out_bytes(o, s + from, i - from);
+		codec_out_escape(o, c);
+		from = i + 1;
+	}
+	codec_out_bytes(o, s + from, len - from);
+	codec_out_bytes(o, "\"", 1);
+}
+
+void
+codec_out_int(struct codec_out *o, int64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%lld", (long long)v);
+
+	codec_out_bytes(o, num, (size_t)n);
+}
+
+char *
+codec_out_take(struct codec_out *o, size_t *len)
+{
+	char *text;
+
+	if (o->buf == NULL)
+		codec_out_bytes(o, "", 0);
+	text = o->buf;
+	if (len != NULL)
+		*len = o->len;
+	o->buf = NULL;
+	o->len = o->cap = 0;
+	return text;
 }

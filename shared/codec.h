@@ -24,7 +24,16 @@ struct json_object;
  * Returns 0 and the new object in *out (caller puts it), or -ERR_BAD_REQUEST.
  */
 int codec_parse(const char *line, size_t len, int max_depth,
-    struct json_object **out);
+                struct json_object **out);
+
+/*
+ * A parser to keep: codec_reader_parse is codec_parse without setting up
+ * json-c's tokener for every frame. One reader per thread.
+ */
+struct codec_reader *codec_reader_new(int max_depth);
+void codec_reader_free(struct codec_reader *r);
+int codec_reader_parse(struct codec_reader *r, const char *line, size_t len,
+                       struct json_object **out);
 
 /*
  * Field getters. Each returns 0 on success, -ERR_NOT_FOUND-style codes are
@@ -40,13 +49,13 @@ int codec_parse(const char *line, size_t len, int max_depth,
  *  - codec_get_object: a JSON object; *o borrowed.
  */
 int codec_get_string(struct json_object *obj, const char *key, const char **s,
-    size_t *len);
+                     size_t *len);
 int codec_get_id(struct json_object *obj, const char *key, int64_t *v);
 int codec_get_uint(struct json_object *obj, const char *key, uint64_t max,
-    uint64_t *v);
+                   uint64_t *v);
 int codec_get_bool(struct json_object *obj, const char *key, bool *v);
 int codec_get_object(struct json_object *obj, const char *key,
-    struct json_object **o);
+                     struct json_object **o);
 
 /*
  * Builders return new objects the caller owns (json_object_put).
@@ -59,13 +68,13 @@ int codec_get_object(struct json_object *obj, const char *key,
  */
 struct json_object *codec_reply_ok(const char *type, uint32_t req);
 struct json_object *codec_reply_error(const char *type, bool has_req,
-    uint32_t req, int code, const char *message);
+                                      uint32_t req, int code,
+                                      const char *message);
 struct json_object *codec_event(const char *type);
 struct json_object *codec_error_event(int code, const char *message);
 
 /* Small setters on an object, for brevity at call sites. */
-void codec_set_string(struct json_object *obj, const char *key,
-    const char *s);
+void codec_set_string(struct json_object *obj, const char *key, const char *s);
 void codec_set_int(struct json_object *obj, const char *key, int64_t v);
 void codec_set_bool(struct json_object *obj, const char *key, bool v);
 
@@ -77,5 +86,22 @@ void codec_set_bool(struct json_object *obj, const char *key, bool v);
  */
 char *codec_frame(struct json_object *obj, size_t *len);
 size_t codec_write(struct evbuffer *out, struct json_object *obj);
+
+/*
+ * JSON text written by hand, for the hot paths (a message event is built
+ * for every send) where a json-c object would cost an allocation per
+ * field only to be serialized at once. Start from {0}; the caller writes
+ * the punctuation, codec_out_str quotes and escapes a (UTF-8) string.
+ * codec_out_take hands the text over (the caller frees it).
+ */
+struct codec_out {
+	char *buf;
+	size_t len, cap;
+};
+
+void codec_out_raw(struct codec_out *o, const char *text);
+void codec_out_str(struct codec_out *o, const char *s, size_t len);
+void codec_out_int(struct codec_out *o, int64_t v);
+char *codec_out_take(struct codec_out *o, size_t *len);
 
 #endif

@@ -329,9 +329,76 @@ test_codec_errcodes(void)
 	CHECK_EQ_INT(errcode_from_slug("nope"), -1);
 }
 
+/* A reader kept across frames gives what codec_parse gives, every time. */
+static void
+test_codec_reader(void)
+{
+	struct codec_reader *r = codec_reader_new(CODEC_MAX_DEPTH);
+	struct json_object *o = NULL;
+	const char *deep = "{\"a\":[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]}";
+	int64_t v;
+
+	CHECK_EQ_INT(codec_reader_parse(r, "{\"x\":", 5, &o), -ERR_BAD_REQUEST);
+	CHECK(o == NULL);
+	CHECK_EQ_INT(codec_reader_parse(r, "{\"x\":7}", 7, &o), 0);
+	CHECK(codec_get_id(o, "x", &v) == 0 && v == 7);
+	json_object_put(o);
+	CHECK_EQ_INT(codec_reader_parse(r, deep, strlen(deep), &o),
+	             -ERR_BAD_REQUEST);
+	CHECK_EQ_INT(codec_reader_parse(r, "[1]", 3, &o), -ERR_BAD_REQUEST);
+	CHECK_EQ_INT(codec_reader_parse(r, "{} x", 4, &o), -ERR_BAD_REQUEST);
+	CHECK_EQ_INT(codec_reader_parse(r, "{\"y\":2} ", 8, &o), 0);
+	CHECK(codec_get_id(o, "y", &v) == 0 && v == 2);
+	json_object_put(o);
+	codec_reader_free(r);
+	codec_reader_free(NULL);
+}
+
+/* Hand-written JSON parses back to the same strings and numbers. */
+static void
+test_codec_out(void)
+{
+	static const char odd[] = "q\"b\\s/\n\r\t\b\f\x01\x1f\x7f"
+	                          "\xe4\xb8\xad\xf0\x9f\x98\x80 end";
+	struct codec_out out = {0};
+	struct json_object *o;
+	const char *got;
+	size_t len, glen;
+	char *text;
+
+	codec_out_raw(&out, "{\"s\":");
+	codec_out_str(&out, odd, sizeof(odd) - 1);
+	codec_out_raw(&out, ",\"z\":");
+	codec_out_str(&out, "a\0b", 3);
+	codec_out_raw(&out, ",\"n\":");
+	codec_out_int(&out, -9007199254740991LL);
+	codec_out_raw(&out, ",\"e\":");
+	codec_out_str(&out, "", 0);
+	codec_out_raw(&out, "}");
+	text = codec_out_take(&out, &len);
+	CHECK(out.buf == NULL && out.len == 0);
+	CHECK_EQ_INT((int)strlen(text), (int)len);
+	CHECK(strstr(text, "\\u0001") != NULL && strstr(text, "\\n") != NULL);
+	CHECK(codec_parse(text, len, CODEC_MAX_DEPTH, &o) == 0);
+	CHECK(codec_get_string(o, "s", &got, &glen) == 0);
+	CHECK(glen == sizeof(odd) - 1 && memcmp(got, odd, glen) == 0);
+	CHECK(codec_get_string(o, "z", &got, &glen) == 0);
+	CHECK(glen == 3 && memcmp(got, "a\0b", 3) == 0);
+	CHECK(json_object_get_int64(json_object_object_get(o, "n")) ==
+	      -9007199254740991LL);
+	CHECK(codec_get_string(o, "e", &got, &glen) == 0 && glen == 0);
+	json_object_put(o);
+	free(text);
+	text = codec_out_take(&out, &len); /* nothing written: "" */
+	CHECK(len == 0 && text[0] == '\0');
+	free(text);
+}
+
 int
 main(void)
 {
+	test_codec_reader();
+	test_codec_out();
 	test_codec_parse();
 	test_codec_bombs();
 	test_codec_id();
