@@ -136,12 +136,14 @@ dbpool_run_batch(struct store *st, struct dbpool_job *jobs)
 	}
 	if (batched)
 		err = store_batch_end(st, true);
+	loopq_hold(); /* one wake-up per loop for the whole batch */
 	for (job = jobs; job != NULL; job = next) {
 		next = job->next;
 		if (batched && job->committed != NULL)
 			job->committed(job->arg, err);
 		dbpool_finish(job);
 	}
+	loopq_release();
 }
 
 /* A DB thread: runs jobs with its own connection until told to stop. */

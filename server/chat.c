@@ -131,6 +131,27 @@ chat_send_parse(struct hjob *j)
 	return 0;
 }
 
+/* The ok reply to a send, {"type":"send","req":..,"ok":true,"msg":{..}}. */
+static char *
+chat_send_reply(const struct hjob *j, const struct store_msg *m, size_t *len)
+{
+	struct codec_out o = {0};
+
+	codec_out_raw(&o, "{\"type\":\"send\"");
+	if (j->has_req) {
+		codec_out_raw(&o, ",\"req\":");
+		codec_out_int(&o, j->req);
+	}
+	codec_out_raw(&o, ",\"ok\":true,\"msg\":{\"conv\":");
+	codec_out_str(&o, m->conv, strlen(m->conv));
+	codec_out_raw(&o, ",\"seq\":");
+	codec_out_int(&o, m->seq);
+	codec_out_raw(&o, ",\"ts\":");
+	codec_out_int(&o, m->ts);
+	codec_out_raw(&o, "}}\n");
+	return codec_out_take(&o, len);
+}
+
 /*
  * Stores the message (the writer thread runs it in a group commit with
  * the other sends waiting); the push waits for the commit.
@@ -140,7 +161,6 @@ chat_send_run(struct store *st, struct hjob *j)
 {
 	struct store_send in = {0};
 	struct store_msg m = {0};
-	struct json_object *msg;
 	bool dup = false;
 	int r;
 
@@ -153,11 +173,7 @@ chat_send_run(struct store *st, struct hjob *j)
 	in.ts = chat_now_ms();
 	if ((r = store_msg_append(st, &in, &m, &dup, &j->rcpt)) < 0)
 		return r;
-	msg = json_object_new_object();
-	codec_set_string(msg, "conv", m.conv);
-	codec_set_int(msg, "seq", m.seq);
-	codec_set_int(msg, "ts", m.ts);
-	json_object_object_add(j->reply, "msg", msg);
+	j->reply_text = chat_send_reply(j, &m, &j->reply_len);
 	if (!dup) /* a retry was pushed the first time */
 		j->frame = chat_msg_frame(&m, &j->frame_len);
 	store_msg_clear(&m);

@@ -100,6 +100,7 @@ handler_job_free(struct hjob *j)
 {
 	json_object_put(j->in);
 	json_object_put(j->reply);
+	free(j->reply_text);
 	json_object_put(j->event);
 	free(j->frame);
 	free(j->rcpt.ids);
@@ -121,7 +122,10 @@ handler_job_finish(struct hjob *j)
 		session_send(j->s, err);
 		json_object_put(err);
 	} else {
-		session_send(j->s, j->reply);
+		if (j->reply_text != NULL)
+			session_send_text(j->s, j->reply_text, j->reply_len);
+		else if (j->reply != NULL)
+			session_send(j->s, j->reply);
 		if (j->event != NULL)
 			server_deliver(j->srv, j->rcpt.ids, j->rcpt.n, j->event,
 			               j->except);
@@ -321,6 +325,8 @@ handler_job_new(struct session *s, const struct handler *h,
 	j->uid = s->uid;
 	snprintf(j->addr, sizeof j->addr, "%s", s->addr);
 	j->uname = s->name != NULL ? xstrdup(s->name) : NULL;
+	if (h->committed != NULL) /* run() writes the reply as text */
+		return j;
 	j->reply = codec_reply_ok(h->type, req);
 	if (!has_req)
 		json_object_object_del(j->reply, "req");

@@ -17,7 +17,8 @@ struct session;
  * whether it runs on the DB pool. A request is carried by a struct hjob:
  * parse() reads and checks its fields on the loop thread; run(), if any,
  * does the storage work on a DB thread (on the writer, in a group commit,
- * if the handler has committed(), which then learns the commit's outcome);
+ * if the handler has committed(), which then learns the commit's outcome,
+ * and run() writes its ok reply as text: reply_text, not reply);
  * done(), if any, applies the effect on the session back on the loop
  * thread. Then the reply is sent and the
  * job's event, if any, delivered to rcpt.
@@ -29,6 +30,8 @@ struct hjob {
 	const struct handler *h;
 	struct json_object *in;    /* the request */
 	struct json_object *reply; /* the ok reply; run/parse add fields */
+	char *reply_text; /* or the whole ok reply as a frame (writes) */
+	size_t reply_len;
 	bool has_req;
 	uint32_t req;
 	uint64_t except; /* the caller's session id: events skip it */

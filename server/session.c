@@ -247,6 +247,15 @@ session_send(struct session *s, struct json_object *obj)
 	codec_write(bufferevent_get_output(s->bev), obj);
 }
 
+/* A reply already written out as a frame; as session_send. */
+void
+session_send_text(struct session *s, const char *frame, size_t len)
+{
+	if (s->closed || s->bev == NULL || session_over_cap(s))
+		return;
+	bufferevent_write(s->bev, frame, len);
+}
+
 /* Tells the client why it is being cut off, then closes after the flush. */
 static void
 session_fail(struct session *s, int code)

@@ -61,6 +61,8 @@ void session_close_flush(struct session *s, const char *reason);
 /* Queues obj (borrowed) as one frame; cuts a client past its output cap. */
 void session_send(struct session *s, struct json_object *obj);
 void session_send_raw(struct session *s, const char *frame, size_t len);
+/* A reply as frame text: checked against the cap like session_send. */
+void session_send_text(struct session *s, const char *frame, size_t len);
 
 /*
  * Handles buffered frames until one goes to the general DB pool, too many

@@ -1,5 +1,6 @@
 #include <event2/event.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "log.h"
@@ -22,6 +23,22 @@ struct loopq {
 	struct loopq_job *head, *tail;
 	struct event *ev;
 };
+
+/* One queue's held jobs. */
+struct loopq_held {
+	struct loopq *q;
+	struct loopq_job *head, *tail;
+};
+
+/*
+ * The posts a thread holds (loopq_hold). Thread-local: each thread only
+ * ever sees its own, so nothing here is shared.
+ */
+static _Thread_local struct {
+	bool on;
+	struct loopq_held *v;
+	size_t n, cap;
+} loopq_holding;
 
 /* Takes every queued job out of q, oldest first. */
 static struct loopq_job *
@@ -88,7 +105,48 @@ loopq_free(struct loopq *q)
 	free(q);
 }
 
-/* Appends fn(arg) and wakes the loop; safe from any thread. */
+/* Appends the list head..tail to q and wakes its loop. */
+static void
+loopq_append(struct loopq *q, struct loopq_job *head, struct loopq_job *tail)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->tail != NULL)
+		q->tail->next = head;
+	else
+		q->head = head;
+	q->tail = tail;
+	pthread_mutex_unlock(&q->mu);
+	event_active(q->ev, EV_READ, 0);
+}
+
+/* Adds job to this thread's held list for q. */
+static void
+loopq_hold_add(struct loopq *q, struct loopq_job *job)
+{
+	struct loopq_held *h;
+	size_t i;
+
+	for (i = 0; i < loopq_holding.n && loopq_holding.v[i].q != q; i++)
+		;
+	if (i == loopq_holding.n) {
+		if (i == loopq_holding.cap) {
+			loopq_holding.cap = i != 0 ? 2 * i : 8;
+			loopq_holding.v = xrealloc(
+			    loopq_holding.v,
+			    loopq_holding.cap * sizeof(*loopq_holding.v));
+		}
+		loopq_holding.v[i] = (struct loopq_held){q, NULL, NULL};
+		loopq_holding.n++;
+	}
+	h = &loopq_holding.v[i];
+	if (h->tail != NULL)
+		h->tail->next = job;
+	else
+		h->head = job;
+	h->tail = job;
+}
+
+/* Appends fn(arg) and wakes the loop (or holds it); any thread. */
 void
 loopq_post(struct loopq *q, loopq_fn fn, void *arg)
 {
@@ -97,14 +155,34 @@ loopq_post(struct loopq *q, loopq_fn fn, void *arg)
 	job->fn = fn;
 	job->arg = arg;
 	job->next = NULL;
-	pthread_mutex_lock(&q->mu);
-	if (q->tail != NULL)
-		q->tail->next = job;
+	if (loopq_holding.on)
+		loopq_hold_add(q, job);
 	else
-		q->head = job;
-	q->tail = job;
-	pthread_mutex_unlock(&q->mu);
-	event_active(q->ev, EV_READ, 0);
+		loopq_append(q, job, job);
+}
+
+void
+loopq_hold(void)
+{
+	loopq_holding.on = true;
+}
+
+/*
+ * Hands every held list to its queue. The array goes too: a thread that
+ * ends must leave nothing behind.
+ */
+void
+loopq_release(void)
+{
+	size_t i;
+
+	loopq_holding.on = false;
+	for (i = 0; i < loopq_holding.n; i++)
+		loopq_append(loopq_holding.v[i].q, loopq_holding.v[i].head,
+		             loopq_holding.v[i].tail);
+	free(loopq_holding.v);
+	loopq_holding.v = NULL;
+	loopq_holding.n = loopq_holding.cap = 0;
 }
 
 /* Runs what is queued now on the calling thread, e.g. before shutdown. */

@@ -21,4 +21,14 @@ void loopq_post(struct loopq *q, loopq_fn fn, void *arg);
 /* Runs every job queued so far on the calling (owner) thread. */
 void loopq_drain(struct loopq *q);
 
+/*
+ * Between loopq_hold and loopq_release, the calling thread's posts wait in
+ * a list of its own; the release appends each queue's share at once and
+ * wakes each loop once. For a thread that posts many jobs in a burst (the
+ * DB writer after a group commit): a loop woken per job would preempt it
+ * for every one. Order per queue is kept. Does not nest.
+ */
+void loopq_hold(void);
+void loopq_release(void);
+
 #endif

@@ -3,6 +3,7 @@
 #include <event2/thread.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "loopq.h"
 #include "unit.h"
@@ -65,6 +66,46 @@ count_run(void *arg)
 	(*(int *)arg)++;
 }
 
+/* A job that records its tag in the order jobs ran. */
+static char order[16];
+static size_t norder;
+
+static void
+tag_run(void *arg)
+{
+	order[norder++] = *(const char *)arg;
+}
+
+/*
+ * Held posts wait for the release, then every queue gets its own in
+ * posting order; posts after the release go straight through again.
+ */
+static void
+test_hold(void)
+{
+	static const char tags[] = "abcdefg";
+	struct event_base *b = event_base_new();
+	struct loopq *q1 = loopq_new(b), *q2 = loopq_new(b);
+
+	loopq_hold();
+	loopq_post(q1, tag_run, (void *)&tags[0]);
+	loopq_post(q2, tag_run, (void *)&tags[1]);
+	loopq_post(q1, tag_run, (void *)&tags[2]);
+	loopq_post(q2, tag_run, (void *)&tags[3]);
+	loopq_post(q1, tag_run, (void *)&tags[4]);
+	event_base_loop(b, EVLOOP_NONBLOCK);
+	CHECK_EQ_INT((int)norder, 0);
+	loopq_release();
+	loopq_post(q1, tag_run, (void *)&tags[5]);
+	loopq_drain(q1);
+	loopq_drain(q2);
+	CHECK_EQ_INT((int)norder, 6);
+	CHECK(memcmp(order, "acefbd", 6) == 0);
+	loopq_free(q1);
+	loopq_free(q2);
+	event_base_free(b);
+}
+
 int
 main(void)
 {
@@ -102,5 +143,6 @@ main(void)
 
 	event_free(timer);
 	event_base_free(base);
+	test_hold();
 	return UNIT_END();
 }
