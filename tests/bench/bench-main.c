@@ -21,6 +21,11 @@ static const char bench_main_usage[] =
     "                    --workload relay|latency|fanout|idle|storm [options]\n"
     "  --host ADDR        server address (127.0.0.1)\n"
     "  --server-pid PID   server process, for its CPU and memory\n"
+    "  --host2 ADDR       relay/latency/storm: receivers' server (--host)\n"
+    "  --port2 PORT       relay/latency/storm: receivers connect there, to\n"
+    "                     a second node; senders stay on --port\n"
+    "  --server-pid2 PID  second node: its CPU adds to the server's\n"
+    "  --aux-pid PID      a helper (database, Redis): aux_cpu; up to 4\n"
     "  --label NAME       server name in the results (the protocol)\n"
     "  --tag PREFIX       prefix of every name (random)\n"
     "  --sources N        source addresses 127.0.0.1..N (8)\n"
@@ -45,6 +50,10 @@ static const struct option bench_main_longopts[] = {
     {"port", required_argument, NULL, 'p'},
     {"workload", required_argument, NULL, 'w'},
     {"server-pid", required_argument, NULL, 'S'},
+    {"host2", required_argument, NULL, 'j'},
+    {"port2", required_argument, NULL, 'q'},
+    {"server-pid2", required_argument, NULL, 'Z'},
+    {"aux-pid", required_argument, NULL, 'x'},
     {"label", required_argument, NULL, 'L'},
     {"tag", required_argument, NULL, 'T'},
     {"sources", required_argument, NULL, 'a'},
@@ -88,6 +97,7 @@ bench_main_defaults(struct bench_opts *o)
 	memset(o, 0, sizeof *o);
 	o->server.sin_family = AF_INET;
 	o->server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	o->server2 = o->server; /* sin_port 0: no second server */
 	o->sources = 8;
 	o->pairs = 100;
 	o->members = 100;
@@ -143,6 +153,20 @@ bench_main_opt(struct bench_opts *o, int ch, const char *v)
 		return 0;
 	case 'S':
 		o->server_pid = (pid_t)atoi(v);
+		return 0;
+	case 'j':
+		return inet_pton(AF_INET, v, &o->server2.sin_addr) == 1 ? 0
+		                                                        : -1;
+	case 'q':
+		o->server2.sin_port = htons((uint16_t)atoi(v));
+		return 0;
+	case 'Z':
+		o->server_pid2 = (pid_t)atoi(v);
+		return 0;
+	case 'x':
+		if (o->naux == BENCH_RUN_MAX_AUX)
+			return -1;
+		o->aux_pids[o->naux++] = (pid_t)atoi(v);
 		return 0;
 	case 'L':
 		o->label = v;
@@ -212,6 +236,11 @@ bench_main_args(struct bench_opts *o, int argc, char **argv)
 	    o->members < 2 || o->senders < 1 || o->senders > o->members ||
 	    o->conns < 1 || o->burst < 1 || o->window < 1 || o->body < 32 ||
 	    o->body > 4000 || o->rate <= 0)
+		goto usage;
+	/* Only the pair workloads know where receivers are. */
+	if (o->server2.sin_port != 0 && strcmp(o->workload, "relay") != 0 &&
+	    strcmp(o->workload, "latency") != 0 &&
+	    strcmp(o->workload, "storm") != 0)
 		goto usage;
 	if (o->label == NULL)
 		o->label = o->proto->name;

@@ -13,6 +13,8 @@ struct bench_run;
  *  - storm: latency, plus o->logins new connections logging in (at most
  *    o->burst at once) after the warm-up; logins/s and the chat latency
  *    of messages sent while the logins ran.
+ * With o->server2 set (--port2), every receiver connects there, to another
+ * node of a cluster, and its sender to o->server: messages cross nodes.
  * Each sets up, measures and prints its result; returns the run's exit
  * status.
  */

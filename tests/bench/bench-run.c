@@ -1,4 +1,5 @@
 /* One workload run: loop, connections, timers, results. */
+#include <arpa/inet.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdarg.h>
@@ -62,10 +63,10 @@ bench_run_loop(struct bench_run *run)
 	return run->status;
 }
 
-/* A new connection from source address 127.0.0.(1 + n % sources). */
+/* A new connection to server from source address 127.0.0.(1 + n % sources). */
 struct bench_conn *
-bench_run_open(struct bench_run *run, const char *role, int idx,
-               bench_conn_cb cb, void *owner)
+bench_run_open_at(struct bench_run *run, const struct sockaddr_in *server,
+                  const char *role, int idx, bench_conn_cb cb, void *owner)
 {
 	const struct bench_opts *o = run->o;
 	struct sockaddr_in src = {.sin_family = AF_INET};
@@ -75,8 +76,8 @@ bench_run_open(struct bench_run *run, const char *role, int idx,
 	src.sin_addr.s_addr =
 	    htonl(0x7f000001u + (uint32_t)(run->nconns % (size_t)o->sources));
 	snprintf(name, sizeof name, "%s%s%d", o->tag, role, idx);
-	c = bench_conn_new(run->base, o->proto, &o->server, &src, name, cb,
-	                   owner, idx);
+	c = bench_conn_new(run->base, o->proto, server, &src, name, cb, owner,
+	                   idx);
 	if (c == NULL) {
 		bench_run_fail(run, "cannot open connection %zu", run->nconns);
 		return NULL;
@@ -88,6 +89,14 @@ bench_run_open(struct bench_run *run, const char *role, int idx,
 	}
 	run->conns[run->nconns++] = c;
 	return c;
+}
+
+/* A new connection to the (first) server. */
+struct bench_conn *
+bench_run_open(struct bench_run *run, const char *role, int idx,
+               bench_conn_cb cb, void *owner)
+{
+	return bench_run_open_at(run, &run->o->server, role, idx, cb, owner);
 }
 
 /* Shuts c's socket; the struct lives until bench_run_free. */
@@ -210,27 +219,62 @@ bench_run_accounts(struct bench_run *run, const char *role, int n,
 	}
 }
 
-/* Notes both CPU clocks at the start of the measured window. */
+/* CPU seconds of the server's nodes so far (0 without --server-pid). */
+static double
+bench_run_server_cpu(const struct bench_opts *o)
+{
+	double t = 0;
+
+	if (o->server_pid)
+		t += bench_proc_cpu(o->server_pid);
+	if (o->server_pid2)
+		t += bench_proc_cpu(o->server_pid2);
+	return t;
+}
+
+/* CPU seconds of the --aux-pid processes (database, Redis) so far. */
+static double
+bench_run_aux_cpu(const struct bench_opts *o)
+{
+	double t = 0;
+	int i;
+
+	for (i = 0; i < o->naux; i++)
+		t += bench_proc_cpu(o->aux_pids[i]);
+	return t;
+}
+
+/* Notes the CPU clocks at the start of the measured window. */
 void
 bench_run_cpu_start(struct bench_run *run)
 {
 	run->t_cpu0 = bench_proc_now();
 	run->cpu_self0 = bench_proc_self_cpu();
-	run->cpu_server0 =
-	    run->o->server_pid ? bench_proc_cpu(run->o->server_pid) : 0;
+	run->cpu_server0 = bench_run_server_cpu(run->o);
+	run->cpu_server20 =
+	    run->o->server_pid2 ? bench_proc_cpu(run->o->server_pid2) : 0;
+	run->cpu_aux0 = bench_run_aux_cpu(run->o);
 }
 
 /* CPU use over the window as a percentage of one core. */
 void
 bench_run_cpu_stop(struct bench_run *run)
 {
+	const struct bench_opts *o = run->o;
 	double wall = (double)(bench_proc_now() - run->t_cpu0) / 1e9;
 
-	if (run->o->server_pid)
-		bench_run_result(run, "server_cpu",
-		                 100 *
-		                     (bench_proc_cpu(run->o->server_pid) -
-		                      run->cpu_server0) /
+	if (o->server_pid)
+		bench_run_result(
+		    run, "server_cpu",
+		    100 * (bench_run_server_cpu(o) - run->cpu_server0) / wall);
+	if (o->server_pid2)
+		bench_run_result(
+		    run, "server2_cpu",
+		    100 * (bench_proc_cpu(o->server_pid2) - run->cpu_server20) /
+		        wall);
+	if (o->naux > 0)
+		bench_run_result(run, "aux_cpu",
+		                 100 * (bench_run_aux_cpu(o) - run->cpu_aux0) /
 		                     wall);
 	bench_run_result(run, "gen_cpu",
 	                 100 * (bench_proc_self_cpu() - run->cpu_self0) / wall);
@@ -246,6 +290,16 @@ bench_run_result(struct bench_run *run, const char *key, double v)
 	run->results[run->nresults++].v = v;
 }
 
+/* addr:port of sa into buf. */
+static void
+bench_run_addr(const struct sockaddr_in *sa, char *buf, size_t len)
+{
+	char host[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &sa->sin_addr, host, sizeof host);
+	snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(sa->sin_port));
+}
+
 /* One text line for people, one JSON line for the compare script. */
 void
 bench_run_finish(struct bench_run *run)
@@ -253,11 +307,18 @@ bench_run_finish(struct bench_run *run)
 	const struct bench_opts *o = run->o;
 	size_t i;
 
-	printf("%s %s:", o->workload, o->label);
+	char rx[64] = "";
+
+	if (o->server2.sin_port != 0)
+		bench_run_addr(&o->server2, rx, sizeof rx);
+	printf("%s %s%s%s:", o->workload, o->label, *rx ? " receivers@" : "",
+	       rx);
 	for (i = 0; i < run->nresults; i++)
 		printf(" %s=%.4g", run->results[i].key, run->results[i].v);
 	printf("\n{\"workload\":\"%s\",\"server\":\"%s\",\"proto\":\"%s\"",
 	       o->workload, o->label, o->proto->name);
+	if (*rx)
+		printf(",\"receivers_at\":\"%s\"", rx);
 	for (i = 0; i < run->nresults; i++)
 		printf(",\"%s\":%.6g", run->results[i].key, run->results[i].v);
 	printf("}\n");

@@ -11,6 +11,8 @@
 
 struct event_base;
 
+#define BENCH_RUN_MAX_AUX 4
+
 /* What to run against which server; filled in by bench-main.c. */
 struct bench_opts {
 	const struct bench_proto *proto;
@@ -18,8 +20,12 @@ struct bench_opts {
 	const char *workload; /* relay, latency, fanout, idle, storm */
 	const char *tag;      /* prefix of every user/nick/client id */
 	struct sockaddr_in server;
-	pid_t server_pid; /* 0: no server CPU or RSS figures */
-	int sources;      /* source addresses 127.0.0.1 .. 127.0.0.N */
+	struct sockaddr_in server2; /* pairs' receivers; sin_port 0: server */
+	pid_t server_pid;           /* 0: no server CPU or RSS figures */
+	pid_t server_pid2; /* a second node: its CPU adds to server's */
+	pid_t aux_pids[BENCH_RUN_MAX_AUX]; /* database, Redis: aux_cpu */
+	int naux;
+	int sources; /* source addresses 127.0.0.1 .. 127.0.0.N */
 	int pairs, members, senders, conns, logins, window, body;
 	int burst; /* connections being set up at once */
 	double duration, warmup, timeout, rate;
@@ -42,7 +48,7 @@ struct bench_run {
 	bool measuring;
 	const char *phase; /* what the run is doing, for a time-out report */
 	int progress;      /* how far it got in that phase */
-	double cpu_server0, cpu_self0;
+	double cpu_server0, cpu_server20, cpu_self0, cpu_aux0;
 	uint64_t t_cpu0;
 	size_t nresults;
 	struct {
@@ -64,6 +70,12 @@ int bench_run_loop(struct bench_run *run);
 struct bench_conn *bench_run_open(struct bench_run *run, const char *role,
                                   int idx, bench_conn_cb cb, void *owner);
 
+/* The same, to another server (a second node of a cluster). */
+struct bench_conn *bench_run_open_at(struct bench_run *run,
+                                     const struct sockaddr_in *server,
+                                     const char *role, int idx,
+                                     bench_conn_cb cb, void *owner);
+
 /* Closes c now (the run still frees it at the end). */
 void bench_run_close(struct bench_run *run, struct bench_conn *c);
 
@@ -79,7 +91,11 @@ void bench_run_after(struct bench_run *run, double secs, void (*fn)(void *),
 void bench_run_accounts(struct bench_run *run, const char *role, int n,
                         void (*done)(void *), void *arg);
 
-/* Starts and stops the CPU clocks; stop adds server_cpu and gen_cpu (%). */
+/*
+ * Starts and stops the CPU clocks; stop adds server_cpu (both nodes),
+ * server2_cpu (the second node alone), aux_cpu (the --aux-pid processes)
+ * and gen_cpu, as % of one core.
+ */
 void bench_run_cpu_start(struct bench_run *run);
 void bench_run_cpu_stop(struct bench_run *run);
 
