@@ -319,6 +319,8 @@ session_resume(struct session *s)
 	       s->bev != NULL && !s->w->stopping) {
 		in = bufferevent_get_input(s->bev);
 		r = frame_reader_next(s->fr, in, &line, &len);
+		if (r == 0 && evbuffer_get_length(in) == 0)
+			frame_reader_trim(s->fr); /* memory of idle clients */
 		if (r == 0)
 			return;
 		if (r < 0) {
@@ -376,8 +378,12 @@ session_restrict(struct session *s)
 	if (s->bev != NULL)
 		bufferevent_setwatermark(s->bev, EV_READ, 0,
 		                         frame_watermark(max));
-	if (s->login_timer != NULL)
-		evtimer_add(s->login_timer, &login);
+	if (cfg->login_timeout <= 0 || s->bev == NULL)
+		return;
+	if (s->login_timer == NULL)
+		s->login_timer =
+		    evtimer_new(s->w->base, session_login_timeout_cb, s);
+	evtimer_add(s->login_timer, &login);
 }
 
 /* Nobody logged in on this connection in time. */
@@ -408,8 +414,9 @@ session_login(struct session *s, int64_t uid, const char *name)
 	bool first;
 	size_t max = (size_t)s->w->srv->cfg->max_frame;
 
-	if (s->login_timer != NULL)
-		evtimer_del(s->login_timer);
+	if (s->login_timer != NULL) /* made again after a logout */
+		event_free(s->login_timer);
+	s->login_timer = NULL;
 	frame_reader_set_max(s->fr, max);
 	if (s->bev != NULL)
 		bufferevent_setwatermark(s->bev, EV_READ, 0,

@@ -11,6 +11,7 @@
  * far enough to see its end or to see that it is too long.
  */
 #define FRAME_WATERMARK_SLACK 4096
+#define FRAME_SCRATCH_MIN 256 /* the scratch buffer's first size */
 
 /*
  * scanned counts the bytes at the front of the buffer last seen that are
@@ -32,9 +33,7 @@ frame_reader_new(size_t max_frame)
 	struct frame_reader *fr = xcalloc(1, sizeof(*fr));
 
 	fr->max = max_frame;
-	fr->cap = 256;
-	fr->buf = xmalloc(fr->cap);
-	return fr;
+	return fr; /* the scratch buffer comes with the first frame */
 }
 
 /* Frees the reader and its scratch buffer; NULL is a no-op. */
@@ -52,6 +51,15 @@ void
 frame_reader_set_max(struct frame_reader *fr, size_t max_frame)
 {
 	fr->max = max_frame;
+}
+
+/* Idle: the scratch buffer is not worth keeping. */
+void
+frame_reader_trim(struct frame_reader *fr)
+{
+	free(fr->buf);
+	fr->buf = NULL;
+	fr->cap = 0;
 }
 
 /* The current cap. */
@@ -116,6 +124,8 @@ static void
 frame_take_line(struct frame_reader *fr, struct evbuffer *in, size_t n)
 {
 	if (n + 1 > fr->cap) {
+		if (fr->cap == 0)
+			fr->cap = FRAME_SCRATCH_MIN;
 		while (fr->cap < n + 1)
 			fr->cap *= 2;
 		fr->buf = xrealloc(fr->buf, fr->cap);

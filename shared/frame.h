@@ -8,7 +8,8 @@ struct evbuffer;
 /*
  * Incremental reader of newline-terminated frames from a libevent evbuffer
  * (PROTOCOL.md "Framing"). The reader owns a scratch buffer reused from
- * frame to frame, so reading costs no allocation per frame.
+ * frame to frame, so reading costs no allocation per frame; an idle
+ * connection can give it back with frame_reader_trim.
  */
 struct frame_reader;
 
@@ -17,6 +18,8 @@ struct frame_reader *frame_reader_new(size_t max_frame);
 void frame_reader_free(struct frame_reader *fr);
 void frame_reader_set_max(struct frame_reader *fr, size_t max_frame);
 size_t frame_reader_max(const struct frame_reader *fr);
+/* Frees the scratch buffer (made again for the next frame). */
+void frame_reader_trim(struct frame_reader *fr);
 
 /*
  * Takes the next complete frame out of in. Returns 1 and points *line at a
@@ -28,7 +31,7 @@ size_t frame_reader_max(const struct frame_reader *fr);
  * are skipped.
  */
 int frame_reader_next(struct frame_reader *fr, struct evbuffer *in,
-    const char **line, size_t *len);
+                      const char **line, size_t *len);
 
 /*
  * The read high-watermark to give bufferevent_setwatermark for a reader

@@ -59,6 +59,13 @@ test_frame_basic(void)
 	CHECK_EQ_INT(evbuffer_get_length(b), 0);
 	add(b, "a\rb\n"); /* a \r not before \n is data */
 	expect(fr, b, "a\rb");
+	frame_reader_trim(fr); /* the scratch goes, reading goes on */
+	frame_reader_trim(fr);
+	add(b, "x");
+	expect(fr, b, NULL);
+	frame_reader_trim(fr);
+	add(b, "yz\n");
+	expect(fr, b, "xyz");
 	evbuffer_free(b);
 	frame_reader_free(fr);
 	frame_reader_free(NULL);
