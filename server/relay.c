@@ -590,24 +590,33 @@ relay_job_cb(void *arg)
 	free(j);
 }
 
+/*
+ * Every delivery goes out as {"n","e","k":"m","u":[uids],"f":frame}. It
+ * is written by hand: this runs once per message, on the DB writer.
+ */
 void
 relay_publish(struct relay *r, const int64_t *uids, size_t n, const char *frame,
               size_t len)
 {
-	struct json_object *m = relay_message(r, "m");
-	struct json_object *u = json_object_new_array_ext((int)n);
 	struct relay_job *j = xcalloc(1, sizeof *j);
+	struct codec_out o = {0};
 	size_t i;
 
-	for (i = 0; i < n; i++)
-		json_object_array_add(u, json_object_new_int64(uids[i]));
-	json_object_object_add(m, "u", u);
-	json_object_object_add(m, "f",
-	                       json_object_new_string_len(frame, (int)len));
+	codec_out_raw(&o, "{\"n\":");
+	codec_out_str(&o, r->srv->node, strlen(r->srv->node));
+	codec_out_raw(&o, ",\"e\":");
+	codec_out_int(&o, r->epoch);
+	codec_out_raw(&o, ",\"k\":\"m\",\"u\":[");
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			codec_out_raw(&o, ",");
+		codec_out_int(&o, uids[i]);
+	}
+	codec_out_raw(&o, "],\"f\":");
+	codec_out_str(&o, frame, len);
+	codec_out_raw(&o, "}");
 	j->r = r;
-	j->payload = codec_frame(m, NULL);
-	j->payload[strlen(j->payload) - 1] = '\0'; /* no "\n" on the wire */
-	json_object_put(m);
+	j->payload = codec_out_take(&o, NULL);
 	loopq_post(r->q, relay_job_cb, j);
 }
 
