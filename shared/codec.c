@@ -488,13 +488,20 @@ codec_out_str(struct codec_out *o, const char *s, size_t len)
 	codec_out_bytes(o, "\"", 1);
 }
 
+/* Decimal digits by hand: snprintf showed in the profile of every send. */
 void
 codec_out_int(struct codec_out *o, int64_t v)
 {
-	char num[24];
-	int n = snprintf(num, sizeof(num), "%lld", (long long)v);
+	char num[24], *p = num + sizeof(num);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
-	codec_out_bytes(o, num, (size_t)n);
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	codec_out_bytes(o, p, (size_t)(num + sizeof(num) - p));
 }
 
 char *

@@ -372,6 +372,13 @@ test_codec_out(void)
 	codec_out_str(&out, "a\0b", 3);
 	codec_out_raw(&out, ",\"n\":");
 	codec_out_int(&out, -9007199254740991LL);
+	codec_out_raw(&out, ",\"m\":[");
+	codec_out_int(&out, 0);
+	codec_out_raw(&out, ",");
+	codec_out_int(&out, INT64_MIN);
+	codec_out_raw(&out, ",");
+	codec_out_int(&out, INT64_MAX);
+	codec_out_raw(&out, "]");
 	codec_out_raw(&out, ",\"e\":");
 	codec_out_str(&out, "", 0);
 	codec_out_raw(&out, "}");
@@ -387,6 +394,8 @@ test_codec_out(void)
 	CHECK(json_object_get_int64(json_object_object_get(o, "n")) ==
 	      -9007199254740991LL);
 	CHECK(codec_get_string(o, "e", &got, &glen) == 0 && glen == 0);
+	CHECK(strstr(text, "[0,-9223372036854775808,9223372036854775807]") !=
+	      NULL);
 	json_object_put(o);
 	free(text);
 	text = codec_out_take(&out, &len); /* nothing written: "" */
