@@ -37,6 +37,13 @@
  * unknown is reported -ERR_UNAVAILABLE: the client retries with the same
  * cmid, which UNIQUE(sender, cmid) deduplicates. No auto-reconnect: it
  * would drop the session settings and prepared statements silently.
+ *
+ * Group commit (store_batch_begin): one transaction, each write call in a
+ * savepoint. Nothing in a batch reconnects or retries on a new connection
+ * (it would run outside the batch's transaction): once the transaction is
+ * lost (connection gone, deadlock, or the server rolled it back) every
+ * later call of the batch and its end fail -ERR_UNAVAILABLE, and the next
+ * call after the batch reconnects.
  */
 
 #define STORE_MYSQL_TRIES 4       /* attempts per call */
@@ -59,6 +66,8 @@ enum store_mysql_sq {
 	SQ_BEGIN,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_ROLLBACK_TO,
 	SQ_LOCK,
 	SQ_UNLOCK,
 	SQ_VERSION_TABLE,
@@ -88,6 +97,7 @@ enum store_mysql_sq {
 	SQ_MEMBER_IDS,
 	SQ_MSG_BY_CMID,
 	SQ_SEQ_NEXT,
+	SQ_SEQ_BACK,
 	SQ_MSG_INSERT,
 	SQ_SYNC,
 	SQ_MEMBER_CONV,
@@ -106,6 +116,9 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     [SQ_BEGIN] = {"START TRANSACTION", ""},
     [SQ_COMMIT] = {"COMMIT", ""},
     [SQ_ROLLBACK] = {"ROLLBACK", ""},
+    /* Setting a savepoint again replaces it: no RELEASE needed. */
+    [SQ_SAVEPOINT] = {"SAVEPOINT natter_call", ""},
+    [SQ_ROLLBACK_TO] = {"ROLLBACK TO SAVEPOINT natter_call", ""},
     [SQ_LOCK] = {"SELECT GET_LOCK('" STORE_MYSQL_LOCK "', 60)", "i"},
     [SQ_UNLOCK] = {"SELECT RELEASE_LOCK('" STORE_MYSQL_LOCK "')", "i"},
     [SQ_VERSION_TABLE] = {"CREATE TABLE IF NOT EXISTS schema_version ("
@@ -197,6 +210,9 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
                      "VALUES(?, LAST_INSERT_ID(1)) ON DUPLICATE KEY "
                      "UPDATE last_seq = LAST_INSERT_ID(last_seq + 1)",
                      ""},
+    [SQ_SEQ_BACK] = {"UPDATE conversations SET last_seq = last_seq - 1 "
+                     "WHERE id = ?",
+                     ""},
     [SQ_MSG_INSERT] = {"INSERT INTO messages(conv, seq, sender, to_user, "
                        "to_group, body, ts, cmid) "
                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
@@ -227,9 +243,11 @@ struct store_mysql {
 	struct store_options opt;
 	char *dummy; /* hash checked for unknown names; made on first use */
 	MYSQL_STMT *stmt[SQ__COUNT];
-	bool in_txn;    /* between BEGIN and COMMIT/ROLLBACK */
-	bool retryable; /* the last failure may be retried from the start */
-	int64_t redial; /* ms: no connect attempt before this */
+	bool in_txn;     /* between BEGIN and COMMIT/ROLLBACK */
+	bool retryable;  /* the last failure may be retried from the start */
+	bool batch;      /* in a group commit: calls use savepoints */
+	bool batch_lost; /* the batch's transaction is gone */
+	int64_t redial;  /* ms: no connect attempt before this */
 };
 
 /* Parameters bound to one execution; they must outlive it. */
@@ -345,6 +363,9 @@ store_mysql_fail(struct store_mysql *s, unsigned int e, const char *msg,
 		log_warn("mysql %s/%s: %s: %s (%u)", s->host, s->name, what,
 		         msg, e);
 		s->retryable = e == ER_LOCK_DEADLOCK;
+		/* A deadlock rolls the whole transaction back. */
+		if (e == ER_LOCK_DEADLOCK && s->batch)
+			s->batch_lost = true;
 		return -ERR_UNAVAILABLE;
 	}
 	log_error("mysql %s/%s: %s: %s (%u)", s->host, s->name, what, msg, e);
@@ -374,6 +395,8 @@ store_mysql_disconnect(struct store_mysql *s)
 		mysql_close(s->db);
 	s->db = NULL;
 	s->in_txn = false;
+	if (s->batch) /* its transaction went with the connection */
+		s->batch_lost = true;
 }
 
 /* Session settings: utf8mb4, short timeouts, READ COMMITTED, strict. */
@@ -876,6 +899,76 @@ store_mysql_attempt(struct store_mysql *s, const struct store_mysql_call *call)
 	return store_mysql_end(s, r);
 }
 
+/* Whether the server says a transaction is open on the connection. */
+static bool
+store_mysql_in_trans(struct store_mysql *s)
+{
+	unsigned int status = 0;
+
+	if (mariadb_get_infov(s->db, MARIADB_CONNECTION_SERVER_STATUS,
+	                      &status) != 0)
+		return false;
+	return (status & SERVER_STATUS_IN_TRANS) != 0;
+}
+
+/*
+ * One attempt of call inside the batch's transaction: a write call runs
+ * in a savepoint, so that failing undoes only its own writes. A savepoint
+ * set outside any transaction (the server rolled it back) or one that
+ * cannot be rolled back to means the batch is lost.
+ */
+static int
+store_mysql_batch_attempt(struct store_mysql *s,
+                          const struct store_mysql_call *call)
+{
+	bool retry;
+	int r;
+
+	s->retryable = false;
+	if (!call->txn)
+		return call->body(s, call->arg);
+	if ((r = store_mysql_run(s, SQ_SAVEPOINT, "")) < 0)
+		return r;
+	if (!store_mysql_in_trans(s)) {
+		s->batch_lost = true;
+		return -ERR_UNAVAILABLE;
+	}
+	if ((r = call->body(s, call->arg)) >= 0 || s->batch_lost)
+		return r;
+	retry = s->retryable;
+	if (store_mysql_run(s, SQ_ROLLBACK_TO, "") < 0)
+		s->batch_lost = true;
+	s->retryable = retry && !s->batch_lost;
+	return r;
+}
+
+/*
+ * Runs call in the batch's transaction. Never reconnects: on a new
+ * connection the call would run outside the batch, so once the batch is
+ * lost every call fails. A retryable failure that kept the transaction
+ * (a cmid stored meanwhile elsewhere) is retried in it.
+ */
+static int
+store_mysql_batch_do(struct store_mysql *s, const struct store_mysql_call *call)
+{
+	int r, i;
+
+	for (i = 0;; i++) {
+		if (s->db == NULL)
+			s->batch_lost = true;
+		if (s->batch_lost)
+			return -ERR_UNAVAILABLE;
+		if ((r = store_mysql_batch_attempt(s, call)) >= 0)
+			return r;
+		if (call->undo != NULL)
+			call->undo(call->arg);
+		if (s->batch_lost)
+			return -ERR_UNAVAILABLE;
+		if (!s->retryable || i + 1 >= STORE_MYSQL_TRIES)
+			return r;
+	}
+}
+
 /*
  * Runs call, again from the start (on a new connection if the old one
  * died) while the failure happened before anything could have committed.
@@ -885,6 +978,8 @@ store_mysql_do(struct store_mysql *s, const struct store_mysql_call *call)
 {
 	int r, i;
 
+	if (s->batch)
+		return store_mysql_batch_do(s, call);
 	for (i = 0;; i++) {
 		if ((r = store_mysql_attempt(s, call)) >= 0)
 			return r;
@@ -905,6 +1000,53 @@ store_mysql_call(struct store_mysql *s, bool txn,
 	struct store_mysql_call call = {body, undo, arg, txn};
 
 	return store_mysql_do(s, &call);
+}
+
+/* The body of store_batch_begin: opens the batch's transaction. */
+static int
+store_mysql_batch_open(struct store_mysql *s, void *arg)
+{
+	(void)arg;
+	return store_mysql_begin(s);
+}
+
+/*
+ * Group commit: one transaction for many calls (store.h). Starting it
+ * may reconnect, as any call does.
+ */
+static int
+store_mysql_batch_begin(void *c)
+{
+	struct store_mysql *s = c;
+	int r;
+
+	if (s->batch)
+		return -ERR_INTERNAL;
+	if ((r = store_mysql_call(s, false, store_mysql_batch_open, NULL,
+	                          NULL)) < 0)
+		return r;
+	s->batch = true;
+	s->batch_lost = false;
+	return 0;
+}
+
+/*
+ * Commits or rolls back the batch. A lost batch stored nothing; its dead
+ * connection is reopened by the next call.
+ */
+static int
+store_mysql_batch_end(void *c, bool commit)
+{
+	struct store_mysql *s = c;
+	bool lost = s->batch_lost || s->db == NULL;
+
+	s->batch = false;
+	s->batch_lost = false;
+	if (lost) {
+		(void)store_mysql_end(s, -ERR_UNAVAILABLE);
+		return -ERR_UNAVAILABLE;
+	}
+	return store_mysql_end(s, commit ? 0 : -ERR_INTERNAL);
 }
 
 /* --- open, close, migrate --- */
@@ -1827,31 +1969,69 @@ store_mysql_msg_by_cmid(struct store_mysql *s, const struct store_send *in,
 	return n == 1;
 }
 
-/* Checks the sender may write to the target; writes the conv id. */
+/*
+ * Why a direct message may not go to in->to_user: -ERR_NOT_FOUND for no
+ * such user, else -ERR_NOT_FRIENDS (oneself included).
+ */
+static int
+store_mysql_msg_direct_denied(struct store_mysql *s,
+                              const struct store_send *in)
+{
+	int64_t x;
+	int r;
+
+	r = store_mysql_int(s, SQ_USER_BY_ID, &x, "i", in->to_user);
+	return r < 0 ? r : r == 0 ? -ERR_NOT_FOUND : -ERR_NOT_FRIENDS;
+}
+
+/* Whether rcpt holds uid. */
+static bool
+store_mysql_ids_has(const struct store_ids *rcpt, int64_t uid)
+{
+	size_t i;
+
+	for (i = 0; i < rcpt->n; i++)
+		if (rcpt->ids[i] == uid)
+			return true;
+	return false;
+}
+
+/*
+ * Checks the sender may write to the target and writes the conv id. The
+ * common case costs one statement: the friendship or membership row (its
+ * foreign keys vouch for the target); only a refusal looks further, to
+ * tell "no such target" from "not allowed". When rcpt is not NULL a group's
+ * member list (which rcpt needs anyway) is the membership check.
+ */
 static int
 store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
-                      char *conv)
+                      char *conv, struct store_ids *rcpt)
 {
 	int64_t x;
 	int r;
 
 	if (in->to_user != 0) {
-		r = store_mysql_int(s, SQ_USER_BY_ID, &x, "i", in->to_user);
-		if (r <= 0)
-			return r < 0 ? r : -ERR_NOT_FOUND;
+		store_conv_direct(conv, in->from_id, in->to_user);
 		if (in->to_user == in->from_id)
-			return -ERR_NOT_FRIENDS;
+			return store_mysql_msg_direct_denied(s, in);
 		r = store_mysql_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
 		                    in->to_user);
-		store_conv_direct(conv, in->from_id, in->to_user);
-		return r <= 0 ? (r < 0 ? r : -ERR_NOT_FRIENDS) : 0;
+		return r != 0 ? (r < 0 ? r : 0)
+		              : store_mysql_msg_direct_denied(s, in);
 	}
-	if ((r = store_mysql_group_exists(s, in->to_group)) <= 0)
-		return r < 0 ? r : -ERR_NOT_FOUND;
-	r = store_mysql_int(s, SQ_MEMBER_ROLE, &x, "ii", in->to_group,
-	                    in->from_id);
 	store_conv_group(conv, in->to_group);
-	return r <= 0 ? (r < 0 ? r : -ERR_NOT_MEMBER) : 0;
+	if (rcpt != NULL) {
+		r = store_mysql_ids(s, SQ_MEMBER_IDS, in->to_group, rcpt);
+		if (r == 0 && store_mysql_ids_has(rcpt, in->from_id))
+			r = 1;
+	} else {
+		r = store_mysql_int(s, SQ_MEMBER_ROLE, &x, "ii", in->to_group,
+		                    in->from_id);
+	}
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = store_mysql_group_exists(s, in->to_group);
+	return r < 0 ? r : r == 0 ? -ERR_NOT_FOUND : -ERR_NOT_MEMBER;
 }
 
 /* Fills out from what was just stored. */
@@ -1872,22 +2052,24 @@ store_mysql_msg_fill(const struct store_send *in, const char *conv, int64_t seq,
 
 /*
  * Allocates the next seq of the conversation (locking its row until the
- * commit) and inserts the message. A duplicate cmid means a retry of this
- * message committed meanwhile (elsewhere): the call is retried, and then
- * finds it.
+ * commit) and inserts the message: 0, 1 if the sender's cmid is taken
+ * (the UNIQUE key says so: no lookup before; the seq is given back and
+ * nothing is written), or a negative errcode.
  */
 static int
 store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
                        const char *conv, struct store_msg *out)
 {
-	struct store_user sender;
+	struct store_user sender = {0};
 	struct store_mysql_op op = {.uid = in->from_id, .user = &sender};
 	int64_t seq = 0;
 	bool dup = false;
 	int r;
 
-	memset(&sender, 0, sizeof(sender));
-	if ((r = store_mysql_user_read(s, &op)) < 0)
+	/* The caller knows the sender's name from the login. */
+	if (in->from_name != NULL)
+		sender.name = xstrdup(in->from_name);
+	else if ((r = store_mysql_user_read(s, &op)) < 0)
 		return r;
 	if ((r = store_mysql_run(s, SQ_SEQ_NEXT, "s", conv)) == 0) {
 		seq = (int64_t)mysql_stmt_insert_id(s->stmt[SQ_SEQ_NEXT]);
@@ -1896,11 +2078,11 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 		                        in->to_group, in->body, in->body_len,
 		                        in->ts, in->cmid);
 	}
-	if (r == 0 && dup) {
-		s->retryable = true;
-		r = -ERR_UNAVAILABLE;
-	}
-	if (r < 0) {
+	/* A duplicate key leaves the transaction open: undo the seq. */
+	if (r == 0 && dup &&
+	    (r = store_mysql_run(s, SQ_SEQ_BACK, "s", conv)) == 0)
+		r = 1;
+	if (r != 0) {
 		store_user_clear(&sender);
 		return r;
 	}
@@ -1908,7 +2090,46 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 	return 0;
 }
 
-/* The body of store_msg_append, inside its transaction. */
+/* Whether r is a refusal of store_mysql_msg_check (not a failure). */
+static bool
+store_mysql_refused(int r)
+{
+	return r == -ERR_NOT_FOUND || r == -ERR_NOT_FRIENDS ||
+	       r == -ERR_NOT_MEMBER;
+}
+
+/*
+ * The sender's earlier message with in->cmid, in place of a new one: the
+ * stored message wins over any later change, checks included. r is what
+ * storing a new one gave: a refusal, or 1 for a cmid that is taken. READ
+ * COMMITTED: the lookup sees a row that another connection committed
+ * while the insert waited for it.
+ */
+static int
+store_mysql_msg_retry(struct store_mysql *s, struct store_mysql_op *op, int r)
+{
+	int found;
+
+	if (op->ids != NULL) { /* a group's, filled by the check */
+		free(op->ids->ids);
+		op->ids->ids = NULL;
+		op->ids->n = 0;
+	}
+	if ((found = store_mysql_msg_by_cmid(s, op->in, op->msg)) < 0)
+		return found;
+	if (found == 0) { /* gone again, or a duplicate (conv, seq) */
+		s->retryable = r == 1;
+		return r == 1 ? -ERR_UNAVAILABLE : r;
+	}
+	*op->flag = true;
+	return store_mysql_rcpt(s, op->msg, op->ids);
+}
+
+/*
+ * The body of store_msg_append, inside its transaction. The common case
+ * costs three statements: the check, the seq and the insert; the cmid is
+ * looked up only when the insert finds it taken or the check refuses.
+ */
 static int
 store_mysql_msg_append_txn(struct store_mysql *s, void *arg)
 {
@@ -1917,19 +2138,15 @@ store_mysql_msg_append_txn(struct store_mysql *s, void *arg)
 	char conv[STORE_CONV_MAX];
 	int r;
 
-	/* A retry of a stored message wins over any later change. */
-	if (in->cmid != NULL &&
-	    (r = store_mysql_msg_by_cmid(s, in, op->msg)) != 0) {
-		if (r < 0)
-			return r;
-		*op->flag = true;
-		return store_mysql_rcpt(s, op->msg, op->ids);
-	}
-	if ((r = store_mysql_msg_check(s, in, conv)) < 0)
-		return r;
-	if ((r = store_mysql_msg_insert(s, in, conv, op->msg)) < 0)
-		return r;
-	return store_mysql_rcpt(s, op->msg, op->ids);
+	/* A group's rcpt is read by the check. */
+	if ((r = store_mysql_msg_check(s, in, conv, op->ids)) == 0 &&
+	    (r = store_mysql_msg_insert(s, in, conv, op->msg)) == 0)
+		return in->to_group != 0
+		           ? 0
+		           : store_mysql_rcpt(s, op->msg, op->ids);
+	if (in->cmid == NULL || (r < 0 && !store_mysql_refused(r)))
+		return r < 0 ? r : -ERR_INTERNAL;
+	return store_mysql_msg_retry(s, op, r);
 }
 
 /* Clears the outputs of a failed append. */
@@ -2103,6 +2320,8 @@ const struct store_backend store_mysql_backend = {
     .open = store_mysql_open,
     .close = store_mysql_close,
     .migrate = store_mysql_migrate,
+    .batch_begin = store_mysql_batch_begin,
+    .batch_end = store_mysql_batch_end,
     .user_register = store_mysql_user_register,
     .user_login = store_mysql_user_login,
     .user_get = store_mysql_user_get,

@@ -21,12 +21,21 @@
  *
  * Durability: WAL with synchronous=NORMAL. A committed transaction survives
  * the process being killed (the WAL is in the OS page cache); only a power
- * loss or OS crash may lose the last transactions before a checkpoint.
+ * loss or OS crash may lose the last transactions before a checkpoint
+ * (at most STORE_SQLITE_CHECKPOINT pages of them).
  * That is the usual trade for an embedded single-node store; FULL would
  * fsync every commit.
  */
 
 #define STORE_SQLITE_BUSY_MS 5000
+/*
+ * Checkpoint every 4000 WAL pages (16 MiB at 4 KiB), not SQLite's 1000:
+ * a checkpoint fsyncs, and under load the default ran one every few
+ * hundred sends. That is also how much a power loss may take (see above).
+ * After a checkpoint the WAL file is cut back to 64 MiB at most.
+ */
+#define STORE_SQLITE_CHECKPOINT "4000"
+#define STORE_SQLITE_WAL_KEEP "67108864"
 #define STORE_SQLITE_LIMIT_MAX ((size_t)1 << 30)
 
 #define STORE_SQLITE_MSG_COLS                                                  \
@@ -67,6 +76,8 @@ enum store_sqlite_sq {
 	SQ_MEMBER_IDS,
 	SQ_MSG_BY_CMID,
 	SQ_SEQ_NEXT,
+	SQ_SEQ_GET,
+	SQ_SEQ_BACK,
 	SQ_MSG_INSERT,
 	SQ_SYNC,
 	SQ_MEMBER_CONV,
@@ -138,8 +149,11 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
     [SQ_MSG_BY_CMID] =
         STORE_SQLITE_MSG_COLS " WHERE m.sender = ?1 AND m.cmid = ?2",
     [SQ_SEQ_NEXT] = "INSERT INTO conversations(id, last_seq) VALUES(?1, 1) "
-                    "ON CONFLICT(id) DO UPDATE SET last_seq = last_seq + 1 "
-                    "RETURNING last_seq",
+                    "ON CONFLICT(id) DO UPDATE SET last_seq = last_seq + 1",
+    /* Not RETURNING: that builds a temporary table on every send. */
+    [SQ_SEQ_GET] = "SELECT last_seq FROM conversations WHERE id = ?1",
+    [SQ_SEQ_BACK] = "UPDATE conversations SET last_seq = last_seq - 1 "
+                    "WHERE id = ?1",
     [SQ_MSG_INSERT] = "INSERT INTO messages(conv, seq, sender, to_user, "
                       "to_group, body, ts, cmid) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -474,7 +488,10 @@ store_sqlite_setup(struct store_sqlite *s, char **err)
 	sqlite3_busy_timeout(s->db, STORE_SQLITE_BUSY_MS);
 	rc = sqlite3_exec(s->db,
 	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-	                  "PRAGMA foreign_keys=ON;",
+	                  "PRAGMA foreign_keys=ON; "
+	                  "PRAGMA wal_autocheckpoint=" STORE_SQLITE_CHECKPOINT
+	                  "; PRAGMA journal_size_limit=" STORE_SQLITE_WAL_KEEP
+	                  ";",
 	                  NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		if (err != NULL)
@@ -1125,68 +1142,173 @@ store_sqlite_msg_by_cmid(struct store_sqlite *s, const struct store_send *in,
 	return n == 1;
 }
 
-/* Checks the sender may write to the target; writes the conv id. */
+/*
+ * Why a direct message may not go to in->to_user: -ERR_NOT_FOUND for no
+ * such user, else -ERR_NOT_FRIENDS (oneself included).
+ */
 static int
-store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
-                       char *conv)
+store_sqlite_msg_direct_denied(struct store_sqlite *s,
+                               const struct store_send *in)
 {
 	int64_t x;
 	int r;
 
-	if (in->to_user != 0) {
-		r = store_sqlite_int(s, SQ_USER_BY_ID, &x, "i", in->to_user);
-		if (r <= 0)
-			return r < 0 ? r : -ERR_NOT_FOUND;
-		if (in->to_user == in->from_id)
-			return -ERR_NOT_FRIENDS;
-		r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
-		                     in->to_user);
-		store_conv_direct(conv, in->from_id, in->to_user);
-		return r <= 0 ? (r < 0 ? r : -ERR_NOT_FRIENDS) : 0;
-	}
-	if ((r = store_sqlite_group_exists(s, in->to_group)) <= 0)
-		return r < 0 ? r : -ERR_NOT_FOUND;
-	r = store_sqlite_int(s, SQ_MEMBER_ROLE, &x, "ii", in->to_group,
-	                     in->from_id);
-	store_conv_group(conv, in->to_group);
-	return r <= 0 ? (r < 0 ? r : -ERR_NOT_MEMBER) : 0;
+	r = store_sqlite_int(s, SQ_USER_BY_ID, &x, "i", in->to_user);
+	return r < 0 ? r : r == 0 ? -ERR_NOT_FOUND : -ERR_NOT_FRIENDS;
 }
 
-/* Allocates the next seq of the conversation and inserts the message. */
+/*
+ * Checks the sender may write to the target and writes the conv id. The
+ * common case costs one statement: the friendship or membership row (its
+ * foreign keys vouch for the target); only a refusal looks further, to
+ * tell "no such target" from "not allowed". When rcpt is not NULL a group's
+ * member list (which rcpt needs anyway) is the membership check.
+ */
 static int
-store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
-                        const char *conv, struct store_msg *out)
+store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
+                       char *conv, struct store_ids *rcpt)
 {
-	struct store_user sender;
-	int64_t seq;
+	int64_t x;
+	size_t i;
 	int r;
 
-	if ((r = store_sqlite_user_get(s, in->from_id, &sender)) < 0)
-		return r;
-	if ((r = store_sqlite_int(s, SQ_SEQ_NEXT, &seq, "s", conv)) <= 0) {
-		store_user_clear(&sender);
-		return r < 0 ? r : -ERR_INTERNAL;
+	if (in->to_user != 0) {
+		store_conv_direct(conv, in->from_id, in->to_user);
+		if (in->to_user == in->from_id)
+			return store_sqlite_msg_direct_denied(s, in);
+		r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
+		                     in->to_user);
+		return r != 0 ? (r < 0 ? r : 0)
+		              : store_sqlite_msg_direct_denied(s, in);
 	}
-	r = store_sqlite_run(s, SQ_MSG_INSERT, "siinnbis", conv, seq,
-	                     in->from_id, in->to_user, in->to_group, in->body,
-	                     in->body_len, in->ts, in->cmid);
-	if (r < 0) {
-		store_user_clear(&sender);
-		return r;
+	store_conv_group(conv, in->to_group);
+	if (rcpt != NULL) {
+		if ((r = store_sqlite_ids(s, SQ_MEMBER_IDS, in->to_group,
+		                          rcpt)) < 0)
+			return r;
+		for (i = 0; i < rcpt->n; i++)
+			if (rcpt->ids[i] == in->from_id)
+				return 0;
+		r = 0;
+	} else {
+		r = store_sqlite_int(s, SQ_MEMBER_ROLE, &x, "ii", in->to_group,
+		                     in->from_id);
 	}
+	if (r != 0)
+		return r < 0 ? r : 0;
+	r = store_sqlite_group_exists(s, in->to_group);
+	return r < 0 ? r : r == 0 ? -ERR_NOT_FOUND : -ERR_NOT_MEMBER;
+}
+
+/* Fills out from what was just stored; takes from_name. */
+static void
+store_sqlite_msg_fill(const struct store_send *in, const char *conv,
+                      int64_t seq, char *from_name, struct store_msg *out)
+{
 	snprintf(out->conv, sizeof(out->conv), "%s", conv);
 	out->seq = seq;
 	out->from_id = in->from_id;
-	out->from_name = sender.name;
+	out->from_name = from_name;
 	out->to_user = in->to_user;
 	out->to_group = in->to_group;
 	out->body = xstrndup(in->body, in->body_len);
 	out->ts = in->ts;
 	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
+}
+
+/*
+ * Inserts the message with seq: 0, 1 if the sender's cmid is taken (the
+ * UNIQUE key says so: no lookup before), or a negative errcode.
+ */
+static int
+store_sqlite_msg_put(struct store_sqlite *s, const struct store_send *in,
+                     const char *conv, int64_t seq)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = store_sqlite_query(s, SQ_MSG_INSERT, &st, "siinnbis", conv,
+	                            seq, in->from_id, in->to_user, in->to_group,
+	                            in->body, in->body_len, in->ts, in->cmid)) <
+	    0)
+		return r;
+	if ((rc = sqlite3_step(st)) == SQLITE_CONSTRAINT_UNIQUE) {
+		sqlite3_reset(st);
+		return 1;
+	}
+	return store_sqlite_done(s, st, rc);
+}
+
+/*
+ * Allocates the next seq of the conversation and inserts the message: 0,
+ * 1 if the sender's cmid is taken (the seq given back: nothing written),
+ * or a negative errcode.
+ */
+static int
+store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
+                        const char *conv, struct store_msg *out)
+{
+	struct store_user sender = {0};
+	int64_t seq;
+	int r;
+
+	/* The caller knows the sender's name from the login. */
+	if (in->from_name != NULL)
+		sender.name = xstrdup(in->from_name);
+	else if ((r = store_sqlite_user_get(s, in->from_id, &sender)) < 0)
+		return r;
+	if ((r = store_sqlite_run(s, SQ_SEQ_NEXT, "s", conv)) == 0 &&
+	    (r = store_sqlite_int(s, SQ_SEQ_GET, &seq, "s", conv)) == 0)
+		r = -ERR_INTERNAL;
+	if (r > 0 && (r = store_sqlite_msg_put(s, in, conv, seq)) == 1 &&
+	    (r = store_sqlite_run(s, SQ_SEQ_BACK, "s", conv)) == 0)
+		r = 1;
+	if (r != 0) {
+		store_user_clear(&sender);
+		return r;
+	}
+	store_sqlite_msg_fill(in, conv, seq, sender.name, out);
 	return 0;
 }
 
-/* The body of store_msg_append, inside its transaction. */
+/* Whether r is a refusal of store_sqlite_msg_check (not a failure). */
+static bool
+store_sqlite_refused(int r)
+{
+	return r == -ERR_NOT_FOUND || r == -ERR_NOT_FRIENDS ||
+	       r == -ERR_NOT_MEMBER;
+}
+
+/*
+ * The sender's earlier message with in->cmid, in place of a new one: the
+ * stored message wins over any later change, checks included. r is what
+ * storing a new one gave: a refusal, or 1 for a cmid that is taken.
+ */
+static int
+store_sqlite_msg_retry(struct store_sqlite *s, const struct store_send *in,
+                       int r, struct store_msg *out, bool *dup,
+                       struct store_ids *rcpt)
+{
+	int found;
+
+	if (rcpt != NULL) { /* a group's, filled by the check */
+		free(rcpt->ids);
+		rcpt->ids = NULL;
+		rcpt->n = 0;
+	}
+	if ((found = store_sqlite_msg_by_cmid(s, in, out)) < 0)
+		return found;
+	if (found == 0) /* 1: a duplicate (conv, seq) is corruption */
+		return r == 1 ? -ERR_INTERNAL : r;
+	*dup = true;
+	return store_sqlite_rcpt(s, out, rcpt);
+}
+
+/*
+ * The body of store_msg_append, inside its transaction. The common case
+ * costs three statements: the check, the seq and the insert; the cmid is
+ * looked up only when the insert finds it taken or the check refuses.
+ */
 static int
 store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
                             struct store_msg *out, bool *dup,
@@ -1195,19 +1317,13 @@ store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
 	char conv[STORE_CONV_MAX];
 	int r;
 
-	/* A retry of a stored message wins over any later change. */
-	if (in->cmid != NULL &&
-	    (r = store_sqlite_msg_by_cmid(s, in, out)) != 0) {
-		if (r < 0)
-			return r;
-		*dup = true;
-		return store_sqlite_rcpt(s, out, rcpt);
-	}
-	if ((r = store_sqlite_msg_check(s, in, conv)) < 0)
-		return r;
-	if ((r = store_sqlite_msg_insert(s, in, conv, out)) < 0)
-		return r;
-	return store_sqlite_rcpt(s, out, rcpt);
+	/* A group's rcpt is read by the check. */
+	if ((r = store_sqlite_msg_check(s, in, conv, rcpt)) == 0 &&
+	    (r = store_sqlite_msg_insert(s, in, conv, out)) == 0)
+		return in->to_group != 0 ? 0 : store_sqlite_rcpt(s, out, rcpt);
+	if (in->cmid == NULL || (r < 0 && !store_sqlite_refused(r)))
+		return r < 0 ? r : -ERR_INTERNAL;
+	return store_sqlite_msg_retry(s, in, r, out, dup, rcpt);
 }
 
 /* Stores a message in one write transaction. */

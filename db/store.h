@@ -71,6 +71,12 @@ struct store_send {
 	size_t body_len;
 	const char *cmid;
 	int64_t ts; /* ms since the epoch, chosen by the caller */
+	/*
+	 * Optional: the sender's name, known from the login. When set,
+	 * store_msg_append copies it into out->from_name instead of looking
+	 * the sender up; NULL looks it up.
+	 */
+	const char *from_name;
 };
 
 /* An array of ids the caller frees with free(). */
@@ -96,7 +102,11 @@ void store_close(struct store *st);
  * writes. store_batch_begin returns 0, 1 if the backend does not batch
  * (each call then commits on its own, and store_batch_end is a no-op), or
  * a negative errcode. store_batch_end returns 0 or a negative errcode:
- * then nothing of the batch was stored.
+ * then nothing of the batch was stored (store_batch_end(st, false) always
+ * returns one). Calls in a batch are never retried: once the batch's
+ * transaction is lost (connection lost, deadlock), every later call of the
+ * batch and store_batch_end fail with -ERR_UNAVAILABLE, and the next call
+ * after the batch reconnects.
  */
 int store_batch_begin(struct store *st);
 int store_batch_end(struct store *st, bool commit);
@@ -170,7 +180,8 @@ void store_members_free(struct store_member *v, size_t n);
 
 /*
  * Stores a message, allocating its seq inside the transaction. Checks:
- * -ERR_NOT_FOUND (no such user or group), -ERR_NOT_FRIENDS, -ERR_NOT_MEMBER.
+ * -ERR_NOT_FOUND (no such user or group), -ERR_NOT_FRIENDS (also for
+ * oneself), -ERR_NOT_MEMBER; -ERR_BAD_REQUEST unless exactly one target.
  * If the sender already used cmid, returns the first message and sets
  * *dup; nothing new is stored. On success *out is the stored message and,
  * if rcpt is not NULL, rcpt holds the ids who should get it live (both

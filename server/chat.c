@@ -171,6 +171,7 @@ chat_send_run(struct store *st, struct hjob *j)
 	in.body_len = j->len;
 	in.cmid = j->str2;
 	in.ts = chat_now_ms();
+	in.from_name = j->uname; /* no lookup of the sender */
 	if ((r = store_msg_append(st, &in, &m, &dup, &j->rcpt)) < 0)
 		return r;
 	j->reply_text = chat_send_reply(j, &m, &j->reply_len);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <mariadb/mysql.h>
 #include <sodium.h>
 
 #include "errcode.h"
@@ -499,6 +500,253 @@ test_refriend(void)
 	store_msgs_free(v, n);
 }
 
+/* Sends with the sender's name given; the code or the new seq. */
+static int64_t
+test_say_as(int64_t from, const char *name, int64_t to_user, int64_t to_group,
+            const char *body, const char *cmid, struct store_ids *rcpt)
+{
+	struct store_send in = {.from_id = from,
+	                        .to_user = to_user,
+	                        .to_group = to_group,
+	                        .body = body,
+	                        .body_len = strlen(body),
+	                        .cmid = cmid,
+	                        .ts = 7,
+	                        .from_name = name};
+	struct store_msg m;
+	int64_t seq;
+	bool dup;
+	int r;
+
+	if ((r = store_msg_append(st, &in, &m, &dup, rcpt)) < 0)
+		return r;
+	/* A given name is copied, not looked up. */
+	CHECK(m.from_name != NULL && name != NULL &&
+	      strcmp(m.from_name, name) == 0);
+	seq = m.seq;
+	store_msg_clear(&m);
+	return seq;
+}
+
+/* from_name: copied when given, looked up when NULL; same checks. */
+static void
+test_from_name(void)
+{
+	int64_t a = test_register("n-ann"), b = test_register("n-bob");
+	int64_t c = test_register("n-cat");
+	struct store_send in = {.from_id = a, .body = "x", .body_len = 1};
+	struct store_user u;
+	struct store_group g;
+	struct store_ids rcpt;
+	struct store_msg m;
+	bool created, dup;
+
+	CHECK_EQ_INT(store_friend_add(st, a, "n-bob", &u, &created), 0);
+	store_user_clear(&u);
+	CHECK_EQ_INT(store_group_create(st, a, "n-room", NULL, &g), 0);
+	in.to_group = g.id;
+	store_group_clear(&g);
+	CHECK_EQ_INT(test_say_as(a, "n-ann", b, 0, "one", "n1", NULL), 1);
+	CHECK_EQ_INT(test_say_as(a, "n-ann", 0, in.to_group, "g", NULL, &rcpt),
+	             1);
+	CHECK(rcpt.n == 1 && rcpt.ids[0] == a);
+	free(rcpt.ids);
+	/* The checks are the same with a name given. */
+	CHECK_EQ_INT(test_say_as(a, "n-ann", c, 0, "x", NULL, NULL),
+	             -ERR_NOT_FRIENDS);
+	CHECK_EQ_INT(test_say_as(a, "n-ann", a, 0, "x", NULL, NULL),
+	             -ERR_NOT_FRIENDS);
+	CHECK_EQ_INT(test_say_as(a, "n-ann", 999999, 0, "x", NULL, NULL),
+	             -ERR_NOT_FOUND);
+	CHECK_EQ_INT(test_say_as(999999, "ghost", 999999, 0, "x", NULL, NULL),
+	             -ERR_NOT_FOUND);
+	CHECK_EQ_INT(test_say_as(c, "n-cat", 0, in.to_group, "x", NULL, &rcpt),
+	             -ERR_NOT_MEMBER);
+	CHECK(rcpt.ids == NULL && rcpt.n == 0);
+	CHECK_EQ_INT(test_say_as(c, "n-cat", 0, 999999, "x", NULL, &rcpt),
+	             -ERR_NOT_FOUND);
+	/* NULL looks the name up. */
+	CHECK_EQ_INT(store_msg_append(st, &in, &m, &dup, NULL), 0);
+	CHECK(m.seq == 2 && strcmp(m.from_name, "n-ann") == 0);
+	store_msg_clear(&m);
+	/* A retry returns the stored message, name included. */
+	CHECK_EQ_INT(test_say_as(a, "n-ann", b, 0, "again", "n1", NULL), 1);
+	/* ... even when the checks would refuse it now; seqs go on. */
+	CHECK_EQ_INT(store_friend_remove(st, a, b), 0);
+	CHECK_EQ_INT(test_say_as(a, "n-ann", b, 0, "again", "n1", NULL), 1);
+	CHECK_EQ_INT(test_say_as(a, "n-ann", b, 0, "x", "n2", NULL),
+	             -ERR_NOT_FRIENDS);
+	CHECK_EQ_INT(store_friend_add(st, b, "n-ann", &u, &created), 0);
+	store_user_clear(&u);
+	CHECK_EQ_INT(test_say_as(a, "n-ann", b, 0, "two", "n2", NULL), 2);
+}
+
+/* The number of messages in conv that uid's history shows (up to 100). */
+static size_t
+test_count(int64_t uid, const char *conv)
+{
+	struct store_msg *v;
+	size_t n;
+
+	CHECK_EQ_INT(store_history(st, uid, conv, 0, 100, &v, &n), 0);
+	store_msgs_free(v, n);
+	return n;
+}
+
+/* A rolled back batch stores nothing; seqs are given back. */
+static void
+test_batch_rollback(int64_t a, int64_t b, const char *conv)
+{
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(test_say_as(a, "b-ann", b, 0, "gone1", "bc-x", NULL), 5);
+	CHECK_EQ_INT(test_say_as(b, "b-bob", a, 0, "gone2", NULL, NULL), 6);
+	CHECK(store_batch_end(st, false) < 0);
+	CHECK_EQ_INT(test_count(a, conv), 4);
+	/* Outside a batch, each call commits on its own again. */
+	CHECK_EQ_INT(test_say_as(a, "b-ann", b, 0, "five", "bc-x", NULL), 5);
+	CHECK_EQ_INT(test_count(b, conv), 5);
+}
+
+/*
+ * Group commit: a failing call in the middle undoes only itself, the rest
+ * commit together with consecutive seqs; a cmid repeated in one batch is
+ * a duplicate.
+ */
+static void
+test_batch(void)
+{
+	int64_t a = test_register("b-ann"), b = test_register("b-bob");
+	int64_t c = test_register("b-cat");
+	struct store_user u;
+	struct store_group g;
+	struct store_ids rcpt;
+	char conv[STORE_CONV_MAX];
+	int64_t gid;
+	bool created;
+	int r;
+
+	CHECK_EQ_INT(store_friend_add(st, a, "b-bob", &u, &created), 0);
+	store_user_clear(&u);
+	CHECK_EQ_INT(store_group_create(st, a, "b-room", NULL, &g), 0);
+	gid = g.id;
+	store_group_clear(&g);
+	store_conv_direct(conv, a, b);
+	if ((r = store_batch_begin(st)) == 1)
+		return; /* this backend does not batch */
+	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(test_say_as(a, "b-ann", b, 0, "one", "bc-1", NULL), 1);
+	CHECK_EQ_INT(test_say_as(b, "b-bob", a, 0, "two", NULL, NULL), 2);
+	CHECK_EQ_INT(test_say_as(a, "b-ann", c, 0, "x", NULL, NULL),
+	             -ERR_NOT_FRIENDS);
+	CHECK_EQ_INT(test_say_as(c, "b-cat", 0, gid, "x", NULL, &rcpt),
+	             -ERR_NOT_MEMBER);
+	CHECK_EQ_INT(test_say_as(a, "b-ann", b, 0, "three", NULL, NULL), 3);
+	CHECK_EQ_INT(test_say_as(a, "b-ann", b, 0, "dup", "bc-1", NULL), 1);
+	CHECK_EQ_INT(test_say_as(a, "b-ann", 0, gid, "g", NULL, &rcpt), 1);
+	free(rcpt.ids);
+	CHECK_EQ_INT(test_say_as(b, "b-bob", a, 0, "four", NULL, NULL), 4);
+	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	CHECK_EQ_INT(test_count(a, conv), 4);
+	CHECK_EQ_INT(test_pending(c), 0);
+	test_batch_rollback(a, b, conv);
+}
+
+/* Parses a test URL "mysql://USER:PASS@HOST:PORT/DB" and connects. */
+static MYSQL *
+test_mysql_connect(const char *url)
+{
+	char user[64], pass[64], host[64], db[64];
+	unsigned int port;
+	MYSQL *my;
+
+	if (sscanf(url, "mysql://%63[^:]:%63[^@]@%63[^:]:%u/%63s", user, pass,
+	           host, &port, db) != 5)
+		return NULL;
+	if ((my = mysql_init(NULL)) == NULL)
+		return NULL;
+	if (mysql_real_connect(my, host, user, pass, db, port, NULL, 0) ==
+	    NULL) {
+		fprintf(stderr, "test: connect: %s\n", mysql_error(my));
+		mysql_close(my);
+		return NULL;
+	}
+	return my;
+}
+
+/* The number of other connections to this database: -1 on error. */
+static int
+test_mysql_others(MYSQL *my, bool kill)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char q[64];
+	int n = 0;
+
+	if (mysql_query(my,
+	                "SELECT id FROM information_schema.processlist "
+	                "WHERE db = DATABASE() AND id <> CONNECTION_ID()") ||
+	    (res = mysql_store_result(my)) == NULL)
+		return -1;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		n++;
+		snprintf(q, sizeof(q), "KILL CONNECTION %s", row[0]);
+		if (kill)
+			(void)mysql_query(my, q);
+	}
+	mysql_free_result(res);
+	return n;
+}
+
+/*
+ * MariaDB: the connection killed in the middle of a batch. The rest of
+ * the batch fails without reconnecting (it would run outside the batch's
+ * transaction), nothing of it is stored, and the next batch works.
+ */
+static void
+test_batch_kill(const char *url)
+{
+	int64_t a = test_register("k-ann"), b = test_register("k-bob");
+	struct store_user u;
+	char conv[STORE_CONV_MAX];
+	bool created;
+	MYSQL *my;
+
+	if (strncmp(url, "mysql://", 8) != 0)
+		return;
+	CHECK((my = test_mysql_connect(url)) != NULL);
+	if (my == NULL)
+		return;
+	CHECK_EQ_INT(store_friend_add(st, a, "k-bob", &u, &created), 0);
+	store_user_clear(&u);
+	store_conv_direct(conv, a, b);
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(test_say_as(a, "k-ann", b, 0, "lost", NULL, NULL), 1);
+	CHECK_EQ_INT(test_mysql_others(my, true), 1);
+	CHECK_EQ_INT(test_say_as(a, "k-ann", b, 0, "x", NULL, NULL),
+	             -ERR_UNAVAILABLE);
+	CHECK_EQ_INT(test_say_as(b, "k-bob", a, 0, "y", "k-1", NULL),
+	             -ERR_UNAVAILABLE);
+	CHECK_EQ_INT(test_mysql_others(my, false), 0); /* no reconnect */
+	CHECK_EQ_INT(store_batch_end(st, true), -ERR_UNAVAILABLE);
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(test_say_as(a, "k-ann", b, 0, "one", NULL, NULL), 1);
+	CHECK_EQ_INT(test_say_as(b, "k-bob", a, 0, "two", "k-1", NULL), 2);
+	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	CHECK_EQ_INT(test_count(a, conv), 2);
+	/* Killed between batches: the next batch reconnects as it begins. */
+	CHECK_EQ_INT(test_mysql_others(my, true), 1);
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(test_say_as(a, "k-ann", b, 0, "three", NULL, NULL), 3);
+	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	/* Killed after the last call: the commit fails, nothing stored. */
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(test_say_as(a, "k-ann", b, 0, "four", NULL, NULL), 4);
+	CHECK_EQ_INT(test_mysql_others(my, true), 1);
+	CHECK_EQ_INT(store_batch_end(st, true), -ERR_UNAVAILABLE);
+	CHECK_EQ_INT(test_count(a, conv), 3);
+	mysql_close(my);
+}
+
 /* Migrating again is a no-op; a bad URL is refused. */
 static void
 test_open(const char *url)
@@ -569,6 +817,9 @@ main(void)
 	test_sync_ack();
 	test_history();
 	test_refriend();
+	test_from_name();
+	test_batch();
+	test_batch_kill(url);
 	test_open(url);
 	store_close(st);
 	if (path != NULL) {
