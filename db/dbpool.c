@@ -45,6 +45,12 @@ struct dbpool_worker {
 	bool started;
 };
 
+/* The write jobs a thread holds back (dbpool_hold_writes); its own. */
+static _Thread_local struct {
+	bool on;
+	struct dbpool_job *head, *tail;
+} dbpool_held;
+
 struct dbpool {
 	struct dbpool_queue general, write;
 	int n; /* workers: n - 1 general threads and the writer */
@@ -58,19 +64,27 @@ dbpool_queue_init(struct dbpool_queue *q)
 	pthread_cond_init(&q->cv, NULL);
 }
 
+/* Appends the list head..tail and wakes a thread. */
+static void
+dbpool_queue_append(struct dbpool_queue *q, struct dbpool_job *head,
+                    struct dbpool_job *tail)
+{
+	pthread_mutex_lock(&q->mu);
+	if (q->tail != NULL)
+		q->tail->next = head;
+	else
+		q->head = head;
+	q->tail = tail;
+	pthread_cond_signal(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
 /* Appends a job and wakes a thread. */
 static void
 dbpool_queue_put(struct dbpool_queue *q, struct dbpool_job *job)
 {
 	job->next = NULL;
-	pthread_mutex_lock(&q->mu);
-	if (q->tail != NULL)
-		q->tail->next = job;
-	else
-		q->head = job;
-	q->tail = job;
-	pthread_cond_signal(&q->cv);
-	pthread_mutex_unlock(&q->mu);
+	dbpool_queue_append(q, job, job);
 }
 
 /*
@@ -277,7 +291,32 @@ dbpool_submit_write(struct dbpool *p, dbpool_run_fn run,
 	job->done = done;
 	job->arg = arg;
 	job->reply = reply;
-	dbpool_queue_put(&p->write, job);
+	job->next = NULL;
+	if (!dbpool_held.on) {
+		dbpool_queue_put(&p->write, job);
+		return;
+	}
+	if (dbpool_held.tail != NULL)
+		dbpool_held.tail->next = job;
+	else
+		dbpool_held.head = job;
+	dbpool_held.tail = job;
+}
+
+void
+dbpool_hold_writes(void)
+{
+	dbpool_held.on = true;
+}
+
+void
+dbpool_release_writes(struct dbpool *p)
+{
+	dbpool_held.on = false;
+	if (dbpool_held.head != NULL)
+		dbpool_queue_append(&p->write, dbpool_held.head,
+		                    dbpool_held.tail);
+	dbpool_held.head = dbpool_held.tail = NULL;
 }
 
 /* Threads drain their queue before they see stopping; then joined. */

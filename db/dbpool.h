@@ -40,6 +40,16 @@ void dbpool_submit_write(struct dbpool *p, dbpool_run_fn run,
                          struct loopq *reply);
 
 /*
+ * Between dbpool_hold_writes and dbpool_release_writes, the calling
+ * thread's write jobs wait in a list of its own; the release queues them
+ * at once and wakes the writer once. For a loop that submits many sends
+ * in one turn: a writer woken per job would take them one by one (on a
+ * shared core it preempts the loop) and commit each alone. Order is kept.
+ */
+void dbpool_hold_writes(void);
+void dbpool_release_writes(struct dbpool *p);
+
+/*
  * Waits until every job submitted so far has run and its completion has
  * been posted, then stops and joins the threads and closes connections.
  */

@@ -215,6 +215,8 @@ handler_submit(struct hjob *j)
 	session_ref(s);
 	if (j->h->committed != NULL) {
 		s->writes++;
+		worker_hold_writes(
+		    s->w); /* one wake-up for this turn's sends */
 		dbpool_submit_write(j->srv->db, handler_job_run,
 		                    handler_job_committed, handler_job_done, j,
 		                    s->w->q);

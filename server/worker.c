@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "codec.h"
+#include "dbpool.h"
 #include "config.h"
 #include "guard.h"
 #include "log.h"
@@ -53,6 +54,33 @@ worker_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The end of a loop turn: the sends read during it go to the writer. */
+static void
+worker_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	w->holding = false;
+	dbpool_release_writes(w->srv->db);
+}
+
+/*
+ * Sends submitted from now to the end of this loop turn reach the writer
+ * together. The flush event is activated now, so it runs after the
+ * callbacks already active in this turn (the other clients' reads).
+ */
+void
+worker_hold_writes(struct worker *w)
+{
+	if (w->holding)
+		return;
+	w->holding = true;
+	dbpool_hold_writes();
+	event_active(w->flush, EV_TIMEOUT, 0);
+}
+
 /* A worker with its loop, queue and heartbeat timer. */
 struct worker *
 worker_new(struct server *srv, int idx)
@@ -68,6 +96,7 @@ worker_new(struct server *srv, int idx)
 	w->reader = codec_reader_new((int)srv->cfg->max_depth + 1);
 	TAILQ_INIT(&w->sessions);
 	w->tick = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w);
+	w->flush = event_new(w->base, -1, 0, worker_flush_cb, w);
 	event_add(w->tick, &hb);
 	return w;
 }
@@ -79,6 +108,7 @@ worker_free(struct worker *w)
 	if (w == NULL)
 		return;
 	event_free(w->tick);
+	event_free(w->flush);
 	loopq_drain(w->q); /* deliveries posted after the loop ended */
 	loopq_free(w->q);
 	codec_reader_free(w->reader);

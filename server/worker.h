@@ -27,6 +27,8 @@ struct worker {
 	struct loopq *q;
 	struct codec_reader *reader; /* parses this loop's requests */
 	struct event *tick;          /* heartbeat */
+	struct event *flush;         /* hands this turn's sends to the writer */
+	bool holding;                /* sends are held (dbpool_hold_writes) */
 	TAILQ_HEAD(, session) sessions;
 	size_t nsessions; /* open for requests */
 	size_t nsockets;  /* sockets alive, flushing ones included */
@@ -41,6 +43,12 @@ struct worker *worker_new(struct server *srv, int idx);
 void worker_free(struct worker *w);
 void worker_start(struct worker *w);
 void worker_join(struct worker *w);
+
+/*
+ * Holds the sends submitted on w's thread until the end of the current
+ * loop turn, so the writer gets them together (dbpool_hold_writes).
+ */
+void worker_hold_writes(struct worker *w);
 
 /* Hands an accepted socket to w (from the main thread); w owns fd. */
 /* flags: SESSION_TLS, SESSION_PROXY (session.h). */
