@@ -18,10 +18,10 @@
  * runs them in one transaction (group commit): one commit for many
  * messages, and commit order is the order the jobs were queued in.
  */
-#define DBPOOL_BATCH_MAX 256
 
 struct dbpool_job {
 	dbpool_run_fn run;
+	dbpool_many_fn many;        /* write queue only; may be NULL */
 	dbpool_commit_fn committed; /* write queue only */
 	loopq_fn done;
 	void *arg;
@@ -132,6 +132,33 @@ dbpool_finish(struct dbpool_job *job)
 }
 
 /*
+ * Runs job, or the jobs from job on that share its many(); returns the
+ * first job not run. Outside a batch each call committed on its own.
+ */
+static struct dbpool_job *
+dbpool_run_some(struct store *st, struct dbpool_job *job, bool batched)
+{
+	void *args[DBPOOL_BATCH_MAX];
+	struct dbpool_job *j, *end;
+	size_t n = 0;
+
+	if (job->many == NULL) {
+		job->run(st, job->arg);
+		end = job->next;
+	} else {
+		for (end = job; end != NULL && end->many == job->many &&
+		                n < DBPOOL_BATCH_MAX;
+		     end = end->next)
+			args[n++] = end->arg;
+		job->many(st, args, n);
+	}
+	for (j = job; j != end && !batched; j = j->next)
+		if (j->committed != NULL)
+			j->committed(j->arg, 0);
+	return end;
+}
+
+/*
  * The writer: runs a batch in one transaction, then tells each job the
  * outcome in commit order, before its completion is posted. A backend that
  * does not batch (or a batch that cannot begin) commits job by job.
@@ -143,11 +170,8 @@ dbpool_run_batch(struct store *st, struct dbpool_job *jobs)
 	bool batched = store_batch_begin(st) == 0;
 	int err = 0;
 
-	for (job = jobs; job != NULL; job = job->next) {
-		job->run(st, job->arg);
-		if (!batched && job->committed != NULL)
-			job->committed(job->arg, 0); /* committed on its own */
-	}
+	for (job = jobs; job != NULL;)
+		job = dbpool_run_some(st, job, batched);
 	if (batched)
 		err = store_batch_end(st, true);
 	loopq_hold(); /* one wake-up per loop for the whole batch */
@@ -280,13 +304,14 @@ dbpool_submit(struct dbpool *p, dbpool_run_fn run, loopq_fn done, void *arg,
 
 /* A job for the writer's queue (group commit). */
 void
-dbpool_submit_write(struct dbpool *p, dbpool_run_fn run,
+dbpool_submit_write(struct dbpool *p, dbpool_run_fn run, dbpool_many_fn many,
                     dbpool_commit_fn committed, loopq_fn done, void *arg,
                     struct loopq *reply)
 {
 	struct dbpool_job *job = xcalloc(1, sizeof(*job));
 
 	job->run = run;
+	job->many = many;
 	job->committed = committed;
 	job->done = done;
 	job->arg = arg;

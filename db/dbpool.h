@@ -16,6 +16,11 @@ struct dbpool;
 typedef void (*dbpool_run_fn)(struct store *st, void *arg);
 /* After a write job's transaction: err 0 if it committed. DB thread. */
 typedef void (*dbpool_commit_fn)(void *arg, int err);
+/* The most write jobs in one transaction, and in one many() call. */
+#define DBPOOL_BATCH_MAX 256
+
+/* run() for n write jobs at once, args in queue order. DB thread. */
+typedef void (*dbpool_many_fn)(struct store *st, void **args, size_t n);
 
 /*
  * Opens n + 1 connections to url (migrating the schema first, on one of
@@ -33,11 +38,14 @@ void dbpool_submit(struct dbpool *p, dbpool_run_fn run, loopq_fn done,
  * run(st, arg) for each, then, in queue order, committed(arg, err) with
  * the outcome of the commit (committed may be NULL), then done(arg) on the
  * reply loop. Jobs are committed in the order they were submitted, so a
- * caller that submits in order also sees commit order.
+ * caller that submits in order also sees commit order. If many is not
+ * NULL, jobs with the same many that follow each other in a batch are run
+ * by one many(st, args, n) call instead (a backend may store them in fewer
+ * round trips).
  */
 void dbpool_submit_write(struct dbpool *p, dbpool_run_fn run,
-                         dbpool_commit_fn committed, loopq_fn done, void *arg,
-                         struct loopq *reply);
+                         dbpool_many_fn many, dbpool_commit_fn committed,
+                         loopq_fn done, void *arg, struct loopq *reply);
 
 /*
  * Between dbpool_hold_writes and dbpool_release_writes, the calling

@@ -51,6 +51,10 @@ struct store_backend {
 	int (*msg_append)(void *c, const struct store_send *in,
 	                  struct store_msg *out, bool *dup,
 	                  struct store_ids *rcpt);
+	/* Optional: NULL makes n msg_append calls. */
+	int (*msg_append_many)(void *c, const struct store_send *in, size_t n,
+	                       struct store_msg *out, bool *dup,
+	                       struct store_ids *rcpt, int *res);
 	int (*sync)(void *c, int64_t uid, size_t limit, struct store_msg **out,
 	            size_t *n, bool *more);
 	int (*ack)(void *c, int64_t uid, const char *conv, int64_t seq);

@@ -243,6 +243,27 @@ store_msg_append(struct store *st, const struct store_send *in,
 	return st->be->msg_append(st->c, in, out, dup, rcpt);
 }
 
+/*
+ * Many messages: the backend's bulk path, or one call each. A lost batch
+ * shows as -ERR_UNAVAILABLE from every call after it (store.h), which is
+ * what the loop returns then.
+ */
+int
+store_msg_append_many(struct store *st, const struct store_send *in, size_t n,
+                      struct store_msg *out, bool *dup, struct store_ids *rcpt,
+                      int *res)
+{
+	size_t i;
+
+	if (st->be->msg_append_many != NULL)
+		return st->be->msg_append_many(st->c, in, n, out, dup, rcpt,
+		                               res);
+	for (i = 0; i < n; i++)
+		res[i] = st->be->msg_append(st->c, &in[i], &out[i], &dup[i],
+		                            rcpt != NULL ? &rcpt[i] : NULL);
+	return 0;
+}
+
 /* Reads what lies above uid's cursors. */
 int
 store_sync(struct store *st, int64_t uid, size_t limit, struct store_msg **out,

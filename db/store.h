@@ -191,6 +191,18 @@ void store_members_free(struct store_member *v, size_t n);
 int store_msg_append(struct store *st, const struct store_send *in,
                      struct store_msg *out, bool *dup, struct store_ids *rcpt);
 /*
+ * n store_msg_append calls in one, in order: res[i] is what the i-th call
+ * would return and out[i], dup[i], rcpt[i] (rcpt may be NULL) what it
+ * would fill; messages of one conversation get their seqs in input order.
+ * Meant for a batch (store_batch_begin), where a backend may take fewer
+ * round trips (MariaDB); the default makes the n calls. Returns 0, or a
+ * negative errcode if the batch's transaction is lost (then every res[i]
+ * is an error and nothing of the n is stored).
+ */
+int store_msg_append_many(struct store *st, const struct store_send *in,
+                          size_t n, struct store_msg *out, bool *dup,
+                          struct store_ids *rcpt, int *res);
+/*
  * Messages above uid's cursor in each of its conversations, oldest first,
  * at most limit; *more says whether more are waiting.
  */

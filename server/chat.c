@@ -12,6 +12,7 @@
 #include "handler.h"
 #include "server.h"
 #include "validate.h"
+#include "xmalloc.h"
 
 #define CHAT_CMID_MAX 128       /* bytes of a client message id */
 #define CHAT_SYNC_DEFAULT 500   /* PROTOCOL.md's default sync page */
@@ -152,6 +153,30 @@ chat_send_reply(const struct hjob *j, const struct store_msg *m, size_t *len)
 	return codec_out_take(&o, len);
 }
 
+/* What store_msg_append needs for job j. */
+static void
+chat_send_input(const struct hjob *j, struct store_send *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->from_id = j->uid;
+	in->to_user = j->num ? 0 : j->id;
+	in->to_group = j->num ? j->id : 0;
+	in->body = j->str;
+	in->body_len = j->len;
+	in->cmid = j->str2;
+	in->ts = chat_now_ms();
+	in->from_name = j->uname; /* no lookup of the sender */
+}
+
+/* The reply and, unless a retry (pushed the first time), the push. */
+static void
+chat_send_result(struct hjob *j, const struct store_msg *m, bool dup)
+{
+	j->reply_text = chat_send_reply(j, m, &j->reply_len);
+	if (!dup)
+		j->frame = chat_msg_frame(m, &j->frame_len);
+}
+
 /*
  * Stores the message (the writer thread runs it in a group commit with
  * the other sends waiting); the push waits for the commit.
@@ -159,26 +184,44 @@ chat_send_reply(const struct hjob *j, const struct store_msg *m, size_t *len)
 int
 chat_send_run(struct store *st, struct hjob *j)
 {
-	struct store_send in = {0};
+	struct store_send in;
 	struct store_msg m = {0};
 	bool dup = false;
 	int r;
 
-	in.from_id = j->uid;
-	in.to_user = j->num ? 0 : j->id;
-	in.to_group = j->num ? j->id : 0;
-	in.body = j->str;
-	in.body_len = j->len;
-	in.cmid = j->str2;
-	in.ts = chat_now_ms();
-	in.from_name = j->uname; /* no lookup of the sender */
+	chat_send_input(j, &in);
 	if ((r = store_msg_append(st, &in, &m, &dup, &j->rcpt)) < 0)
 		return r;
-	j->reply_text = chat_send_reply(j, &m, &j->reply_len);
-	if (!dup) /* a retry was pushed the first time */
-		j->frame = chat_msg_frame(&m, &j->frame_len);
+	chat_send_result(j, &m, dup);
 	store_msg_clear(&m);
 	return 0;
+}
+
+/* chat_send_run for the n sends of a batch, in one store call. */
+void
+chat_send_run_many(struct store *st, struct hjob **j, size_t n)
+{
+	struct store_send *in = xcalloc(n, sizeof(*in));
+	struct store_msg *m = xcalloc(n, sizeof(*m));
+	struct store_ids *rcpt = xcalloc(n, sizeof(*rcpt));
+	bool *dup = xcalloc(n, sizeof(*dup));
+	int *res = xcalloc(n, sizeof(*res));
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		chat_send_input(j[i], &in[i]);
+	(void)store_msg_append_many(st, in, n, m, dup, rcpt, res);
+	for (i = 0; i < n; i++) {
+		j[i]->rcpt = rcpt[i];
+		if ((j[i]->err = res[i]) == 0)
+			chat_send_result(j[i], &m[i], dup[i]);
+		store_msg_clear(&m[i]);
+	}
+	free(res);
+	free(dup);
+	free(rcpt);
+	free(m);
+	free(in);
 }
 
 /*

@@ -1,6 +1,8 @@
 #ifndef NATTER_SERVER_CHAT_H
 #define NATTER_SERVER_CHAT_H
 
+#include <stddef.h>
+
 #include "store.h"
 
 struct hjob;
@@ -10,6 +12,7 @@ struct json_object;
 int chat_send_parse(struct hjob *j);
 int chat_send_run(struct store *st, struct hjob *j);
 void chat_send_committed(struct hjob *j, int err);
+void chat_send_run_many(struct store *st, struct hjob **j, size_t n);
 int chat_sync_parse(struct hjob *j);
 int chat_sync_run(struct store *st, struct hjob *j);
 int chat_ack_parse(struct hjob *j);

@@ -25,40 +25,47 @@
 
 /*
  * Every request of PROTOCOL.md v1: login needed, rate-limited, mandatory
- * fields, then parse, run (DB), done (loop), committed (group commit).
+ * fields, then parse, run (DB), done (loop), committed (group commit),
+ * run_many (the writer's many sends in one call).
  */
 /* clang-format off */
 static const struct handler handler_table[] = {
-	{"hello", false, false, {NULL}, account_hello_parse, NULL, NULL, NULL},
-	{"ping", false, false, {NULL}, account_ping_parse, NULL, NULL, NULL},
+	{"hello", false, false, {NULL},
+	    account_hello_parse, NULL, NULL, NULL, NULL},
+	{"ping", false, false, {NULL},
+	    account_ping_parse, NULL, NULL, NULL, NULL},
 	{"register", false, false, {"name", "password"},
-	    account_register_parse, account_register_run, NULL, NULL},
+	    account_register_parse, account_register_run, NULL, NULL, NULL},
 	{"login", false, false, {"name", "password"},
-	    account_login_parse, account_login_run, account_login_done, NULL},
-	{"logout", true, false, {NULL}, account_logout_parse, NULL, NULL, NULL},
+	    account_login_parse, account_login_run, account_login_done, NULL,
+	    NULL},
+	{"logout", true, false, {NULL},
+	    account_logout_parse, NULL, NULL, NULL, NULL},
 	{"friend_add", true, true, {"name"},
-	    social_name_parse, social_friend_add_run, NULL, NULL},
+	    social_name_parse, social_friend_add_run, NULL, NULL, NULL},
 	{"friend_remove", true, true, {"user"},
-	    social_user_parse, social_friend_remove_run, NULL, NULL},
+	    social_user_parse, social_friend_remove_run, NULL, NULL, NULL},
 	{"friends", true, true, {NULL},
-	    social_none_parse, social_friends_run, NULL, NULL},
+	    social_none_parse, social_friends_run, NULL, NULL, NULL},
 	{"group_create", true, true, {"name"},
-	    social_group_create_parse, social_group_create_run, NULL, NULL},
+	    social_group_create_parse, social_group_create_run, NULL, NULL, NULL},
 	{"group_join", true, true, {NULL},
-	    social_group_join_parse, social_group_join_run, NULL, NULL},
+	    social_group_join_parse, social_group_join_run, NULL, NULL, NULL},
 	{"group_leave", true, true, {"group"},
-	    social_group_parse, social_group_leave_run, NULL, NULL},
+	    social_group_parse, social_group_leave_run, NULL, NULL, NULL},
 	{"groups", true, true, {NULL},
-	    social_none_parse, social_groups_run, NULL, NULL},
+	    social_none_parse, social_groups_run, NULL, NULL, NULL},
 	{"group_members", true, true, {"group"},
-	    social_group_parse, social_group_members_run, NULL, NULL},
+	    social_group_parse, social_group_members_run, NULL, NULL, NULL},
 	{"send", true, true, {"to", "body"},
-	    chat_send_parse, chat_send_run, NULL, chat_send_committed},
-	{"sync", true, false, {NULL}, chat_sync_parse, chat_sync_run, NULL, NULL},
+	    chat_send_parse, chat_send_run, NULL, chat_send_committed,
+	    chat_send_run_many},
+	{"sync", true, false, {NULL},
+	    chat_sync_parse, chat_sync_run, NULL, NULL, NULL},
 	{"ack", true, false, {"conv", "seq"},
-	    chat_ack_parse, chat_ack_run, NULL, NULL},
+	    chat_ack_parse, chat_ack_run, NULL, NULL, NULL},
 	{"history", true, true, {"conv"},
-	    chat_history_parse, chat_history_run, NULL, NULL},
+	    chat_history_parse, chat_history_run, NULL, NULL, NULL},
 };
 /* clang-format on */
 
@@ -145,6 +152,31 @@ handler_job_run(struct store *st, void *arg)
 		j->err = j->h->run(st, j);
 }
 
+/*
+ * DB (writer) thread: several write jobs at once. Those that have not
+ * failed already go to their handler's run_many, a run of one handler at
+ * a time.
+ */
+static void
+handler_job_run_many(struct store *st, void **args, size_t n)
+{
+	struct hjob *v[DBPOOL_BATCH_MAX];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct hjob *j = args[i];
+
+		if (k > 0 && j->h != v[0]->h) {
+			v[0]->h->run_many(st, v, k);
+			k = 0;
+		}
+		if (j->err == 0)
+			v[k++] = j;
+	}
+	if (k > 0)
+		v[0]->h->run_many(st, v, k);
+}
+
 /* DB (writer) thread: the outcome of the transaction the job was in. */
 static void
 handler_job_committed(void *arg, int err)
@@ -217,9 +249,10 @@ handler_submit(struct hjob *j)
 		s->writes++;
 		worker_hold_writes(
 		    s->w); /* one wake-up for this turn's sends */
-		dbpool_submit_write(j->srv->db, handler_job_run,
-		                    handler_job_committed, handler_job_done, j,
-		                    s->w->q);
+		dbpool_submit_write(
+		    j->srv->db, handler_job_run,
+		    j->h->run_many != NULL ? handler_job_run_many : NULL,
+		    handler_job_committed, handler_job_done, j, s->w->q);
 	} else {
 		s->busy = true;
 		dbpool_submit(j->srv->db, handler_job_run, handler_job_done, j,

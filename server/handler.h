@@ -65,6 +65,8 @@ struct handler {
 	void (*done)(struct hjob *j);
 	/* Non-NULL: a write for the group-commit writer; the outcome. */
 	void (*committed)(struct hjob *j, int err);
+	/* Optional, writes only: run() for n jobs in one call. */
+	void (*run_many)(struct store *st, struct hjob **j, size_t n);
 };
 
 /*

@@ -61,6 +61,28 @@ test_run(struct store *st, void *arg)
 	store_msg_clear(&m);
 }
 
+/*
+ * On the writer: a run of jobs that share test_run_many, in submission
+ * order (every other round of the write lane is submitted with it).
+ */
+static int many_jobs, many_rank;
+
+static void
+test_run_many(struct store *st, void **args, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct test_job *j = args[i];
+
+		if (j->rank <= many_rank)
+			CHECK(!"many() out of submission order");
+		many_rank = j->rank;
+		test_run(st, j);
+		many_jobs++;
+	}
+}
+
 /* On the writer, after the batch's commit: in submission order. */
 static int commit_rank;
 
@@ -181,8 +203,9 @@ test_submit_all(struct dbpool *p, struct loopq *q, const int64_t *ids,
 				continue;
 			}
 			j->rank = ++rank;
-			dbpool_submit_write(p, test_run, test_committed,
-			                    test_done, j, q);
+			dbpool_submit_write(p, test_run,
+			                    k % 2 ? test_run_many : NULL,
+			                    test_committed, test_done, j, q);
 		}
 	}
 }
@@ -233,6 +256,7 @@ main(void)
 	event_base_dispatch(base);
 	CHECK_EQ_INT(done_count, 2 * TEST_TOTAL);
 	CHECK_EQ_INT(commit_rank, TEST_TOTAL);
+	CHECK_EQ_INT(many_jobs, TEST_TOTAL / 2); /* odd rounds */
 	CHECK_EQ_INT(wrong_thread, 0);
 
 	dbpool_free(p);
