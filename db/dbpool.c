@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
@@ -53,6 +54,7 @@ static _Thread_local struct {
 
 struct dbpool {
 	struct dbpool_queue general, write;
+	atomic_bool checkpointing; /* a checkpoint job is queued or running */
 	int n; /* workers: n - 1 general threads and the writer */
 	struct dbpool_worker *w;
 };
@@ -158,13 +160,35 @@ dbpool_run_some(struct store *st, struct dbpool_job *job, bool batched)
 	return end;
 }
 
+/* A general thread: the checkpoint the writer asked for. */
+static void
+dbpool_checkpoint_run(struct store *st, void *arg)
+{
+	struct dbpool *p = arg;
+
+	(void)store_checkpoint(st);
+	atomic_store(&p->checkpointing, false);
+}
+
+/*
+ * The writer, after a batch: a checkpoint that is due goes to a general
+ * thread, one at a time, so the writer never waits for its fsync.
+ */
+static void
+dbpool_checkpoint_if_due(struct dbpool *p, struct store *st)
+{
+	if (store_checkpoint_due(st) &&
+	    !atomic_exchange(&p->checkpointing, true))
+		dbpool_submit(p, dbpool_checkpoint_run, NULL, p, NULL);
+}
+
 /*
  * The writer: runs a batch in one transaction, then tells each job the
  * outcome in commit order, before its completion is posted. A backend that
  * does not batch (or a batch that cannot begin) commits job by job.
  */
 static void
-dbpool_run_batch(struct store *st, struct dbpool_job *jobs)
+dbpool_run_batch(struct dbpool *p, struct store *st, struct dbpool_job *jobs)
 {
 	struct dbpool_job *job, *next;
 	bool batched = store_batch_begin(st) == 0;
@@ -182,6 +206,7 @@ dbpool_run_batch(struct store *st, struct dbpool_job *jobs)
 		dbpool_finish(job);
 	}
 	loopq_release();
+	dbpool_checkpoint_if_due(p, st);
 }
 
 /* A DB thread: runs jobs with its own connection until told to stop. */
@@ -195,7 +220,7 @@ dbpool_main(void *arg)
 	while ((job = dbpool_queue_take(w->q, w->writer ? DBPOOL_BATCH_MAX
 	                                                : 1)) != NULL) {
 		if (w->writer) {
-			dbpool_run_batch(w->st, job);
+			dbpool_run_batch(w->pool, w->st, job);
 		} else {
 			job->run(w->st, job->arg);
 			dbpool_finish(job);
@@ -352,9 +377,12 @@ dbpool_free(struct dbpool *p)
 
 	if (p == NULL)
 		return;
-	dbpool_queue_stop(&p->general);
+	/* The writer first: it may still queue a checkpoint job. */
 	dbpool_queue_stop(&p->write);
-	for (i = 0; i < p->n; i++)
+	if (p->w[p->n - 1].started)
+		pthread_join(p->w[p->n - 1].tid, NULL);
+	dbpool_queue_stop(&p->general);
+	for (i = 0; i < p->n - 1; i++)
 		if (p->w[i].started)
 			pthread_join(p->w[i].tid, NULL);
 	for (i = 0; i < p->n; i++)

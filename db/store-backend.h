@@ -27,6 +27,8 @@ struct store_backend {
 	int (*migrate)(void *c);
 	int (*batch_begin)(void *c); /* optional: group commit */
 	int (*batch_end)(void *c, bool commit);
+	bool (*checkpoint_due)(void *c); /* optional: both or neither */
+	int (*checkpoint)(void *c);
 	int (*user_register)(void *c, const char *name, const char *password,
 	                     struct store_user *out);
 	int (*user_login)(void *c, const char *name, const char *password,

@@ -22,19 +22,23 @@
  * Durability: WAL with synchronous=NORMAL. A committed transaction survives
  * the process being killed (the WAL is in the OS page cache); only a power
  * loss or OS crash may lose the last transactions before a checkpoint
- * (at most STORE_SQLITE_CHECKPOINT pages of them).
+ * (about STORE_SQLITE_CHECKPOINT pages of them).
  * That is the usual trade for an embedded single-node store; FULL would
  * fsync every commit.
  */
 
 #define STORE_SQLITE_BUSY_MS 5000
 /*
- * Checkpoint every 4000 WAL pages (16 MiB at 4 KiB), not SQLite's 1000:
- * a checkpoint fsyncs, and under load the default ran one every few
- * hundred sends. That is also how much a power loss may take (see above).
- * After a checkpoint the WAL file is cut back to 64 MiB at most.
+ * A checkpoint is due every 4000 WAL pages (16 MiB at 4 KiB), not
+ * SQLite's 1000: it fsyncs, and under load the default ran one every few
+ * hundred sends. That is also about how much a power loss may take (see
+ * above). The writer does not run it (store_checkpoint_due/_checkpoint:
+ * the DB pool hands it to another connection); only if the WAL reaches 4
+ * times that does the writing connection checkpoint itself. After a
+ * checkpoint the WAL file is cut back to 64 MiB at most.
  */
-#define STORE_SQLITE_CHECKPOINT "4000"
+#define STORE_SQLITE_CHECKPOINT 4000
+#define STORE_SQLITE_WAL_FORCE (4 * STORE_SQLITE_CHECKPOINT)
 #define STORE_SQLITE_WAL_KEEP "67108864"
 #define STORE_SQLITE_LIMIT_MAX ((size_t)1 << 30)
 
@@ -177,7 +181,8 @@ struct store_sqlite {
 	struct store_options opt;
 	char *dummy; /* hash checked for unknown names; made on first use */
 	sqlite3_stmt *stmt[SQ__COUNT];
-	bool batch; /* in a group commit: calls use savepoints */
+	bool batch;     /* in a group commit: calls use savepoints */
+	int wal_frames; /* the WAL's length after this connection's commit */
 };
 
 /*
@@ -477,6 +482,47 @@ store_sqlite_close(void *c)
 	free(s);
 }
 
+/*
+ * After each commit of this connection: the WAL's length, for
+ * store_checkpoint_due. A WAL nobody checkpoints (no pool, or one that
+ * lags far behind) is checkpointed here, as SQLite itself would.
+ */
+static int
+store_sqlite_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store_sqlite *s = arg;
+
+	s->wal_frames = frames;
+	if (frames >= STORE_SQLITE_WAL_FORCE)
+		(void)sqlite3_wal_checkpoint_v2(
+		    db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+static bool
+store_sqlite_checkpoint_due(void *c)
+{
+	struct store_sqlite *s = c;
+
+	return s->wal_frames >= STORE_SQLITE_CHECKPOINT;
+}
+
+/*
+ * A passive checkpoint: copies what it can while the writer goes on;
+ * SQLITE_BUSY (another checkpoint running) is not a failure.
+ */
+static int
+store_sqlite_checkpoint(void *c)
+{
+	struct store_sqlite *s = c;
+	int rc = sqlite3_wal_checkpoint_v2(
+	    s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+		return 0;
+	return store_sqlite_fail(s, rc, "checkpoint");
+}
+
 /* Connection settings; see the durability note at the top. */
 static int
 store_sqlite_setup(struct store_sqlite *s, char **err)
@@ -486,13 +532,14 @@ store_sqlite_setup(struct store_sqlite *s, char **err)
 
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, STORE_SQLITE_BUSY_MS);
-	rc = sqlite3_exec(s->db,
-	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-	                  "PRAGMA foreign_keys=ON; "
-	                  "PRAGMA wal_autocheckpoint=" STORE_SQLITE_CHECKPOINT
-	                  "; PRAGMA journal_size_limit=" STORE_SQLITE_WAL_KEEP
-	                  ";",
-	                  NULL, NULL, &msg);
+	rc =
+	    sqlite3_exec(s->db,
+	                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	                 "PRAGMA foreign_keys=ON; "
+	                 "PRAGMA journal_size_limit=" STORE_SQLITE_WAL_KEEP ";",
+	                 NULL, NULL, &msg);
+	/* Replaces SQLite's automatic checkpoints. */
+	sqlite3_wal_hook(s->db, store_sqlite_wal_hook, s);
 	if (rc != SQLITE_OK) {
 		if (err != NULL)
 			*err =
@@ -1447,6 +1494,8 @@ const struct store_backend store_sqlite_backend = {
     .migrate = store_sqlite_migrate,
     .batch_begin = store_sqlite_batch_begin,
     .batch_end = store_sqlite_batch_end,
+    .checkpoint_due = store_sqlite_checkpoint_due,
+    .checkpoint = store_sqlite_checkpoint,
     .user_register = store_sqlite_user_register,
     .user_login = store_sqlite_user_login,
     .user_get = store_sqlite_user_get,

@@ -236,6 +236,18 @@ store_batch_end(struct store *st, bool commit)
 	return st->be->batch_end(st->c, commit);
 }
 
+bool
+store_checkpoint_due(struct store *st)
+{
+	return st->be->checkpoint_due != NULL && st->be->checkpoint_due(st->c);
+}
+
+int
+store_checkpoint(struct store *st)
+{
+	return st->be->checkpoint != NULL ? st->be->checkpoint(st->c) : 0;
+}
+
 int
 store_msg_append(struct store *st, const struct store_send *in,
                  struct store_msg *out, bool *dup, struct store_ids *rcpt)

@@ -111,6 +111,17 @@ void store_close(struct store *st);
 int store_batch_begin(struct store *st);
 int store_batch_end(struct store *st, bool commit);
 
+/*
+ * Checkpoints, for a store whose writes go to a log first (SQLite's WAL).
+ * store_checkpoint_due says, on the connection that writes, whether enough
+ * was logged since the last one; store_checkpoint, on another connection,
+ * moves the log into the database without stopping the writer (and waits
+ * for the disk: that is why it should not run on the writer). Other
+ * backends: never due, nothing to do.
+ */
+bool store_checkpoint_due(struct store *st);
+int store_checkpoint(struct store *st);
+
 /* Applies pending schema migrations (versioned, idempotent). */
 int store_migrate(struct store *st);
 
