@@ -1,8 +1,13 @@
 #include <pthread.h>
 #include <signal.h>
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "dbpool.h"
 #include "log.h"
@@ -19,6 +24,8 @@
  * runs them in one transaction (group commit): one commit for many
  * messages, and commit order is the order the jobs were queued in.
  */
+
+#define DBPOOL_GENERAL_NICE 10 /* general threads' niceness */
 
 struct dbpool_job {
 	dbpool_run_fn run;
@@ -209,6 +216,19 @@ dbpool_run_batch(struct dbpool *p, struct store *st, struct dbpool_job *jobs)
 	dbpool_checkpoint_if_due(p, st);
 }
 
+/*
+ * The general threads run below the loops and the writer (Linux nice is
+ * per thread): their jobs include password hashing, milliseconds of CPU
+ * each, and a storm of logins must not starve the chat traffic.
+ */
+static void
+dbpool_lower_priority(void)
+{
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+	                DBPOOL_GENERAL_NICE) != 0)
+		log_debug("dbpool: setpriority: %s", strerror(errno));
+}
+
 /* A DB thread: runs jobs with its own connection until told to stop. */
 static void *
 dbpool_main(void *arg)
@@ -217,6 +237,8 @@ dbpool_main(void *arg)
 	struct dbpool_job *job;
 
 	store_thread_init();
+	if (!w->writer)
+		dbpool_lower_priority();
 	while ((job = dbpool_queue_take(w->q, w->writer ? DBPOOL_BATCH_MAX
 	                                                : 1)) != NULL) {
 		if (w->writer) {
