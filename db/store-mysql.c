@@ -15,6 +15,8 @@
 #include "pwhash.h"
 #include "schema.h"
 #include "store-backend.h"
+#include "store-mysql-bulk.h"
+#include "store-mysql.h"
 #include "xmalloc.h"
 
 /*
@@ -927,19 +929,71 @@ store_mysql_batch_attempt(struct store_mysql *s,
 	s->retryable = false;
 	if (!call->txn)
 		return call->body(s, call->arg);
+	if ((r = store_mysql_savepoint(s)) < 0)
+		return r;
+	if ((r = call->body(s, call->arg)) >= 0 || s->batch_lost)
+		return r;
+	retry = s->retryable;
+	store_mysql_rollback_savepoint(s);
+	s->retryable = retry && !s->batch_lost;
+	return r;
+}
+
+/*
+ * Sets the batch's savepoint. One set outside any transaction (the server
+ * rolled it back) means the batch is lost.
+ */
+int
+store_mysql_savepoint(struct store_mysql *s)
+{
+	int r;
+
 	if ((r = store_mysql_run(s, SQ_SAVEPOINT, "")) < 0)
 		return r;
 	if (!store_mysql_in_trans(s)) {
 		s->batch_lost = true;
 		return -ERR_UNAVAILABLE;
 	}
-	if ((r = call->body(s, call->arg)) >= 0 || s->batch_lost)
-		return r;
-	retry = s->retryable;
+	return 0;
+}
+
+/* Undoes what ran since the savepoint; if that fails the batch is lost. */
+void
+store_mysql_rollback_savepoint(struct store_mysql *s)
+{
 	if (store_mysql_run(s, SQ_ROLLBACK_TO, "") < 0)
 		s->batch_lost = true;
-	s->retryable = retry && !s->batch_lost;
-	return r;
+}
+
+/* The live connection, or NULL. */
+MYSQL *
+store_mysql_conn(struct store_mysql *s)
+{
+	return s->db;
+}
+
+/* Whether a group commit is open. */
+bool
+store_mysql_batching(const struct store_mysql *s)
+{
+	return s->batch;
+}
+
+/* Whether the open batch's transaction is gone (a dead connection too). */
+bool
+store_mysql_lost(struct store_mysql *s)
+{
+	if (s->batch && s->db == NULL)
+		s->batch_lost = true;
+	return s->batch && s->batch_lost;
+}
+
+/* As store_mysql_fail, for the last error of mysql_real_query & co. */
+int
+store_mysql_conn_fail(struct store_mysql *s, const char *what)
+{
+	return store_mysql_fail(s, mysql_errno(s->db), mysql_error(s->db), what,
+	                        false);
 }
 
 /*
@@ -2003,7 +2057,7 @@ store_mysql_ids_has(const struct store_ids *rcpt, int64_t uid)
  * tell "no such target" from "not allowed". When rcpt is not NULL a group's
  * member list (which rcpt needs anyway) is the membership check.
  */
-static int
+int
 store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
                       char *conv, struct store_ids *rcpt)
 {
@@ -2165,7 +2219,7 @@ store_mysql_msg_append_undo(void *arg)
 }
 
 /* Stores a message in one transaction. */
-static int
+int
 store_mysql_msg_append(void *c, const struct store_send *in,
                        struct store_msg *out, bool *dup, struct store_ids *rcpt)
 {
@@ -2336,6 +2390,7 @@ const struct store_backend store_mysql_backend = {
     .group_members = store_mysql_group_members,
     .group_member_ids = store_mysql_group_member_ids,
     .msg_append = store_mysql_msg_append,
+    .msg_append_many = store_mysql_bulk_msg_append_many,
     .sync = store_mysql_sync,
     .ack = store_mysql_ack,
     .history = store_mysql_history,

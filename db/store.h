@@ -206,9 +206,12 @@ int store_msg_append(struct store *st, const struct store_send *in,
  * would return and out[i], dup[i], rcpt[i] (rcpt may be NULL) what it
  * would fill; messages of one conversation get their seqs in input order.
  * Meant for a batch (store_batch_begin), where a backend may take fewer
- * round trips (MariaDB); the default makes the n calls. Returns 0, or a
- * negative errcode if the batch's transaction is lost (then every res[i]
- * is an error and nothing of the n is stored).
+ * round trips (MariaDB); the default makes the n calls. If the batch's
+ * transaction is lost nothing of the n is stored and store_batch_end
+ * fails: a backend's bulk path then returns a negative errcode with every
+ * res[i] an error, the default's calls fail from the loss on (those
+ * before it may read 0; store_batch_end's failure overrules them).
+ * Otherwise returns 0.
  */
 int store_msg_append_many(struct store *st, const struct store_send *in,
                           size_t n, struct store_msg *out, bool *dup,

@@ -247,8 +247,8 @@ handler_submit(struct hjob *j)
 	session_ref(s);
 	if (j->h->committed != NULL) {
 		s->writes++;
-		worker_hold_writes(
-		    s->w); /* one wake-up for this turn's sends */
+		/* The writer is woken once for this loop turn's sends. */
+		worker_hold_writes(s->w);
 		dbpool_submit_write(
 		    j->srv->db, handler_job_run,
 		    j->h->run_many != NULL ? handler_job_run_many : NULL,

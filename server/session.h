@@ -31,7 +31,8 @@ struct session {
 	int64_t soft_since_ms; /* when output went over the soft cap */
 	int64_t uid;           /* 0: not logged in */
 	char *name;
-	bool busy;       /* a request other than a send is with the DB pool */
+	bool busy;       /* reading stops: a non-send is with the DB pool, a
+	                    frame is held, or the client is being cut */
 	unsigned writes; /* sends with the group-commit writer (pipelined) */
 	char *held;      /* a frame waiting for those sends: replies in order */
 	size_t held_len;

@@ -3,6 +3,7 @@
  * against NATTER_TEST_STORE_URL, or a fresh SQLite file in NATTER_TEST_TMP.
  * A MySQL URL must name an empty database of its own.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -673,13 +674,44 @@ test_mysql_connect(const char *url)
 	return my;
 }
 
-/* The number of other connections to this database: -1 on error. */
+/*
+ * Waits (up to 5 s) until the connections in ids (a list "1, 2") have
+ * left the processlist: a killed connection lingers for a moment.
+ */
+static void
+test_mysql_gone(MYSQL *my, const char *ids)
+{
+	MYSQL_RES *res;
+	char *q;
+	int i, n = 1;
+
+	q = xasprintf("SELECT id FROM information_schema.processlist "
+	              "WHERE id IN (%s)",
+	              ids);
+	for (i = 0; i < 250 && n > 0; i++) {
+		if (mysql_query(my, q) ||
+		    (res = mysql_store_result(my)) == NULL)
+			break;
+		n = (int)mysql_num_rows(res);
+		mysql_free_result(res);
+		if (n > 0)
+			usleep(20 * 1000);
+	}
+	free(q);
+}
+
+/*
+ * Kills (if kill) the other connections to this database but keep (0:
+ * none), and waits until they are gone; returns how many there were, or
+ * -1 on error.
+ */
 static int
-test_mysql_others(MYSQL *my, bool kill)
+test_mysql_kill(MYSQL *my, bool kill, unsigned long keep)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	char q[64];
+	char q[64], ids[512] = "0";
+	size_t len = 1;
 	int n = 0;
 
 	if (mysql_query(my,
@@ -688,13 +720,25 @@ test_mysql_others(MYSQL *my, bool kill)
 	    (res = mysql_store_result(my)) == NULL)
 		return -1;
 	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (keep != 0 && strtoul(row[0], NULL, 10) == keep)
+			continue;
 		n++;
 		snprintf(q, sizeof(q), "KILL CONNECTION %s", row[0]);
-		if (kill)
-			(void)mysql_query(my, q);
+		if (kill && mysql_query(my, q) == 0 && len < sizeof(ids) - 24)
+			len += (size_t)snprintf(ids + len, sizeof(ids) - len,
+			                        ", %s", row[0]);
 	}
 	mysql_free_result(res);
+	if (kill)
+		test_mysql_gone(my, ids);
 	return n;
+}
+
+/* The number of other connections to this database (killed if kill). */
+static int
+test_mysql_others(MYSQL *my, bool kill)
+{
+	return test_mysql_kill(my, kill, 0);
 }
 
 /*
@@ -744,6 +788,586 @@ test_batch_kill(const char *url)
 	CHECK_EQ_INT(test_mysql_others(my, true), 1);
 	CHECK_EQ_INT(store_batch_end(st, true), -ERR_UNAVAILABLE);
 	CHECK_EQ_INT(test_count(a, conv), 3);
+	mysql_close(my);
+}
+
+/* --- store_msg_append_many: the same as one call after another --- */
+
+#define TEST_WU 5 /* users of a bulk world */
+#define TEST_WG 2 /* groups of a bulk world */
+#define TEST_NOUSER 999998
+#define TEST_NOGROUP 999997
+#define TEST_GHOST 999996
+
+/*
+ * A bulk world: users and groups made the same way under a prefix of
+ * their own, so that two worlds in one database can run one script and
+ * be compared (ids mapped back to indexes, names to suffixes).
+ */
+struct test_world {
+	char pfx[16];
+	int64_t u[TEST_WU], g[TEST_WG];
+	char name[TEST_WU][32], alias[TEST_WU][32];
+};
+
+/* One send of a script: indexes into a world, or -1 for "no such". */
+struct test_op {
+	int from;
+	char kind; /* 'u' direct, 'g' group, 'x' both targets, '0' none */
+	int to;
+	int body;
+	int cmid;  /* -1: none, else "c-N" */
+	int named; /* 0: from_name NULL, 1: the name, 2: an alias */
+};
+
+static const char *const test_bodies[] = {
+    "hello",
+    "it's a \"quote\" and a back\\slash",
+    "'); DROP TABLE messages; --",
+    "%_*?\\%\\_ LIKE metacharacters",
+    "张伟说：你好，世界",
+    "🙂🎉 emoji 👩‍👩‍👧",
+    "\\",
+    "'",
+    "tab\tnew\nline\rcr",
+    "X'41' 0x41 NULL \\0 \\n",
+    " trailing space ",
+    NULL, /* filled with 4096 bytes */
+};
+
+#define TEST_NBODIES (sizeof(test_bodies) / sizeof(*test_bodies))
+
+static char test_long_body[4097];
+
+/* A body of the pool; 99 is not UTF-8. */
+static const char *
+test_body(int i)
+{
+	if (i == 99)
+		return "\xff\xfe not UTF-8";
+	if (test_bodies[i] != NULL)
+		return test_bodies[i];
+	memset(test_long_body, 'a', 4096);
+	test_long_body[0] = '\'';
+	test_long_body[4095] = '\\';
+	return test_long_body;
+}
+
+/*
+ * Makes a world: users 0-4; friends 0-1, 0-2, 1-2, 3-4; group 0 of 0, 1,
+ * 2 and group 1 of 3, 4; messages stored before: 0->1 "c-0", 1->group 0
+ * "c-1", 3->4 "c-2", then 3 and 4 no longer friends.
+ */
+static void
+test_world_new(struct test_world *w, const char *pfx)
+{
+	static const int fr[][2] = {{0, 1}, {0, 2}, {1, 2}, {3, 4}};
+	struct store_user u;
+	struct store_group g;
+	struct store_msg m;
+	char name[48];
+	bool created;
+	size_t i;
+
+	snprintf(w->pfx, sizeof(w->pfx), "%s", pfx);
+	for (i = 0; i < TEST_WU; i++) {
+		snprintf(w->name[i], sizeof(w->name[i]), "%s-%zu", pfx, i);
+		snprintf(w->alias[i], sizeof(w->alias[i]), "%s-al'%zu", pfx, i);
+		w->u[i] = test_register(w->name[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		CHECK_EQ_INT(store_friend_add(st, w->u[fr[i][0]],
+		                              w->name[fr[i][1]], &u, &created),
+		             0);
+		store_user_clear(&u);
+	}
+	for (i = 0; i < TEST_WG; i++) {
+		snprintf(name, sizeof(name), "%s-room%zu", pfx, i);
+		CHECK_EQ_INT(
+		    store_group_create(st, w->u[i * 3], name, NULL, &g), 0);
+		w->g[i] = g.id;
+		store_group_clear(&g);
+	}
+	CHECK_EQ_INT(store_group_join(st, w->u[1], w->g[0], NULL, &g), 0);
+	store_group_clear(&g);
+	CHECK_EQ_INT(store_group_join(st, w->u[2], w->g[0], NULL, &g), 0);
+	store_group_clear(&g);
+	CHECK_EQ_INT(store_group_join(st, w->u[4], w->g[1], NULL, &g), 0);
+	store_group_clear(&g);
+	CHECK_EQ_INT(test_send(w->u[0], w->u[1], 0, "old", "c-0", &m, NULL), 0);
+	store_msg_clear(&m);
+	CHECK_EQ_INT(test_send(w->u[1], 0, w->g[0], "old", "c-1", &m, NULL), 0);
+	store_msg_clear(&m);
+	CHECK_EQ_INT(test_send(w->u[3], w->u[4], 0, "old", "c-2", &m, NULL), 0);
+	store_msg_clear(&m);
+	CHECK_EQ_INT(store_friend_remove(st, w->u[3], w->u[4]), 0);
+}
+
+/* The world's id of user index i (-1: one that does not exist). */
+static int64_t
+test_world_user(const struct test_world *w, int i)
+{
+	return i < 0 ? (i == -1 ? TEST_NOUSER : TEST_GHOST) : w->u[i];
+}
+
+/* The send of op in world w; cmid is a buffer for its cmid. */
+static void
+test_world_send(const struct test_world *w, const struct test_op *op,
+                struct store_send *in, char *cmid, size_t cmid_size)
+{
+	memset(in, 0, sizeof(*in));
+	in->from_id = test_world_user(w, op->from < 0 ? -2 : op->from);
+	if (op->kind == 'u' || op->kind == 'x')
+		in->to_user = test_world_user(w, op->to);
+	if (op->kind == 'g' || op->kind == 'x')
+		in->to_group =
+		    op->to < 0 ? TEST_NOGROUP : w->g[op->to % TEST_WG];
+	in->body = test_body(op->body);
+	in->body_len = strlen(in->body);
+	in->ts = 1700000000000 + op->body;
+	if (op->cmid >= 0) {
+		snprintf(cmid, cmid_size, "c-%d", op->cmid);
+		in->cmid = cmid;
+	}
+	if (op->from >= 0 && op->named > 0)
+		in->from_name =
+		    op->named == 1 ? w->name[op->from] : w->alias[op->from];
+}
+
+/* An id of world w as the same in every world: u<i>, g<i> or the id. */
+static void
+test_world_id(const struct test_world *w, int64_t id, bool group, char *buf,
+              size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < TEST_WU && !group; i++)
+		if (w->u[i] == id) {
+			snprintf(buf, size, "u%zu", i);
+			return;
+		}
+	for (i = 0; i < TEST_WG && group; i++)
+		if (w->g[i] == id) {
+			snprintf(buf, size, "g%zu", i);
+			return;
+		}
+	snprintf(buf, size, "%lld", (long long)id);
+}
+
+/* A conversation id of world w, the same in every world. */
+static void
+test_world_conv(const struct test_world *w, const char *conv, char *buf,
+                size_t size)
+{
+	char a[24], b[24];
+	long long x, y;
+
+	if (sscanf(conv, "d:%lld:%lld", &x, &y) == 2) {
+		test_world_id(w, x, false, a, sizeof(a));
+		test_world_id(w, y, false, b, sizeof(b));
+		snprintf(buf, size, "d:%s:%s", a, b);
+	} else if (sscanf(conv, "g:%lld", &x) == 1) {
+		test_world_id(w, x, true, a, sizeof(a));
+		snprintf(buf, size, "g:%s", a);
+	} else {
+		snprintf(buf, size, "?%s", conv);
+	}
+}
+
+/* A stored message of world w as text that is the same in every world. */
+static char *
+test_world_msg(const struct test_world *w, const struct store_msg *m)
+{
+	char conv[64], from[24], tu[24], tg[24];
+	size_t plen = strlen(w->pfx);
+	const char *name = m->from_name != NULL ? m->from_name : "(null)";
+
+	if (strncmp(name, w->pfx, plen) == 0)
+		name += plen;
+	test_world_conv(w, m->conv, conv, sizeof(conv));
+	test_world_id(w, m->from_id, false, from, sizeof(from));
+	test_world_id(w, m->to_user, false, tu, sizeof(tu));
+	test_world_id(w, m->to_group, true, tg, sizeof(tg));
+	return xasprintf("conv=%s seq=%lld from=%s name=%s to=%s/%s ts=%lld "
+	                 "cmid=%s body=[%s]",
+	                 conv, (long long)m->seq, from, name, tu, tg,
+	                 (long long)m->ts, m->cmid ? m->cmid : "(null)",
+	                 m->body ? m->body : "(null)");
+}
+
+/* One result of a script as text that is the same in every world. */
+static char *
+test_world_result(const struct test_world *w, int res,
+                  const struct store_msg *m, bool dup,
+                  const struct store_ids *rcpt)
+{
+	char *msg = test_world_msg(w, m), *ids = xstrdup(""), *t, id[24];
+	size_t i;
+
+	for (i = 0; i < rcpt->n; i++) {
+		test_world_id(w, rcpt->ids[i], false, id, sizeof(id));
+		t = xasprintf("%s %s", ids, id);
+		free(ids);
+		ids = t;
+	}
+	t = xasprintf("res=%d dup=%d %s rcpt=[%s]", res, dup, msg, ids);
+	free(msg);
+	free(ids);
+	return t;
+}
+
+/*
+ * Runs a script in world w in one batch, in one store_msg_append_many
+ * call (bulk) or one store_msg_append per send; res_text[i] gets each
+ * result as text.
+ */
+static void
+test_world_run(const struct test_world *w, const struct test_op *ops, size_t n,
+               bool bulk, char **res_text)
+{
+	struct store_send *in = xcalloc(n, sizeof(*in));
+	struct store_msg *out = xcalloc(n, sizeof(*out));
+	struct store_ids *rcpt = xcalloc(n, sizeof(*rcpt));
+	char(*cmid)[16] = xcalloc(n, sizeof(*cmid));
+	bool *dup = xcalloc(n, sizeof(*dup));
+	int *res = xcalloc(n, sizeof(*res));
+	int r = store_batch_begin(st);
+	size_t i;
+
+	CHECK(r == 0 || r == 1);
+	for (i = 0; i < n; i++)
+		test_world_send(w, &ops[i], &in[i], cmid[i], sizeof(cmid[i]));
+	if (bulk)
+		CHECK_EQ_INT(
+		    store_msg_append_many(st, in, n, out, dup, rcpt, res), 0);
+	for (i = 0; i < n && !bulk; i++)
+		res[i] =
+		    store_msg_append(st, &in[i], &out[i], &dup[i], &rcpt[i]);
+	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	for (i = 0; i < n; i++) {
+		res_text[i] =
+		    test_world_result(w, res[i], &out[i], dup[i], &rcpt[i]);
+		store_msg_clear(&out[i]);
+		free(rcpt[i].ids);
+	}
+	free(res);
+	free(dup);
+	free(cmid);
+	free(rcpt);
+	free(out);
+	free(in);
+}
+
+/* What every user of world w has to sync, as text. */
+static char *
+test_world_state(const struct test_world *w)
+{
+	struct store_msg *v;
+	char *s = xstrdup(""), *t, *m;
+	size_t i, j, n;
+	bool more;
+
+	for (i = 0; i < TEST_WU; i++) {
+		CHECK_EQ_INT(store_sync(st, w->u[i], 1000, &v, &n, &more), 0);
+		for (j = 0; j < n; j++) {
+			m = test_world_msg(w, &v[j]);
+			t = xasprintf("%su%zu: %s\n", s, i, m);
+			free(m);
+			free(s);
+			s = t;
+		}
+		store_msgs_free(v, n);
+	}
+	return s;
+}
+
+/*
+ * Runs ops in two fresh worlds, bulk and one by one, and checks every
+ * result and everything stored are the same.
+ */
+static void
+test_bulk_compare(const char *pfx, const struct test_op *ops, size_t n)
+{
+	struct test_world a, b;
+	char **ra = xcalloc(n, sizeof(*ra)), **rb = xcalloc(n, sizeof(*rb));
+	char pa[16], pb[16], *sa, *sb;
+	size_t i;
+
+	snprintf(pa, sizeof(pa), "%sA", pfx);
+	snprintf(pb, sizeof(pb), "%sB", pfx);
+	test_world_new(&a, pa);
+	test_world_new(&b, pb);
+	test_world_run(&a, ops, n, true, ra);
+	test_world_run(&b, ops, n, false, rb);
+	for (i = 0; i < n; i++) {
+		if (strcmp(ra[i], rb[i]) != 0)
+			fprintf(stderr, "%s #%zu:\n  bulk: %s\n  loop: %s\n",
+			        pfx, i, ra[i], rb[i]);
+		CHECK(strcmp(ra[i], rb[i]) == 0);
+		free(ra[i]);
+		free(rb[i]);
+	}
+	sa = test_world_state(&a);
+	sb = test_world_state(&b);
+	if (strcmp(sa, sb) != 0)
+		fprintf(stderr, "%s stored:\n--- bulk\n%s--- loop\n%s", pfx, sa,
+		        sb);
+	CHECK(strcmp(sa, sb) == 0);
+	free(sa);
+	free(sb);
+	free(ra);
+	free(rb);
+}
+
+/* A deterministic pseudo-random number below n. */
+static int
+test_rand(unsigned int *seed, int n)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return (int)((*seed >> 16) % (unsigned int)n);
+}
+
+/*
+ * A random-ish script: mostly allowed sends, some refused (not friends,
+ * not a member, no such user or group, oneself, no such sender), some
+ * malformed; cmids repeated within the script and of stored messages.
+ */
+static void
+test_script(struct test_op *ops, size_t n, unsigned int seed)
+{
+	struct test_op *op;
+	size_t i;
+	int k;
+
+	for (i = 0; i < n; i++) {
+		op = &ops[i];
+		k = test_rand(&seed, 100);
+		op->from = test_rand(&seed, 40) == 0 ? -2 : test_rand(&seed, 3);
+		if (test_rand(&seed, 5) == 0 && op->from >= 0)
+			op->from = 3 + test_rand(&seed, 2);
+		op->kind = k < 55 ? 'u' : k < 95 ? 'g' : k < 98 ? 'x' : '0';
+		op->to = test_rand(&seed, op->kind == 'u' ? 5 : 2);
+		if (test_rand(&seed, 30) == 0)
+			op->to = -1;
+		op->body = test_rand(&seed, (int)TEST_NBODIES);
+		op->cmid = test_rand(&seed, 3) == 0 ? -1 : test_rand(&seed, 40);
+		op->named = test_rand(&seed, 3);
+	}
+}
+
+/* Bulk equals one by one: sizes 1, 2 and 256 (random-ish), edge cases. */
+static void
+test_bulk(void)
+{
+	static const struct test_op one[] = {{0, 'g', 0, 4, 7, 2}};
+	static const struct test_op two[] = {{0, 'u', 1, 2, 9, 2},
+	                                     {0, 'u', 2, 5, 9, 1}};
+	/* Refused first, then stored, then retried (refused again). */
+	static const struct test_op edge[] = {
+	    {3, 'u', 4, 0, 8, 0},    {0, 'u', 1, 1, 8, 0},
+	    {3, 'u', 4, 0, 8, 0},    {3, 'u', 4, 1, 2, 2},
+	    {0, 'g', 1, 4, 0, 1},    {0, 'u', 0, 3, 5, 1},
+	    {1, 'g', 0, 6, 6, 0},    {1, 'u', 0, 7, 6, 2},
+	    {-2, 'u', 0, 8, 11, 0},  {0, 'u', -1, 9, 12, 1},
+	    {0, 'g', -1, 10, 13, 1}, {2, 'x', 0, 11, -1, 0},
+	    {2, '0', 0, 0, -1, 0},   {2, 'g', 0, 11, -1, 0},
+	    {1, 'u', 2, 11, 1, 1},   {4, 'g', 1, 5, 1, 2},
+	};
+	struct test_op *ops = xcalloc(256, sizeof(*ops));
+
+	test_bulk_compare("s1", one, 1);
+	test_bulk_compare("s2", two, 2);
+	test_bulk_compare("se", edge, sizeof(edge) / sizeof(*edge));
+	test_script(ops, 256, 42);
+	test_bulk_compare("s256", ops, 256);
+	test_script(ops, 256, 7);
+	test_bulk_compare("t256", ops, 256);
+	free(ops);
+}
+
+/* The server's count of statements so far (all connections), or -1. */
+static long long
+test_mysql_questions(MYSQL *my)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	long long n = -1;
+
+	if (mysql_query(my, "SHOW GLOBAL STATUS LIKE 'Questions'") ||
+	    (res = mysql_store_result(my)) == NULL)
+		return -1;
+	if ((row = mysql_fetch_row(res)) != NULL && row[1] != NULL)
+		n = strtoll(row[1], NULL, 10);
+	mysql_free_result(res);
+	return n;
+}
+
+/*
+ * MariaDB: a batch of 256 allowed sends costs a few statements in bulk
+ * (about 4 per send one by one); an invalid body makes the bulk path fall
+ * back to one by one, with the same results.
+ */
+static void
+test_bulk_mysql(const char *url)
+{
+	static const struct test_op fb[] = {
+	    {0, 'u', 1, 0, 30, 1}, {0, 'u', 1, 99, 31, 1},
+	    {1, 'g', 0, 4, 32, 0}, {1, 'g', 0, 99, -1, 1},
+	    {0, 'u', 1, 5, 31, 1}, {3, 'u', 4, 5, 2, 1},
+	};
+	struct test_op *ops = xcalloc(256, sizeof(*ops));
+	struct test_world w;
+	char *res[256];
+	long long q0, q1, q2;
+	size_t i;
+	MYSQL *my;
+
+	test_bulk_compare("fb", fb, sizeof(fb) / sizeof(*fb));
+	if (strncmp(url, "mysql://", 8) != 0 ||
+	    (my = test_mysql_connect(url)) == NULL) {
+		free(ops);
+		return;
+	}
+	for (i = 0; i < 256; i++) {
+		ops[i] = (struct test_op){(int)(i % 3),       i % 4 ? 'u' : 'g',
+		                          (int)((i + 1) % 3), (int)(i % 11),
+		                          (int)(100 + i),     1};
+		if (ops[i].kind == 'g')
+			ops[i].to = 0;
+	}
+	test_world_new(&w, "rt");
+	q0 = test_mysql_questions(my);
+	test_world_run(&w, ops, 256, true, res);
+	q1 = test_mysql_questions(my);
+	for (i = 0; i < 256; i++) {
+		CHECK(strncmp(res[i], "res=0 dup=0", 11) == 0);
+		free(res[i]);
+	}
+	test_world_run(&w, ops, 256, false, res);
+	q2 = test_mysql_questions(my);
+	for (i = 0; i < 256; i++) {
+		CHECK(strncmp(res[i], "res=0 dup=1", 11) == 0);
+		free(res[i]);
+	}
+	printf("bulk: 256 sends in %lld statements (one by one: %lld)\n",
+	       q1 - q0 - 1, q2 - q1 - 1);
+	CHECK(q0 >= 0 && q1 - q0 - 1 <= 12);
+	mysql_close(my);
+	free(ops);
+}
+
+/* A killer thread's connection and the one it spares. */
+struct test_killer {
+	MYSQL *my;
+	unsigned long keep;
+};
+
+/* Kills the store's connection a moment later, while it waits. */
+static void *
+test_killer_main(void *arg)
+{
+	struct test_killer *k = arg;
+
+	usleep(300 * 1000);
+	(void)test_mysql_kill(k->my, true, k->keep);
+	return NULL;
+}
+
+/* Checks a lost bulk call: every send failed, no output left. */
+static void
+test_bulk_check_lost(int r, const struct store_msg *out, const bool *dup,
+                     const struct store_ids *rcpt, const int *res, size_t n)
+{
+	size_t i;
+
+	CHECK_EQ_INT(r, -ERR_UNAVAILABLE);
+	for (i = 0; i < n; i++) {
+		CHECK_EQ_INT(res[i], -ERR_UNAVAILABLE);
+		CHECK(!dup[i] && out[i].from_name == NULL &&
+		      out[i].body == NULL && out[i].seq == 0);
+		CHECK(rcpt[i].ids == NULL && rcpt[i].n == 0);
+	}
+}
+
+/* Runs the three sends of the kill test in one call; 0 or an errcode. */
+static int
+test_bulk_many(struct store_send *in, struct store_msg *out, bool *dup,
+               struct store_ids *rcpt, int *res, bool lost)
+{
+	int r = store_msg_append_many(st, in, 3, out, dup, rcpt, res);
+	size_t i;
+
+	if (lost)
+		test_bulk_check_lost(r, out, dup, rcpt, res, 3);
+	for (i = 0; i < 3; i++) {
+		if (!lost)
+			CHECK_EQ_INT(res[i], 0);
+		store_msg_clear(&out[i]);
+		free(rcpt[i].ids);
+	}
+	return r;
+}
+
+/*
+ * MariaDB: the bulk path when the connection is killed before it, and in
+ * the middle of it (waiting for a conversation row another connection
+ * holds): every send fails, nothing is stored, no reconnect inside the
+ * batch, and the next batch works.
+ */
+static void
+test_bulk_kill(const char *url)
+{
+	static const struct test_op ops[] = {{0, 'u', 1, 0, 20, 1},
+	                                     {1, 'g', 0, 1, 21, 1},
+	                                     {2, 'u', 0, 2, -1, 0}};
+	struct test_killer k;
+	struct store_send in[3];
+	struct store_msg out[3];
+	struct store_ids rcpt[3];
+	struct test_world w;
+	char cmid[3][16], conv[STORE_CONV_MAX], q[128];
+	bool dup[3];
+	int res[3];
+	pthread_t t;
+	MYSQL *my, *my2;
+	size_t i;
+
+	if (strncmp(url, "mysql://", 8) != 0 ||
+	    (my = test_mysql_connect(url)) == NULL)
+		return;
+	test_world_new(&w, "bk");
+	for (i = 0; i < 3; i++)
+		test_world_send(&w, &ops[i], &in[i], cmid[i], sizeof(cmid[i]));
+	store_conv_direct(conv, w.u[0], w.u[1]);
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(test_bulk_many(in, out, dup, rcpt, res, false), 0);
+	CHECK_EQ_INT(test_mysql_others(my, true), 1);
+	test_bulk_many(in, out, dup, rcpt, res, true);
+	CHECK_EQ_INT(test_mysql_others(my, false), 0); /* no reconnect */
+	CHECK_EQ_INT(store_batch_end(st, true), -ERR_UNAVAILABLE);
+	CHECK_EQ_INT(test_count(w.u[0], conv), 1);
+	/* Killed while it waits for the row lock my2 holds. */
+	CHECK((my2 = test_mysql_connect(url)) != NULL);
+	snprintf(q, sizeof(q),
+	         "UPDATE conversations SET last_seq = last_seq WHERE id = '%s'",
+	         conv);
+	CHECK(mysql_query(my2, "START TRANSACTION") == 0 &&
+	      mysql_query(my2, q) == 0);
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	k.my = my;
+	k.keep = mysql_thread_id(my2);
+	CHECK(pthread_create(&t, NULL, test_killer_main, &k) == 0);
+	test_bulk_many(in, out, dup, rcpt, res, true);
+	pthread_join(t, NULL);
+	CHECK_EQ_INT(store_batch_end(st, true), -ERR_UNAVAILABLE);
+	CHECK(mysql_query(my2, "ROLLBACK") == 0);
+	mysql_close(my2);
+	CHECK_EQ_INT(test_count(w.u[0], conv), 1);
+	/* The next batch reconnects and stores all three. */
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(test_bulk_many(in, out, dup, rcpt, res, false), 0);
+	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	CHECK_EQ_INT(test_count(w.u[0], conv), 2);
 	mysql_close(my);
 }
 
@@ -820,6 +1444,9 @@ main(void)
 	test_from_name();
 	test_batch();
 	test_batch_kill(url);
+	test_bulk();
+	test_bulk_mysql(url);
+	test_bulk_kill(url);
 	test_open(url);
 	store_close(st);
 	if (path != NULL) {

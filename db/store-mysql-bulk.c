@@ -1,0 +1,1109 @@
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mysql.h>
+
+#include "errcode.h"
+#include "log.h"
+#include "store-mysql-bulk.h"
+#include "store-mysql.h"
+#include "xmalloc.h"
+
+/*
+ * store_msg_append_many on MariaDB. One store_msg_append costs about four
+ * round trips (savepoint, check, seq, insert); a batch of n sends here
+ * costs a handful, whatever n:
+ *   savepoint; the cmids already stored; the friendships; the group
+ *   members; (the senders' names, if not given); the seqs of every
+ *   conversation in one upsert, in sorted order (so that two nodes
+ *   batching on one database lock conversation rows in the same order)
+ *   and one read of them; one multi-row INSERT (split past
+ *   STORE_MYSQL_BULK_CHUNK bytes); (the messages a send repeats within
+ *   the batch, read back).
+ * Refusals are rare: each one asks the single path's check why, for the
+ * exact code. The text protocol carries the rows: strings escaped by the
+ * connection (bodies) or as hex literals (cmids, byte-exact binary).
+ *
+ * The results are those of n store_msg_append calls in a row: a send is
+ * decided in input order (a cmid repeated within the batch is a retry of
+ * the first send that stored it; a refused send stores nothing), and a
+ * conversation's seqs follow input order. Anything unexpected undoes the
+ * bulk attempt (its savepoint) and runs the n sends through the single
+ * path instead; a lost batch fails them all.
+ */
+
+/* Bytes of SQL after which an INSERT is sent and another begun. */
+#define STORE_MYSQL_BULK_CHUNK ((size_t)1 << 20)
+#define STORE_MYSQL_BULK_NONE SIZE_MAX
+
+/*
+ * Messages first, by their (sender, cmid) key: left to itself the
+ * optimizer may start from users and scan each sender's every message.
+ */
+#define STORE_MYSQL_BULK_MSG_COLS                                              \
+	"SELECT STRAIGHT_JOIN m.conv, m.seq, m.sender, u.name, m.to_user, "    \
+	"m.to_group, m.body, m.ts, m.cmid FROM messages m "                    \
+	"FORCE INDEX (messages_sender_cmid) JOIN users u ON u.id = m.sender"
+
+/* What a send of the batch becomes. */
+enum store_mysql_bulk_state {
+	BULK_DONE,  /* res is final: malformed or refused */
+	BULK_CHECK, /* being checked */
+	BULK_NEW,   /* to be stored */
+	BULK_OLD,   /* a retry of a message stored before the batch */
+	BULK_AGAIN, /* a retry of a message stored earlier in the batch */
+};
+
+struct store_mysql_bulk_item {
+	char conv[STORE_CONV_MAX];
+	enum store_mysql_bulk_state state;
+	int check;    /* 0 if allowed, else the refusal */
+	size_t row;   /* OLD, AGAIN: the stored message in rows */
+	size_t first; /* AGAIN: the send it repeats */
+	int64_t seq;  /* NEW */
+};
+
+/* A friendship (user, friend) or a membership (group, user). */
+struct store_mysql_bulk_pair {
+	int64_t a, b;
+};
+
+struct store_mysql_bulk_name {
+	int64_t id;
+	char *name;
+};
+
+/* A conversation of the batch: k new messages, the next seq to give. */
+struct store_mysql_bulk_conv {
+	const char *id;
+	int64_t k, next;
+};
+
+/* One store_msg_append_many call. */
+struct store_mysql_bulk {
+	struct store_mysql *s;
+	const struct store_send *in;
+	size_t n;
+	struct store_msg *out;
+	bool *dup;
+	struct store_ids *rcpt; /* NULL: not wanted */
+	int *res;
+	struct store_mysql_bulk_item *it;
+	struct store_msg *rows; /* stored messages read back */
+	size_t nrows, caprows;
+	struct store_mysql_bulk_pair *friends, *members; /* both sorted */
+	size_t nfriends, capfriends, nmembers, capmembers;
+	struct store_mysql_bulk_name *names;
+	size_t nnames, capnames;
+	struct store_mysql_bulk_conv *convs; /* sorted by id */
+	size_t nconvs;
+	char *q; /* the SQL being built */
+	size_t qlen, qcap;
+	size_t mark; /* qlen after a list's head: the list is empty */
+};
+
+/* Makes room for one more element in a growing array. */
+static void *
+store_mysql_bulk_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap != 0 ? *cap * 2 : 16;
+	return xrealloc(v, *cap * size);
+}
+
+/* --- building SQL --- */
+
+/* Makes room for len more bytes of SQL and a NUL. */
+static void
+store_mysql_bulk_room(struct store_mysql_bulk *b, size_t len)
+{
+	if (b->qlen + len + 1 <= b->qcap)
+		return;
+	while (b->qlen + len + 1 > b->qcap)
+		b->qcap = b->qcap != 0 ? b->qcap * 2 : 4096;
+	b->q = xrealloc(b->q, b->qcap);
+}
+
+/* Appends formatted SQL. */
+static void __attribute__((format(printf, 2, 3)))
+store_mysql_bulk_add(struct store_mysql_bulk *b, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	store_mysql_bulk_room(b, (size_t)len);
+	va_start(ap, fmt);
+	vsnprintf(b->q + b->qlen, b->qcap - b->qlen, fmt, ap);
+	va_end(ap);
+	b->qlen += (size_t)len;
+}
+
+/* Starts a new statement with head; the list after it is empty. */
+static void
+store_mysql_bulk_start(struct store_mysql_bulk *b, const char *head)
+{
+	b->qlen = 0;
+	store_mysql_bulk_add(b, "%s", head);
+	b->mark = b->qlen;
+}
+
+/* The separator before the next element of the list. */
+static const char *
+store_mysql_bulk_sep(const struct store_mysql_bulk *b, const char *sep)
+{
+	return b->qlen > b->mark ? sep : "";
+}
+
+/* Appends a string literal escaped for the connection's charset. */
+static void
+store_mysql_bulk_add_str(struct store_mysql_bulk *b, const char *str,
+                         size_t len)
+{
+	store_mysql_bulk_room(b, 2 * len + 2);
+	b->q[b->qlen++] = '\'';
+	b->qlen += mysql_real_escape_string(
+	    store_mysql_conn(b->s), b->q + b->qlen, str, (unsigned long)len);
+	b->q[b->qlen++] = '\'';
+	b->q[b->qlen] = '\0';
+}
+
+/* Appends a hex literal: the exact bytes, for a binary column. */
+static void
+store_mysql_bulk_add_hex(struct store_mysql_bulk *b, const char *str)
+{
+	size_t len = strlen(str);
+
+	store_mysql_bulk_room(b, 2 * len + 3);
+	b->q[b->qlen++] = 'X';
+	b->q[b->qlen++] = '\'';
+	b->qlen += mysql_hex_string(b->q + b->qlen, str, (unsigned long)len);
+	b->q[b->qlen++] = '\'';
+	b->q[b->qlen] = '\0';
+}
+
+/* Runs the SQL built in b; *res (if not NULL) gets its buffered rows. */
+static int
+store_mysql_bulk_exec(struct store_mysql_bulk *b, const char *what,
+                      MYSQL_RES **res)
+{
+	MYSQL *db = store_mysql_conn(b->s);
+
+	if (res != NULL)
+		*res = NULL;
+	if (db == NULL)
+		return -ERR_UNAVAILABLE;
+	if (mysql_real_query(db, b->q, (unsigned long)b->qlen) != 0)
+		return store_mysql_conn_fail(b->s, what);
+	if (res != NULL && (*res = mysql_store_result(db)) == NULL)
+		return store_mysql_conn_fail(b->s, what);
+	return 0;
+}
+
+/* --- reading rows --- */
+
+/* An integer column; 0 for NULL. */
+static int64_t
+store_mysql_bulk_col_int(MYSQL_ROW row, int col)
+{
+	return row[col] != NULL ? strtoll(row[col], NULL, 10) : 0;
+}
+
+/* A copy of a text column, byte-exact; NULL for SQL NULL. */
+static char *
+store_mysql_bulk_col_str(MYSQL_ROW row, const unsigned long *len, int col)
+{
+	char *v;
+
+	if (row[col] == NULL)
+		return NULL;
+	v = xmalloc((size_t)len[col] + 1);
+	memcpy(v, row[col], len[col]);
+	v[len[col]] = '\0';
+	return v;
+}
+
+/* As store_mysql_bulk_col_str, but "" for NULL: for NOT NULL columns. */
+static char *
+store_mysql_bulk_col_str_nn(MYSQL_ROW row, const unsigned long *len, int col)
+{
+	char *v = store_mysql_bulk_col_str(row, len, col);
+
+	return v != NULL ? v : xstrdup("");
+}
+
+/* Reads a row of STORE_MYSQL_BULK_MSG_COLS into m. */
+static void
+store_mysql_bulk_msg_row(MYSQL_ROW row, const unsigned long *len,
+                         struct store_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->conv, sizeof(m->conv), "%.*s", (int)len[0],
+	         row[0] != NULL ? row[0] : "");
+	m->seq = store_mysql_bulk_col_int(row, 1);
+	m->from_id = store_mysql_bulk_col_int(row, 2);
+	m->from_name = store_mysql_bulk_col_str_nn(row, len, 3);
+	m->to_user = store_mysql_bulk_col_int(row, 4);
+	m->to_group = store_mysql_bulk_col_int(row, 5);
+	m->body = store_mysql_bulk_col_str_nn(row, len, 6);
+	m->ts = store_mysql_bulk_col_int(row, 7);
+	m->cmid = store_mysql_bulk_col_str(row, len, 8);
+}
+
+/* Appends the messages of res to b->rows and frees res. */
+static void
+store_mysql_bulk_msgs_read(struct store_mysql_bulk *b, MYSQL_RES *res)
+{
+	MYSQL_ROW row;
+
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		b->rows = store_mysql_bulk_grow(b->rows, b->nrows, &b->caprows,
+		                                sizeof(*b->rows));
+		store_mysql_bulk_msg_row(row, mysql_fetch_lengths(res),
+		                         &b->rows[b->nrows++]);
+	}
+	mysql_free_result(res);
+}
+
+/* Appends the (a, b) rows of res to *v and frees res. */
+static void
+store_mysql_bulk_pairs_read(MYSQL_RES *res, struct store_mysql_bulk_pair **v,
+                            size_t *n, size_t *cap)
+{
+	MYSQL_ROW row;
+
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		*v = store_mysql_bulk_grow(*v, *n, cap, sizeof(**v));
+		(*v)[*n].a = store_mysql_bulk_col_int(row, 0);
+		(*v)[(*n)++].b = store_mysql_bulk_col_int(row, 1);
+	}
+	mysql_free_result(res);
+}
+
+/* The first index of v (sorted) not below (a, b). */
+static size_t
+store_mysql_bulk_lower(const struct store_mysql_bulk_pair *v, size_t n,
+                       int64_t a, int64_t b)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (v[mid].a < a || (v[mid].a == a && v[mid].b < b))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Whether v (sorted) holds (a, b). */
+static bool
+store_mysql_bulk_has(const struct store_mysql_bulk_pair *v, size_t n, int64_t a,
+                     int64_t b)
+{
+	size_t i = store_mysql_bulk_lower(v, n, a, b);
+
+	return i < n && v[i].a == a && v[i].b == b;
+}
+
+/* --- reads: what each send becomes --- */
+
+/* Rejects malformed sends as store_msg_append does; names the rest's conv. */
+static void
+store_mysql_bulk_prepare(struct store_mysql_bulk *b)
+{
+	const struct store_send *in;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		in = &b->in[i];
+		b->it[i].row = b->it[i].first = STORE_MYSQL_BULK_NONE;
+		if ((in->to_user != 0) == (in->to_group != 0) ||
+		    in->body == NULL) {
+			b->it[i].state = BULK_DONE;
+			b->res[i] = -ERR_BAD_REQUEST;
+		} else {
+			b->it[i].state = BULK_CHECK;
+			if (in->to_user != 0)
+				store_conv_direct(b->it[i].conv, in->from_id,
+				                  in->to_user);
+			else
+				store_conv_group(b->it[i].conv, in->to_group);
+		}
+	}
+}
+
+/* Points each send in state at its sender's stored message with its cmid. */
+static void
+store_mysql_bulk_match(struct store_mysql_bulk *b,
+                       enum store_mysql_bulk_state state, size_t from)
+{
+	const struct store_send *in;
+	size_t i, j;
+
+	for (i = 0; i < b->n; i++) {
+		in = &b->in[i];
+		if (b->it[i].state != state || in->cmid == NULL)
+			continue;
+		for (j = from; j < b->nrows; j++)
+			if (b->rows[j].from_id == in->from_id &&
+			    b->rows[j].cmid != NULL &&
+			    strcmp(b->rows[j].cmid, in->cmid) == 0)
+				break;
+		if (j == b->nrows)
+			continue;
+		b->it[i].row = j;
+		if (state == BULK_CHECK)
+			b->it[i].state = BULK_OLD;
+	}
+}
+
+/* Whether send i is in state and has a cmid. */
+static bool
+store_mysql_bulk_keyed(const struct store_mysql_bulk *b, size_t i,
+                       enum store_mysql_bulk_state state)
+{
+	return b->it[i].state == state && b->in[i].cmid != NULL;
+}
+
+/*
+ * Adds "(m.sender = S AND m.cmid IN (...))" for the sender of send i and
+ * the cmids of its later sends, unless an earlier send had that sender
+ * (and added them all).
+ */
+static void
+store_mysql_bulk_add_keys(struct store_mysql_bulk *b, size_t i,
+                          enum store_mysql_bulk_state state)
+{
+	int64_t from = b->in[i].from_id;
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (store_mysql_bulk_keyed(b, j, state) &&
+		    b->in[j].from_id == from)
+			return;
+	store_mysql_bulk_add(b, "%s(m.sender = %" PRId64 " AND m.cmid IN (",
+	                     store_mysql_bulk_sep(b, " OR "), from);
+	for (j = i; j < b->n; j++) {
+		if (!store_mysql_bulk_keyed(b, j, state) ||
+		    b->in[j].from_id != from)
+			continue;
+		if (j > i)
+			store_mysql_bulk_add(b, ", ");
+		store_mysql_bulk_add_hex(b, b->in[j].cmid);
+	}
+	store_mysql_bulk_add(b, "))");
+}
+
+/*
+ * Reads the stored messages that the sends in state name by sender and
+ * cmid, and points the sends at them (a send still checking becomes a
+ * retry: the stored message wins over any check).
+ */
+static int
+store_mysql_bulk_lookup(struct store_mysql_bulk *b,
+                        enum store_mysql_bulk_state state)
+{
+	MYSQL_RES *res;
+	size_t i, from = b->nrows;
+	int r;
+
+	store_mysql_bulk_start(b, STORE_MYSQL_BULK_MSG_COLS " WHERE ");
+	for (i = 0; i < b->n; i++)
+		if (store_mysql_bulk_keyed(b, i, state))
+			store_mysql_bulk_add_keys(b, i, state);
+	if (b->qlen == b->mark)
+		return 0;
+	if ((r = store_mysql_bulk_exec(b, "bulk: cmid lookup", &res)) < 0)
+		return r;
+	store_mysql_bulk_msgs_read(b, res);
+	store_mysql_bulk_match(b, state, from);
+	return 0;
+}
+
+/* Whether send i is a direct one to someone else, being checked. */
+static bool
+store_mysql_bulk_direct(const struct store_mysql_bulk *b, size_t i)
+{
+	const struct store_send *in = &b->in[i];
+
+	return b->it[i].state == BULK_CHECK && in->to_user != 0 &&
+	       in->to_user != in->from_id;
+}
+
+/*
+ * Adds "(user_id = S AND friend_id IN (...))" for the sender of send i
+ * and the targets of its later direct sends, unless an earlier send had
+ * that sender.
+ */
+static void
+store_mysql_bulk_add_friends(struct store_mysql_bulk *b, size_t i)
+{
+	int64_t from = b->in[i].from_id;
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (store_mysql_bulk_direct(b, j) && b->in[j].from_id == from)
+			return;
+	store_mysql_bulk_add(b, "%s(user_id = %" PRId64 " AND friend_id IN (",
+	                     store_mysql_bulk_sep(b, " OR "), from);
+	for (j = i; j < b->n; j++)
+		if (store_mysql_bulk_direct(b, j) && b->in[j].from_id == from)
+			store_mysql_bulk_add(b, "%s%" PRId64, j > i ? ", " : "",
+			                     b->in[j].to_user);
+	store_mysql_bulk_add(b, "))");
+}
+
+/* Reads the friendships the direct sends being checked need. */
+static int
+store_mysql_bulk_friends(struct store_mysql_bulk *b)
+{
+	MYSQL_RES *res;
+	size_t i;
+	int r;
+
+	store_mysql_bulk_start(b, "SELECT user_id, friend_id FROM friendships "
+	                          "WHERE ");
+	for (i = 0; i < b->n; i++)
+		if (store_mysql_bulk_direct(b, i))
+			store_mysql_bulk_add_friends(b, i);
+	if (b->qlen == b->mark)
+		return 0;
+	store_mysql_bulk_add(b, " ORDER BY user_id, friend_id");
+	if ((r = store_mysql_bulk_exec(b, "bulk: friendships", &res)) < 0)
+		return r;
+	store_mysql_bulk_pairs_read(res, &b->friends, &b->nfriends,
+	                            &b->capfriends);
+	return 0;
+}
+
+/*
+ * Adds send i's part of the membership query: its group's whole member
+ * list when recipients are wanted (a retry's: the stored message's
+ * group), else just the sender's row.
+ */
+static void
+store_mysql_bulk_members_add(struct store_mysql_bulk *b, size_t i)
+{
+	const struct store_send *in = &b->in[i];
+	const char *sep = store_mysql_bulk_sep(b, " OR ");
+	int64_t gid;
+
+	if (b->it[i].state == BULK_OLD) {
+		gid = b->rows[b->it[i].row].to_group;
+		if (b->rcpt != NULL && gid != 0)
+			store_mysql_bulk_add(b, "%sgroup_id = %" PRId64, sep,
+			                     gid);
+	} else if (b->it[i].state == BULK_CHECK && in->to_group != 0) {
+		if (b->rcpt != NULL)
+			store_mysql_bulk_add(b, "%sgroup_id = %" PRId64, sep,
+			                     in->to_group);
+		else
+			store_mysql_bulk_add(b,
+			                     "%s(group_id = %" PRId64
+			                     " AND user_id = %" PRId64 ")",
+			                     sep, in->to_group, in->from_id);
+	}
+}
+
+/* Reads the group memberships the batch needs, sorted. */
+static int
+store_mysql_bulk_members(struct store_mysql_bulk *b)
+{
+	MYSQL_RES *res;
+	size_t i;
+	int r;
+
+	store_mysql_bulk_start(b, "SELECT group_id, user_id FROM group_members "
+	                          "WHERE ");
+	for (i = 0; i < b->n; i++)
+		store_mysql_bulk_members_add(b, i);
+	if (b->qlen == b->mark)
+		return 0;
+	store_mysql_bulk_add(b, " ORDER BY group_id, user_id");
+	if ((r = store_mysql_bulk_exec(b, "bulk: members", &res)) < 0)
+		return r;
+	store_mysql_bulk_pairs_read(res, &b->members, &b->nmembers,
+	                            &b->capmembers);
+	return 0;
+}
+
+/* Whether r is a refusal of the checks (not a failure). */
+static bool
+store_mysql_bulk_refused(int r)
+{
+	return r == -ERR_NOT_FOUND || r == -ERR_NOT_FRIENDS ||
+	       r == -ERR_NOT_MEMBER;
+}
+
+/*
+ * Decides each check from the rows read; a send they do not allow asks
+ * the single path's check why (no such target, or not allowed).
+ */
+static int
+store_mysql_bulk_check(struct store_mysql_bulk *b)
+{
+	const struct store_send *in;
+	char conv[STORE_CONV_MAX];
+	size_t i;
+	int r;
+
+	for (i = 0; i < b->n; i++) {
+		in = &b->in[i];
+		if (b->it[i].state != BULK_CHECK)
+			continue;
+		if (in->to_user != 0 && in->to_user != in->from_id &&
+		    store_mysql_bulk_has(b->friends, b->nfriends, in->from_id,
+		                         in->to_user))
+			continue;
+		if (in->to_group != 0 &&
+		    store_mysql_bulk_has(b->members, b->nmembers, in->to_group,
+		                         in->from_id))
+			continue;
+		r = store_mysql_msg_check(b->s, in, conv, NULL);
+		if (r < 0 && !store_mysql_bulk_refused(r))
+			return r;
+		b->it[i].check = r;
+	}
+	return 0;
+}
+
+/* The earlier send of the batch to be stored with i's sender and cmid. */
+static size_t
+store_mysql_bulk_earlier(const struct store_mysql_bulk *b, size_t i)
+{
+	const struct store_send *in = &b->in[i];
+	size_t j;
+
+	if (in->cmid == NULL)
+		return STORE_MYSQL_BULK_NONE;
+	for (j = 0; j < i; j++)
+		if (b->it[j].state == BULK_NEW &&
+		    b->in[j].from_id == in->from_id && b->in[j].cmid != NULL &&
+		    strcmp(b->in[j].cmid, in->cmid) == 0)
+			return j;
+	return STORE_MYSQL_BULK_NONE;
+}
+
+/*
+ * Decides, in input order as calls one after another would, what each
+ * checked send becomes: a retry of an earlier send of the batch (before
+ * any check), refused, or new.
+ */
+static void
+store_mysql_bulk_resolve(struct store_mysql_bulk *b)
+{
+	struct store_mysql_bulk_item *it;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		it = &b->it[i];
+		if (it->state != BULK_CHECK)
+			continue;
+		if ((it->first = store_mysql_bulk_earlier(b, i)) !=
+		    STORE_MYSQL_BULK_NONE) {
+			it->state = BULK_AGAIN;
+		} else if (it->check < 0) {
+			it->state = BULK_DONE;
+			b->res[i] = it->check;
+		} else {
+			it->state = BULK_NEW;
+		}
+	}
+}
+
+/* The name read for user id, or NULL. */
+static const char *
+store_mysql_bulk_name_of(const struct store_mysql_bulk *b, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < b->nnames; i++)
+		if (b->names[i].id == id)
+			return b->names[i].name;
+	return NULL;
+}
+
+/* Appends the users of res to b->names and frees res. */
+static void
+store_mysql_bulk_names_read(struct store_mysql_bulk *b, MYSQL_RES *res)
+{
+	MYSQL_ROW row;
+
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		b->names = store_mysql_bulk_grow(
+		    b->names, b->nnames, &b->capnames, sizeof(*b->names));
+		b->names[b->nnames].id = store_mysql_bulk_col_int(row, 0);
+		b->names[b->nnames++].name = store_mysql_bulk_col_str_nn(
+		    row, mysql_fetch_lengths(res), 1);
+	}
+	mysql_free_result(res);
+}
+
+/* Reads the names of the new messages' senders that the caller left out. */
+static int
+store_mysql_bulk_names(struct store_mysql_bulk *b)
+{
+	MYSQL_RES *res;
+	size_t i;
+	int r;
+
+	store_mysql_bulk_start(b, "SELECT id, name FROM users WHERE id IN (");
+	for (i = 0; i < b->n; i++)
+		if (b->it[i].state == BULK_NEW && b->in[i].from_name == NULL)
+			store_mysql_bulk_add(b, "%s%" PRId64,
+			                     store_mysql_bulk_sep(b, ", "),
+			                     b->in[i].from_id);
+	if (b->qlen == b->mark)
+		return 0;
+	store_mysql_bulk_add(b, ")");
+	if ((r = store_mysql_bulk_exec(b, "bulk: names", &res)) < 0)
+		return r;
+	store_mysql_bulk_names_read(b, res);
+	for (i = 0; i < b->n; i++)
+		if (b->it[i].state == BULK_NEW && b->in[i].from_name == NULL &&
+		    store_mysql_bulk_name_of(b, b->in[i].from_id) == NULL)
+			return -ERR_INTERNAL; /* the check vouched for it */
+	return 0;
+}
+
+/* Everything the writes need, read inside the savepoint. */
+static int
+store_mysql_bulk_reads(struct store_mysql_bulk *b)
+{
+	int r;
+
+	store_mysql_bulk_prepare(b);
+	if ((r = store_mysql_bulk_lookup(b, BULK_CHECK)) < 0 ||
+	    (r = store_mysql_bulk_friends(b)) < 0 ||
+	    (r = store_mysql_bulk_members(b)) < 0 ||
+	    (r = store_mysql_bulk_check(b)) < 0)
+		return r;
+	store_mysql_bulk_resolve(b);
+	return store_mysql_bulk_names(b);
+}
+
+/* --- writes --- */
+
+/* Orders conversations by id, as the index does (ids are ASCII). */
+static int
+store_mysql_bulk_conv_cmp(const void *x, const void *y)
+{
+	const struct store_mysql_bulk_conv *a = x, *b = y;
+
+	return strcmp(a->id, b->id);
+}
+
+/* The batch's entry for conversation id. */
+static struct store_mysql_bulk_conv *
+store_mysql_bulk_conv_find(const struct store_mysql_bulk *b, const char *id)
+{
+	struct store_mysql_bulk_conv key = {.id = id};
+
+	return bsearch(&key, b->convs, b->nconvs, sizeof(*b->convs),
+	               store_mysql_bulk_conv_cmp);
+}
+
+/* Lists the new messages' conversations, sorted, with their counts. */
+static void
+store_mysql_bulk_convs(struct store_mysql_bulk *b)
+{
+	size_t i, n = 0;
+
+	b->convs = xcalloc(b->n, sizeof(*b->convs));
+	for (i = 0; i < b->n; i++)
+		if (b->it[i].state == BULK_NEW)
+			b->convs[n++].id = b->it[i].conv;
+	qsort(b->convs, n, sizeof(*b->convs), store_mysql_bulk_conv_cmp);
+	for (i = 0; i < n; i++) {
+		if (b->nconvs > 0 &&
+		    strcmp(b->convs[b->nconvs - 1].id, b->convs[i].id) == 0) {
+			b->convs[b->nconvs - 1].k++;
+			continue;
+		}
+		b->convs[b->nconvs] = b->convs[i];
+		b->convs[b->nconvs++].k = 1;
+	}
+}
+
+/*
+ * Takes k seqs of each conversation in one upsert, rows in sorted order:
+ * its row locks are taken in that order, the same on every node.
+ */
+static int
+store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
+{
+	size_t i;
+
+	store_mysql_bulk_start(b, "INSERT INTO conversations(id, last_seq) "
+	                          "VALUES ");
+	for (i = 0; i < b->nconvs; i++) {
+		store_mysql_bulk_add(b, "%s(", store_mysql_bulk_sep(b, ", "));
+		store_mysql_bulk_add_str(b, b->convs[i].id,
+		                         strlen(b->convs[i].id));
+		store_mysql_bulk_add(b, ", %" PRId64 ")", b->convs[i].k);
+	}
+	store_mysql_bulk_add(b, " ON DUPLICATE KEY UPDATE "
+	                        "last_seq = last_seq + VALUES(last_seq)");
+	return store_mysql_bulk_exec(b, "bulk: seqs", NULL);
+}
+
+/* Reads back the last seqs just taken (the rows stay locked): the firsts. */
+static int
+store_mysql_bulk_seq_read(struct store_mysql_bulk *b)
+{
+	struct store_mysql_bulk_conv *c;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	size_t i;
+	int r;
+
+	store_mysql_bulk_start(b, "SELECT id, last_seq FROM conversations "
+	                          "WHERE id IN (");
+	for (i = 0; i < b->nconvs; i++) {
+		store_mysql_bulk_add(b, "%s", store_mysql_bulk_sep(b, ", "));
+		store_mysql_bulk_add_str(b, b->convs[i].id,
+		                         strlen(b->convs[i].id));
+	}
+	store_mysql_bulk_add(b, ")");
+	if ((r = store_mysql_bulk_exec(b, "bulk: seqs read", &res)) < 0)
+		return r;
+	while ((row = mysql_fetch_row(res)) != NULL)
+		if (row[0] != NULL &&
+		    (c = store_mysql_bulk_conv_find(b, row[0])) != NULL)
+			c->next = store_mysql_bulk_col_int(row, 1) - c->k + 1;
+	mysql_free_result(res);
+	for (i = 0; i < b->nconvs; i++)
+		if (b->convs[i].next <= 0)
+			return -ERR_INTERNAL;
+	return 0;
+}
+
+/* Gives the new messages their seqs: input order within a conversation. */
+static int
+store_mysql_bulk_seqs(struct store_mysql_bulk *b)
+{
+	struct store_mysql_bulk_conv *c;
+	size_t i;
+	int r;
+
+	store_mysql_bulk_convs(b);
+	if ((r = store_mysql_bulk_seq_take(b)) < 0 ||
+	    (r = store_mysql_bulk_seq_read(b)) < 0)
+		return r;
+	for (i = 0; i < b->n; i++) {
+		if (b->it[i].state != BULK_NEW)
+			continue;
+		if ((c = store_mysql_bulk_conv_find(b, b->it[i].conv)) == NULL)
+			return -ERR_INTERNAL;
+		b->it[i].seq = c->next++;
+	}
+	return 0;
+}
+
+/* Appends an id column's value: NULL for 0. */
+static void
+store_mysql_bulk_add_id(struct store_mysql_bulk *b, int64_t id)
+{
+	if (id == 0)
+		store_mysql_bulk_add(b, ", NULL");
+	else
+		store_mysql_bulk_add(b, ", %" PRId64, id);
+}
+
+/* Appends send i's row to the INSERT being built. */
+static void
+store_mysql_bulk_add_row(struct store_mysql_bulk *b, size_t i)
+{
+	const struct store_send *in = &b->in[i];
+
+	store_mysql_bulk_add(b, "%s(", store_mysql_bulk_sep(b, ", "));
+	store_mysql_bulk_add_str(b, b->it[i].conv, strlen(b->it[i].conv));
+	store_mysql_bulk_add(b, ", %" PRId64 ", %" PRId64, b->it[i].seq,
+	                     in->from_id);
+	store_mysql_bulk_add_id(b, in->to_user);
+	store_mysql_bulk_add_id(b, in->to_group);
+	store_mysql_bulk_add(b, ", ");
+	store_mysql_bulk_add_str(b, in->body, in->body_len);
+	store_mysql_bulk_add(b, ", %" PRId64 ", ", in->ts);
+	if (in->cmid != NULL)
+		store_mysql_bulk_add_hex(b, in->cmid);
+	else
+		store_mysql_bulk_add(b, "NULL");
+	store_mysql_bulk_add(b, ")");
+}
+
+/*
+ * Inserts the new messages in input order (so that id order is seq order
+ * within a conversation), in statements of about STORE_MYSQL_BULK_CHUNK
+ * bytes, well below any max_allowed_packet.
+ */
+static int
+store_mysql_bulk_insert(struct store_mysql_bulk *b)
+{
+	static const char head[] = "INSERT INTO messages(conv, seq, sender, "
+	                           "to_user, to_group, body, ts, cmid) VALUES ";
+	size_t i;
+	int r;
+
+	store_mysql_bulk_start(b, head);
+	for (i = 0; i < b->n; i++) {
+		if (b->it[i].state != BULK_NEW)
+			continue;
+		store_mysql_bulk_add_row(b, i);
+		if (b->qlen < STORE_MYSQL_BULK_CHUNK)
+			continue;
+		if ((r = store_mysql_bulk_exec(b, "bulk: insert", NULL)) < 0)
+			return r;
+		store_mysql_bulk_start(b, head);
+	}
+	if (b->qlen == b->mark)
+		return 0;
+	return store_mysql_bulk_exec(b, "bulk: insert", NULL);
+}
+
+/* Reads back the messages that later sends of the batch repeat. */
+static int
+store_mysql_bulk_again(struct store_mysql_bulk *b)
+{
+	size_t i;
+	int r;
+
+	if ((r = store_mysql_bulk_lookup(b, BULK_AGAIN)) < 0)
+		return r;
+	for (i = 0; i < b->n; i++)
+		if (b->it[i].state == BULK_AGAIN &&
+		    b->it[i].row == STORE_MYSQL_BULK_NONE)
+			return -ERR_INTERNAL;
+	return 0;
+}
+
+/* Stores the new messages. */
+static int
+store_mysql_bulk_writes(struct store_mysql_bulk *b)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < b->n && b->it[i].state != BULK_NEW; i++)
+		;
+	if (i == b->n)
+		return 0;
+	if ((r = store_mysql_bulk_seqs(b)) < 0 ||
+	    (r = store_mysql_bulk_insert(b)) < 0)
+		return r;
+	return store_mysql_bulk_again(b);
+}
+
+/* --- outputs --- */
+
+/* Who gets a message live: both sides, or every member of the group. */
+static void
+store_mysql_bulk_rcpt(const struct store_mysql_bulk *b, size_t i,
+                      const struct store_msg *m)
+{
+	struct store_ids *rcpt = &b->rcpt[i];
+	size_t j, k;
+
+	if (m->to_group == 0) {
+		rcpt->ids = xmalloc(2 * sizeof(*rcpt->ids));
+		rcpt->ids[0] = m->from_id;
+		rcpt->ids[1] = m->to_user;
+		rcpt->n = 2;
+		return;
+	}
+	j = store_mysql_bulk_lower(b->members, b->nmembers, m->to_group,
+	                           INT64_MIN);
+	for (k = j; k < b->nmembers && b->members[k].a == m->to_group; k++)
+		;
+	if (k == j)
+		return;
+	rcpt->ids = xmalloc((k - j) * sizeof(*rcpt->ids));
+	for (rcpt->n = 0; j < k; j++)
+		rcpt->ids[rcpt->n++] = b->members[j].b;
+}
+
+/* A deep copy of a stored message. */
+static void
+store_mysql_bulk_copy(struct store_msg *dst, const struct store_msg *src)
+{
+	*dst = *src;
+	dst->from_name = xstrdup(src->from_name);
+	dst->body = xstrdup(src->body);
+	dst->cmid = src->cmid != NULL ? xstrdup(src->cmid) : NULL;
+}
+
+/* Fills out[i] with new message i as stored. */
+static void
+store_mysql_bulk_fill_new(const struct store_mysql_bulk *b, size_t i)
+{
+	const struct store_send *in = &b->in[i];
+	struct store_msg *out = &b->out[i];
+	const char *name = in->from_name;
+
+	if (name == NULL)
+		name = store_mysql_bulk_name_of(b, in->from_id);
+	snprintf(out->conv, sizeof(out->conv), "%s", b->it[i].conv);
+	out->seq = b->it[i].seq;
+	out->from_id = in->from_id;
+	out->from_name = xstrdup(name != NULL ? name : "");
+	out->to_user = in->to_user;
+	out->to_group = in->to_group;
+	out->body = xstrndup(in->body, in->body_len);
+	out->ts = in->ts;
+	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
+}
+
+/* The outputs of a bulk attempt that went through. */
+static void
+store_mysql_bulk_fill(const struct store_mysql_bulk *b)
+{
+	const struct store_mysql_bulk_item *it;
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		it = &b->it[i];
+		if (it->state == BULK_DONE)
+			continue;
+		if (it->state == BULK_NEW) {
+			store_mysql_bulk_fill_new(b, i);
+		} else {
+			store_mysql_bulk_copy(&b->out[i], &b->rows[it->row]);
+			b->dup[i] = true;
+		}
+		if (b->rcpt != NULL)
+			store_mysql_bulk_rcpt(b, i, &b->out[i]);
+		b->res[i] = 0;
+	}
+}
+
+/* --- the call --- */
+
+/* Frees what a bulk attempt read; the outputs stay. */
+static void
+store_mysql_bulk_free(struct store_mysql_bulk *b)
+{
+	size_t i;
+
+	store_msgs_free(b->rows, b->nrows);
+	for (i = 0; i < b->nnames; i++)
+		free(b->names[i].name);
+	free(b->names);
+	free(b->friends);
+	free(b->members);
+	free(b->convs);
+	free(b->it);
+	free(b->q);
+}
+
+/*
+ * One bulk attempt, in a savepoint: 0, or an errcode after undoing what
+ * it wrote (unless the batch is lost).
+ */
+static int
+store_mysql_bulk_run(struct store_mysql_bulk *b)
+{
+	int r;
+
+	if ((r = store_mysql_savepoint(b->s)) < 0)
+		return r;
+	if ((r = store_mysql_bulk_reads(b)) < 0 ||
+	    (r = store_mysql_bulk_writes(b)) < 0) {
+		if (!store_mysql_lost(b->s))
+			store_mysql_rollback_savepoint(b->s);
+		return r;
+	}
+	store_mysql_bulk_fill(b);
+	return 0;
+}
+
+/* Empties the outputs (freeing what they hold if held is set). */
+static void
+store_mysql_bulk_clear(struct store_msg *out, bool *dup, struct store_ids *rcpt,
+                       size_t n, bool held)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (held) {
+			store_msg_clear(&out[i]);
+			if (rcpt != NULL)
+				free(rcpt[i].ids);
+		}
+		memset(&out[i], 0, sizeof(out[i]));
+		dup[i] = false;
+		if (rcpt != NULL)
+			memset(&rcpt[i], 0, sizeof(rcpt[i]));
+	}
+}
+
+/* The batch is lost: every send fails and nothing of them is kept. */
+static int
+store_mysql_bulk_lost(struct store_msg *out, bool *dup, struct store_ids *rcpt,
+                      int *res, size_t n)
+{
+	size_t i;
+
+	store_mysql_bulk_clear(out, dup, rcpt, n, true);
+	for (i = 0; i < n; i++)
+		res[i] = -ERR_UNAVAILABLE;
+	return -ERR_UNAVAILABLE;
+}
+
+/* The n sends one call after another (outside a batch, or as fallback). */
+static int
+store_mysql_bulk_loop(struct store_mysql *s, const struct store_send *in,
+                      size_t n, struct store_msg *out, bool *dup,
+                      struct store_ids *rcpt, int *res)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		res[i] = store_mysql_msg_append(s, &in[i], &out[i], &dup[i],
+		                                rcpt != NULL ? &rcpt[i] : NULL);
+	if (store_mysql_lost(s))
+		return store_mysql_bulk_lost(out, dup, rcpt, res, n);
+	return 0;
+}
+
+/* n sends at once inside a batch; one by one outside or as a fallback. */
+int
+store_mysql_bulk_msg_append_many(void *c, const struct store_send *in, size_t n,
+                                 struct store_msg *out, bool *dup,
+                                 struct store_ids *rcpt, int *res)
+{
+	struct store_mysql *s = c;
+	struct store_mysql_bulk b = {.s = s,
+	                             .in = in,
+	                             .n = n,
+	                             .out = out,
+	                             .dup = dup,
+	                             .rcpt = rcpt,
+	                             .res = res};
+	int r;
+
+	store_mysql_bulk_clear(out, dup, rcpt, n, false);
+	if (n == 0)
+		return store_mysql_lost(s) ? -ERR_UNAVAILABLE : 0;
+	if (!store_mysql_batching(s))
+		return store_mysql_bulk_loop(s, in, n, out, dup, rcpt, res);
+	if (store_mysql_lost(s))
+		return store_mysql_bulk_lost(out, dup, rcpt, res, n);
+	b.it = xcalloc(n, sizeof(*b.it));
+	r = store_mysql_bulk_run(&b);
+	store_mysql_bulk_free(&b);
+	if (r == 0)
+		return 0;
+	if (store_mysql_lost(s))
+		return store_mysql_bulk_lost(out, dup, rcpt, res, n);
+	log_warn("mysql: bulk append of %zu failed (%d): one by one", n, r);
+	return store_mysql_bulk_loop(s, in, n, out, dup, rcpt, res);
+}

@@ -1,0 +1,49 @@
+#ifndef NATTER_DB_STORE_MYSQL_H
+#define NATTER_DB_STORE_MYSQL_H
+
+#include <stdbool.h>
+
+#include <mysql.h>
+
+#include "store.h"
+
+/*
+ * Internal to db/: the parts of the MariaDB backend (store-mysql.c) that
+ * its bulk message path (store-mysql-bulk.c) builds on. A struct
+ * store_mysql is one connection, used by one thread.
+ */
+struct store_mysql;
+
+/* The live connection, or NULL while disconnected. */
+MYSQL *store_mysql_conn(struct store_mysql *s);
+/* Whether a group commit (store_batch_begin) is open. */
+bool store_mysql_batching(const struct store_mysql *s);
+/* Whether the open batch's transaction is lost (connection gone too). */
+bool store_mysql_lost(struct store_mysql *s);
+/*
+ * Maps the connection's last error (mysql_real_query & co.) to an errcode
+ * as every call does: a lost connection or a deadlock loses the batch.
+ */
+int store_mysql_conn_fail(struct store_mysql *s, const char *what);
+/*
+ * Sets the batch's savepoint (replacing the last one): 0 or an errcode;
+ * -ERR_UNAVAILABLE and the batch lost if its transaction is gone.
+ * store_mysql_rollback_savepoint undoes what ran since; if that fails the
+ * batch is lost.
+ */
+int store_mysql_savepoint(struct store_mysql *s);
+void store_mysql_rollback_savepoint(struct store_mysql *s);
+/*
+ * The checks of store_msg_append (no writes): 0 if in->from_id may send
+ * to the target, else -ERR_NOT_FOUND, -ERR_NOT_FRIENDS, -ERR_NOT_MEMBER or
+ * a failure. Writes the conversation id into conv; rcpt as in store.h
+ * (NULL: not wanted).
+ */
+int store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
+                          char *conv, struct store_ids *rcpt);
+/* store_msg_append on a struct store_mysql (c). */
+int store_mysql_msg_append(void *c, const struct store_send *in,
+                           struct store_msg *out, bool *dup,
+                           struct store_ids *rcpt);
+
+#endif
