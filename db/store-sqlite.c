@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -28,6 +29,7 @@
  */
 
 #define STORE_SQLITE_BUSY_MS 5000
+#define STORE_SQLITE_BUSY_STEP_US 100 /* between tries for a lock */
 /*
  * A checkpoint is due every 4000 WAL pages (16 MiB at 4 KiB), not
  * SQLite's 1000: it fsyncs, and under load the default ran one every few
@@ -523,6 +525,26 @@ store_sqlite_checkpoint(void *c)
 	return store_sqlite_fail(s, rc, "checkpoint");
 }
 
+/*
+ * Waiting for another connection's write lock (the writer's group commit,
+ * or a register or friend_add on a pool thread): retry every 100 us, up
+ * to STORE_SQLITE_BUSY_MS. SQLite's own busy timeout sleeps 1, 2, 5, 10,
+ * 15, 20, 25 ms... between tries, so a writer that met a short
+ * transaction of a pool thread lost milliseconds, and every send with it.
+ */
+static int
+store_sqlite_busy(void *arg, int tries)
+{
+	struct timespec step = {0, STORE_SQLITE_BUSY_STEP_US * 1000};
+
+	(void)arg;
+	if ((long)tries * STORE_SQLITE_BUSY_STEP_US >=
+	    (long)STORE_SQLITE_BUSY_MS * 1000)
+		return 0;
+	nanosleep(&step, NULL);
+	return 1;
+}
+
 /* Connection settings; see the durability note at the top. */
 static int
 store_sqlite_setup(struct store_sqlite *s, char **err)
@@ -531,7 +553,7 @@ store_sqlite_setup(struct store_sqlite *s, char **err)
 	int rc;
 
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, STORE_SQLITE_BUSY_MS);
+	sqlite3_busy_handler(s->db, store_sqlite_busy, NULL);
 	rc =
 	    sqlite3_exec(s->db,
 	                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
