@@ -269,7 +269,7 @@ handler_hold(struct session *s, const char *line, size_t len)
 {
 	if (s->writes == 0)
 		return false;
-	s->held = xstrndup(line, len);
+	s->held = xmemdup0(line, len); /* a frame may hold a NUL */
 	s->held_len = len;
 	s->busy = true;
 	return true;

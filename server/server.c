@@ -151,7 +151,7 @@ server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
 	if (n == 0)
 		return;
 	for (i = 0; i < srv->nworkers; i++)
-		worker_deliver(srv->workers[i], xstrndup(frame, len), len, uids,
+		worker_deliver(srv->workers[i], xmemdup0(frame, len), len, uids,
 		               n, except);
 	if (relay && srv->relay != NULL)
 		relay_publish(srv->relay, uids, n, frame, len);

@@ -81,3 +81,14 @@ xasprintf(const char *fmt, ...)
 		xmalloc_oom(0);
 	return s;
 }
+
+/* A NUL-terminated copy of exactly n bytes of p, NULs included. */
+char *
+xmemdup0(const void *p, size_t n)
+{
+	char *d = xmalloc(n + 1);
+
+	memcpy(d, p, n);
+	d[n] = '\0';
+	return d;
+}

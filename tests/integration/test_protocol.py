@@ -135,6 +135,28 @@ def sends_pipelined_with_other_requests():
 
 
 @test
+def held_frame_with_nul():
+    """A frame held behind pipelined sends is kept byte for byte, NULs
+    included (a copy that stopped at the NUL was read past its end: found
+    by fuzz-dispatch under ASan)."""
+    a, b = pair()
+    to_b = json.dumps({"user": b.uid})
+    sends = b"".join(b'{"type":"send","req":%d,"to":%s,"body":"n%d"}\n' %
+                     (i, to_b.encode(), i) for i in range(1, 6))
+    a.send_raw(sends + b'{"type":"send","req":6,"to\x00\x00\x00":1}\n' +
+               b'{"type":"ping","req":7}\n')
+    got, events = [], []
+    while len(got) < 6:
+        f = a.read_frame()
+        check(f is not None, "replies after a frame with a NUL")
+        (got if "req" in f else events).append(f)
+    check_eq([f["req"] for f in got], [1, 2, 3, 4, 5, 7], "reply order")
+    check_eq([e["type"] for e in events], ["error"], "the NUL frame's error")
+    check_eq(events[0]["error"]["code"], "bad_request", "its code")
+    a.call("ping")
+
+
+@test
 def unknown_type():
     c = new_user(shared_server())
     r = c.request("frobnicate", x=1)
