@@ -72,6 +72,7 @@ session_new(struct worker *w, evutil_socket_t fd, const char *host, int port,
 	        ? tls_bufferevent(w->srv->tls, w->base, fd)
 	        : bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
+	bufferevent_priority_set(s->bev, WORKER_PRIO_NEW);
 	bufferevent_setwatermark(s->bev, EV_READ, 0,
 	                         frame_watermark(session_login_frame(cfg)));
 	if (cfg->login_timeout > 0) {
@@ -375,9 +376,11 @@ session_restrict(struct session *s)
 	size_t max = session_login_frame(cfg);
 
 	frame_reader_set_max(s->fr, max);
-	if (s->bev != NULL)
+	if (s->bev != NULL) {
 		bufferevent_setwatermark(s->bev, EV_READ, 0,
 		                         frame_watermark(max));
+		bufferevent_priority_set(s->bev, WORKER_PRIO_NEW);
+	}
 	if (cfg->login_timeout <= 0 || s->bev == NULL)
 		return;
 	if (s->login_timer == NULL)
@@ -424,6 +427,8 @@ session_login(struct session *s, int64_t uid, const char *name)
 	s->uid = uid;
 	s->name = xstrdup(name);
 	worker_user_add(s->w, s);
+	if (s->bev != NULL)
+		bufferevent_priority_set(s->bev, WORKER_PRIO_LIVE);
 	log_info("session %llu: %s (%lld) logged in from %s",
 	         (unsigned long long)s->id, name, (long long)uid, s->peer);
 	if (presence_add(srv->presence, uid, name, &first) == 1 &&

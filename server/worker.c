@@ -90,13 +90,15 @@ worker_new(struct server *srv, int idx)
 
 	w->srv = srv;
 	w->idx = idx;
-	if ((w->base = event_base_new()) == NULL)
+	if ((w->base = event_base_new()) == NULL ||
+	    event_base_priority_init(w->base, WORKER_PRIOS) < 0)
 		fatal("%s: event_base_new failed", __func__);
 	w->q = loopq_new(w->base);
 	w->reader = codec_reader_new((int)srv->cfg->max_depth + 1);
 	TAILQ_INIT(&w->sessions);
 	w->tick = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w);
 	w->flush = event_new(w->base, -1, 0, worker_flush_cb, w);
+	event_priority_set(w->flush, WORKER_PRIO_LIVE);
 	event_add(w->tick, &hb);
 	return w;
 }

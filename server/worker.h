@@ -38,6 +38,16 @@ struct worker {
 	bool finishing; /* exit once every session is gone */
 };
 
+/*
+ * Event priorities of a worker's loop: libevent runs the active events of
+ * the top priority and leaves the rest for the next turn, so logged-in
+ * clients' traffic (and DB completions) goes before connections that are
+ * still logging in: a storm of logins delays chat less.
+ */
+#define WORKER_PRIO_LIVE 0 /* logged-in sessions, loop queue, flush */
+#define WORKER_PRIO_NEW 1  /* sessions before login, heartbeat */
+#define WORKER_PRIOS 2
+
 /* A worker for srv (thread not started). */
 struct worker *worker_new(struct server *srv, int idx);
 void worker_free(struct worker *w);

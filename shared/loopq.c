@@ -85,6 +85,8 @@ loopq_new(struct event_base *base)
 	q->ev = event_new(base, -1, 0, loopq_event_cb, q);
 	if (q->ev == NULL)
 		fatal("%s: event_new failed", __func__);
+	/* Completions first, on a base with priorities (0 is the top). */
+	event_priority_set(q->ev, 0);
 	return q;
 }
 

@@ -12,7 +12,7 @@ struct event_base;
 struct loopq;
 typedef void (*loopq_fn)(void *arg);
 
-/* A queue whose callbacks run on base's thread. */
+/* A queue whose callbacks run on base's thread, at priority 0. */
 struct loopq *loopq_new(struct event_base *base);
 /* Frees the queue; jobs still queued are dropped without running. */
 void loopq_free(struct loopq *q);
