@@ -37,10 +37,15 @@ struct dbpool_job {
 	struct dbpool_job *next;
 };
 
+/* Jobs in order, with the last one at hand for appending. */
+struct dbpool_list {
+	struct dbpool_job *head, *tail;
+};
+
 struct dbpool_queue {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct dbpool_job *head, *tail;
+	struct dbpool_list jobs;
 	bool stopping;
 };
 
@@ -56,7 +61,7 @@ struct dbpool_worker {
 /* The write jobs a thread holds back (dbpool_hold_writes); its own. */
 static _Thread_local struct {
 	bool on;
-	struct dbpool_job *head, *tail;
+	struct dbpool_list jobs;
 } dbpool_held;
 
 struct dbpool {
@@ -73,17 +78,23 @@ dbpool_queue_init(struct dbpool_queue *q)
 	pthread_cond_init(&q->cv, NULL);
 }
 
-/* Appends the list head..tail and wakes a thread. */
+/* Appends the jobs of more (a non-empty list) to l. */
 static void
-dbpool_queue_append(struct dbpool_queue *q, struct dbpool_job *head,
-                    struct dbpool_job *tail)
+dbpool_list_cat(struct dbpool_list *l, struct dbpool_list more)
+{
+	if (l->tail != NULL)
+		l->tail->next = more.head;
+	else
+		l->head = more.head;
+	l->tail = more.tail;
+}
+
+/* Appends jobs and wakes a thread. */
+static void
+dbpool_queue_append(struct dbpool_queue *q, struct dbpool_list jobs)
 {
 	pthread_mutex_lock(&q->mu);
-	if (q->tail != NULL)
-		q->tail->next = head;
-	else
-		q->head = head;
-	q->tail = tail;
+	dbpool_list_cat(&q->jobs, jobs);
 	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
 }
@@ -93,7 +104,7 @@ static void
 dbpool_queue_put(struct dbpool_queue *q, struct dbpool_job *job)
 {
 	job->next = NULL;
-	dbpool_queue_append(q, job, job);
+	dbpool_queue_append(q, (struct dbpool_list){job, job});
 }
 
 /*
@@ -107,14 +118,14 @@ dbpool_queue_take(struct dbpool_queue *q, int max)
 	int n = 1;
 
 	pthread_mutex_lock(&q->mu);
-	while (q->head == NULL && !q->stopping)
+	while (q->jobs.head == NULL && !q->stopping)
 		pthread_cond_wait(&q->cv, &q->mu);
-	if ((first = q->head) != NULL) {
+	if ((first = q->jobs.head) != NULL) {
 		for (last = first; last->next != NULL && n < max; n++)
 			last = last->next;
-		q->head = last->next;
-		if (q->head == NULL)
-			q->tail = NULL;
+		q->jobs.head = last->next;
+		if (q->jobs.head == NULL)
+			q->jobs.tail = NULL;
 		last->next = NULL;
 	}
 	pthread_mutex_unlock(&q->mu);
@@ -364,15 +375,11 @@ dbpool_submit_write(struct dbpool *p, dbpool_run_fn run, dbpool_many_fn many,
 	job->arg = arg;
 	job->reply = reply;
 	job->next = NULL;
-	if (!dbpool_held.on) {
-		dbpool_queue_put(&p->write, job);
-		return;
-	}
-	if (dbpool_held.tail != NULL)
-		dbpool_held.tail->next = job;
+	if (dbpool_held.on)
+		dbpool_list_cat(&dbpool_held.jobs,
+		                (struct dbpool_list){job, job});
 	else
-		dbpool_held.head = job;
-	dbpool_held.tail = job;
+		dbpool_queue_put(&p->write, job);
 }
 
 void
@@ -385,10 +392,9 @@ void
 dbpool_release_writes(struct dbpool *p)
 {
 	dbpool_held.on = false;
-	if (dbpool_held.head != NULL)
-		dbpool_queue_append(&p->write, dbpool_held.head,
-		                    dbpool_held.tail);
-	dbpool_held.head = dbpool_held.tail = NULL;
+	if (dbpool_held.jobs.head != NULL)
+		dbpool_queue_append(&p->write, dbpool_held.jobs);
+	dbpool_held.jobs = (struct dbpool_list){NULL, NULL};
 }
 
 /* Threads drain their queue before they see stopping; then joined. */

@@ -13,6 +13,11 @@ struct loopq_job {
 	struct loopq_job *next;
 };
 
+/* Jobs in order, with the last one at hand for appending. */
+struct loopq_list {
+	struct loopq_job *head, *tail;
+};
+
 /*
  * Posters append under mu and wake the loop with event_active; the loop
  * takes the whole list at once, so the lock is held only for pointer swaps
@@ -20,14 +25,14 @@ struct loopq_job {
  */
 struct loopq {
 	pthread_mutex_t mu;
-	struct loopq_job *head, *tail;
+	struct loopq_list jobs;
 	struct event *ev;
 };
 
 /* One queue's held jobs. */
 struct loopq_held {
 	struct loopq *q;
-	struct loopq_job *head, *tail;
+	struct loopq_list jobs;
 };
 
 /*
@@ -40,6 +45,17 @@ static _Thread_local struct {
 	size_t n, cap;
 } loopq_holding;
 
+/* Appends the jobs of more (a non-empty list) to l. */
+static void
+loopq_list_cat(struct loopq_list *l, struct loopq_list more)
+{
+	if (l->tail != NULL)
+		l->tail->next = more.head;
+	else
+		l->head = more.head;
+	l->tail = more.tail;
+}
+
 /* Takes every queued job out of q, oldest first. */
 static struct loopq_job *
 loopq_take(struct loopq *q)
@@ -47,8 +63,8 @@ loopq_take(struct loopq *q)
 	struct loopq_job *list;
 
 	pthread_mutex_lock(&q->mu);
-	list = q->head;
-	q->head = q->tail = NULL;
+	list = q->jobs.head;
+	q->jobs = (struct loopq_list){NULL, NULL};
 	pthread_mutex_unlock(&q->mu);
 	return list;
 }
@@ -107,16 +123,12 @@ loopq_free(struct loopq *q)
 	free(q);
 }
 
-/* Appends the list head..tail to q and wakes its loop. */
+/* Appends jobs to q and wakes its loop. */
 static void
-loopq_append(struct loopq *q, struct loopq_job *head, struct loopq_job *tail)
+loopq_append(struct loopq *q, struct loopq_list jobs)
 {
 	pthread_mutex_lock(&q->mu);
-	if (q->tail != NULL)
-		q->tail->next = head;
-	else
-		q->head = head;
-	q->tail = tail;
+	loopq_list_cat(&q->jobs, jobs);
 	pthread_mutex_unlock(&q->mu);
 	event_active(q->ev, EV_READ, 0);
 }
@@ -137,15 +149,11 @@ loopq_hold_add(struct loopq *q, struct loopq_job *job)
 			    loopq_holding.v,
 			    loopq_holding.cap * sizeof(*loopq_holding.v));
 		}
-		loopq_holding.v[i] = (struct loopq_held){q, NULL, NULL};
+		loopq_holding.v[i] = (struct loopq_held){q, {NULL, NULL}};
 		loopq_holding.n++;
 	}
 	h = &loopq_holding.v[i];
-	if (h->tail != NULL)
-		h->tail->next = job;
-	else
-		h->head = job;
-	h->tail = job;
+	loopq_list_cat(&h->jobs, (struct loopq_list){job, job});
 }
 
 /* Appends fn(arg) and wakes the loop (or holds it); any thread. */
@@ -160,7 +168,7 @@ loopq_post(struct loopq *q, loopq_fn fn, void *arg)
 	if (loopq_holding.on)
 		loopq_hold_add(q, job);
 	else
-		loopq_append(q, job, job);
+		loopq_append(q, (struct loopq_list){job, job});
 }
 
 void
@@ -180,8 +188,7 @@ loopq_release(void)
 
 	loopq_holding.on = false;
 	for (i = 0; i < loopq_holding.n; i++)
-		loopq_append(loopq_holding.v[i].q, loopq_holding.v[i].head,
-		             loopq_holding.v[i].tail);
+		loopq_append(loopq_holding.v[i].q, loopq_holding.v[i].jobs);
 	free(loopq_holding.v);
 	loopq_holding.v = NULL;
 	loopq_holding.n = loopq_holding.cap = 0;
