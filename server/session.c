@@ -6,13 +6,13 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include <json-c/json.h>
 
 #include "codec.h"
 #include "config.h"
+#include "conn.h"
 #include "errcode.h"
 #include "frame.h"
 #include "guard.h"
@@ -21,15 +21,19 @@
 #include "presence.h"
 #include "relay.h"
 #include "server.h"
-#include "tls.h"
 #include "worker.h"
 #include "xmalloc.h"
 
 #define SESSION_FLUSH_SECONDS 5
 #define SESSION_WRITES_MAX 64 /* pipelined sends of one connection */
 
-static void session_read_cb(struct bufferevent *bev, void *arg);
+static void session_read_cb(struct conn *c, void *arg);
+static void session_end_cb(struct conn *c, int why, void *arg);
+static void session_flushed_cb(struct conn *c, void *arg);
 static void session_login_timeout_cb(evutil_socket_t fd, short what, void *arg);
+
+static const struct conn_cbs session_conn_cbs = {
+    session_read_cb, session_end_cb, session_flushed_cb};
 
 /* The frame cap before login: max-frame-login, never above max-frame. */
 static size_t
@@ -47,15 +51,12 @@ session_idle_seconds(const struct config *cfg)
 	return cfg->idle_timeout > 0 ? cfg->idle_timeout : 2 * cfg->heartbeat;
 }
 
-static void session_event_cb(struct bufferevent *bev, short what, void *arg);
-
 /* A session for fd on w: buffers, watermark, idle timeout, registered. */
 struct session *
 session_new(struct worker *w, evutil_socket_t fd, const char *host, int port,
             unsigned flags)
 {
 	const struct config *cfg = w->srv->cfg;
-	struct timeval idle = {session_idle_seconds(cfg), 0};
 	struct timeval login = {cfg->login_timeout, 0};
 	struct session *s = xcalloc(1, sizeof *s);
 
@@ -63,30 +64,27 @@ session_new(struct worker *w, evutil_socket_t fd, const char *host, int port,
 	s->w = w;
 	s->id = (++w->next_id << 8) | (uint64_t)w->idx;
 	snprintf(s->addr, sizeof s->addr, "%s", host);
-	snprintf(s->peer, sizeof s->peer, "%s:%d", host, port);
+	s->port = (unsigned short)port;
 	s->proxied = (flags & SESSION_PROXY) != 0;
 	s->counted = !s->proxied; /* the listener counted host */
 	s->fr = frame_reader_new(session_login_frame(cfg));
-	s->bev =
-	    (flags & SESSION_TLS)
-	        ? tls_bufferevent(w->srv->tls, w->base, fd)
-	        : bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(s->bev, session_read_cb, NULL, session_event_cb, s);
-	bufferevent_priority_set(s->bev, WORKER_PRIO_NEW);
-	bufferevent_setwatermark(s->bev, EV_READ, 0,
-	                         frame_watermark(session_login_frame(cfg)));
+	s->conn = conn_new(w->base, fd,
+	                   (flags & SESSION_TLS) ? w->srv->tls : NULL,
+	                   &session_conn_cbs, s);
+	conn_set_priority(s->conn, WORKER_PRIO_NEW);
+	conn_set_read_max(s->conn, frame_watermark(session_login_frame(cfg)));
+	conn_set_idle(s->conn, (int)session_idle_seconds(cfg));
 	if (cfg->login_timeout > 0) {
 		s->login_timer =
 		    evtimer_new(w->base, session_login_timeout_cb, s);
 		evtimer_add(s->login_timer, &login);
 	}
-	bufferevent_set_timeouts(s->bev, &idle, NULL);
-	bufferevent_enable(s->bev, w->stopping ? EV_WRITE : EV_READ | EV_WRITE);
+	conn_set_reading(s->conn, !w->stopping);
 	TAILQ_INSERT_TAIL(&w->sessions, s, entry);
 	w->nsessions++;
 	w->nsockets++;
-	log_debug("session %llu: connected from %s", (unsigned long long)s->id,
-	          s->peer);
+	log_debug("session %llu: connected from %s:%u",
+	          (unsigned long long)s->id, s->addr, s->port);
 	return s;
 }
 
@@ -139,10 +137,10 @@ session_detach(struct session *s, const char *reason)
 static void
 session_drop_socket(struct session *s)
 {
-	if (s->bev == NULL)
+	if (s->conn == NULL)
 		return;
-	bufferevent_free(s->bev);
-	s->bev = NULL;
+	conn_free(s->conn);
+	s->conn = NULL;
 	if (s->login_timer != NULL)
 		event_free(s->login_timer);
 	s->login_timer = NULL;
@@ -163,9 +161,9 @@ session_close(struct session *s, const char *reason)
 
 /* Output drained (or timed out): the socket can go. */
 static void
-session_flushed_cb(struct bufferevent *bev, void *arg)
+session_flushed_cb(struct conn *c, void *arg)
 {
-	(void)bev;
+	(void)c;
 	session_drop_socket(arg);
 }
 
@@ -173,19 +171,9 @@ session_flushed_cb(struct bufferevent *bev, void *arg)
 void
 session_close_flush(struct session *s, const char *reason)
 {
-	struct timeval t = {SESSION_FLUSH_SECONDS, 0};
-
 	session_detach(s, reason);
-	if (s->bev == NULL)
-		return;
-	if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0) {
+	if (s->conn != NULL && conn_flush(s->conn, SESSION_FLUSH_SECONDS))
 		session_drop_socket(s);
-		return;
-	}
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_setcb(s->bev, NULL, session_flushed_cb, session_event_cb,
-	                  s);
-	bufferevent_set_timeouts(s->bev, NULL, &t);
 }
 
 /* Monotonic milliseconds. */
@@ -207,7 +195,7 @@ static bool
 session_over_cap(struct session *s)
 {
 	const struct config *cfg = s->w->srv->cfg;
-	size_t queued = evbuffer_get_length(bufferevent_get_output(s->bev));
+	size_t queued = conn_output_len(s->conn);
 	int64_t now;
 
 	if (queued <= (size_t)cfg->output_soft_cap) {
@@ -230,9 +218,9 @@ session_over_cap(struct session *s)
 void
 session_send_raw(struct session *s, const char *frame, size_t len)
 {
-	if (s->closed || s->bev == NULL)
+	if (s->closed || s->conn == NULL)
 		return;
-	bufferevent_write(s->bev, frame, len);
+	conn_write(s->conn, frame, len);
 	session_over_cap(s);
 }
 
@@ -243,18 +231,23 @@ session_send_raw(struct session *s, const char *frame, size_t len)
 void
 session_send(struct session *s, struct json_object *obj)
 {
-	if (s->closed || s->bev == NULL || session_over_cap(s))
+	size_t len;
+	const char *text;
+
+	if (s->closed || s->conn == NULL || session_over_cap(s))
 		return;
-	codec_write(bufferevent_get_output(s->bev), obj);
+	text = codec_text(obj, &len);
+	conn_write(s->conn, text, len);
+	conn_write(s->conn, "\n", 1);
 }
 
 /* A reply already written out as a frame; as session_send. */
 void
 session_send_text(struct session *s, const char *frame, size_t len)
 {
-	if (s->closed || s->bev == NULL || session_over_cap(s))
+	if (s->closed || s->conn == NULL || session_over_cap(s))
 		return;
-	bufferevent_write(s->bev, frame, len);
+	conn_write(s->conn, frame, len);
 }
 
 /* Tells the client why it is being cut off, then closes after the flush. */
@@ -292,7 +285,7 @@ session_proxy_header(struct session *s, const char *line)
 		log_debug("session %llu: proxied for %s:%u",
 		          (unsigned long long)s->id, src, sport);
 		snprintf(s->addr, sizeof s->addr, "%s", src);
-		snprintf(s->peer, sizeof s->peer, "%s:%u", src, sport);
+		s->port = (unsigned short)sport;
 	}
 	if (!guard_conn_open(s->w->srv->guard, s->addr)) {
 		log_warn("refused a connection from %s: too many clients",
@@ -314,34 +307,38 @@ session_resume(struct session *s)
 	struct evbuffer *in;
 	const char *line;
 	size_t len;
-	int r;
+	int r = 0;
 
 	while (!s->busy && s->writes < SESSION_WRITES_MAX && !s->closed &&
-	       s->bev != NULL && !s->w->stopping) {
-		in = bufferevent_get_input(s->bev);
-		r = frame_reader_next(s->fr, in, &line, &len);
-		if (r == 0 && evbuffer_get_length(in) == 0)
-			frame_reader_trim(s->fr); /* memory of idle clients */
-		if (r == 0)
-			return;
-		if (r < 0) {
-			session_fail(s, -r);
-			return;
-		}
+	       s->conn != NULL && !s->w->stopping) {
+		in = conn_input(s->conn);
+		r = in != NULL ? frame_reader_next(s->fr, in, &line, &len) : 0;
+		if (r <= 0)
+			break;
 		if (s->proxied)
 			session_proxy_header(s, line);
 		else
 			handler_dispatch(s, line, len);
 	}
+	if (s->conn == NULL || s->closed)
+		return;
+	if (r < 0) {
+		session_fail(s, -r);
+		return;
+	}
+	in = conn_input(s->conn);
+	if (in == NULL || evbuffer_get_length(in) == 0)
+		frame_reader_trim(s->fr); /* memory of idle clients */
+	conn_input_done(s->conn);
 }
 
 /* Input from the client. */
 static void
-session_read_cb(struct bufferevent *bev, void *arg)
+session_read_cb(struct conn *c, void *arg)
 {
 	struct session *s = arg;
 
-	(void)bev;
+	(void)c;
 	session_ref(s);
 	session_resume(s);
 	session_unref(s);
@@ -349,18 +346,18 @@ session_read_cb(struct bufferevent *bev, void *arg)
 
 /* EOF, error or idle timeout: the connection ends. */
 static void
-session_event_cb(struct bufferevent *bev, short what, void *arg)
+session_end_cb(struct conn *c, int why, void *arg)
 {
 	struct session *s = arg;
 
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
+	(void)c;
+	if (why == CONN_TIMEOUT) {
 		if (s->closed)
 			session_drop_socket(s); /* flush timed out */
 		else
 			session_close(s, "idle timeout");
-	} else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		session_close(s, what & BEV_EVENT_EOF ? "eof" : "error");
+	} else {
+		session_close(s, why == CONN_EOF ? "eof" : "error");
 	}
 }
 
@@ -376,12 +373,11 @@ session_restrict(struct session *s)
 	size_t max = session_login_frame(cfg);
 
 	frame_reader_set_max(s->fr, max);
-	if (s->bev != NULL) {
-		bufferevent_setwatermark(s->bev, EV_READ, 0,
-		                         frame_watermark(max));
-		bufferevent_priority_set(s->bev, WORKER_PRIO_NEW);
+	if (s->conn != NULL) {
+		conn_set_read_max(s->conn, frame_watermark(max));
+		conn_set_priority(s->conn, WORKER_PRIO_NEW);
 	}
-	if (cfg->login_timeout <= 0 || s->bev == NULL)
+	if (cfg->login_timeout <= 0 || s->conn == NULL)
 		return;
 	if (s->login_timer == NULL)
 		s->login_timer =
@@ -421,16 +417,16 @@ session_login(struct session *s, int64_t uid, const char *name)
 		event_free(s->login_timer);
 	s->login_timer = NULL;
 	frame_reader_set_max(s->fr, max);
-	if (s->bev != NULL)
-		bufferevent_setwatermark(s->bev, EV_READ, 0,
-		                         frame_watermark(max));
+	if (s->conn != NULL)
+		conn_set_read_max(s->conn, frame_watermark(max));
 	s->uid = uid;
 	s->name = xstrdup(name);
 	worker_user_add(s->w, s);
-	if (s->bev != NULL)
-		bufferevent_priority_set(s->bev, WORKER_PRIO_LIVE);
-	log_info("session %llu: %s (%lld) logged in from %s",
-	         (unsigned long long)s->id, name, (long long)uid, s->peer);
+	if (s->conn != NULL)
+		conn_set_priority(s->conn, WORKER_PRIO_LIVE);
+	log_info("session %llu: %s (%lld) logged in from %s:%u",
+	         (unsigned long long)s->id, name, (long long)uid, s->addr,
+	         s->port);
 	if (presence_add(srv->presence, uid, name, &first) == 1 &&
 	    srv->relay != NULL)
 		relay_announce(srv->relay, uid, name, 1);

@@ -21,12 +21,12 @@ struct session {
 	uint64_t id;
 	unsigned refs;
 	struct worker *w;
-	struct bufferevent *bev; /* NULL once the socket is gone */
+	struct conn *conn; /* NULL once the socket is gone */
 	struct frame_reader *fr;
 	char addr[48]; /* the client's address, for limits */
 	bool counted;  /* addr is counted in the guard */
 	bool proxied;  /* the PROXY header is still to come */
-	char peer[64]; /* address and port, for logs */
+	unsigned short port; /* the client's, for logs */
 	struct event *login_timer;
 	int64_t soft_since_ms; /* when output went over the soft cap */
 	int64_t uid;           /* 0: not logged in */

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "codec.h"
+#include "conn.h"
 #include "dbpool.h"
 #include "config.h"
 #include "guard.h"
@@ -270,8 +270,8 @@ worker_quiesce_cb(void *arg)
 	w->stopping = true;
 	TAILQ_FOREACH(s, &w->sessions, entry)
 	{
-		if (s->bev != NULL)
-			bufferevent_disable(s->bev, EV_READ);
+		if (s->conn != NULL)
+			conn_set_reading(s->conn, false);
 	}
 	server_quiesced(w->srv);
 }

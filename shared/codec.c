@@ -377,7 +377,7 @@ codec_error_event(int code, const char *message)
 }
 
 /* Compact JSON text of obj, borrowed from obj, and its length. */
-static const char *
+const char *
 codec_text(struct json_object *obj, size_t *len)
 {
 	const char *text = json_object_to_json_string_length(

@@ -86,6 +86,8 @@ void codec_set_bool(struct json_object *obj, const char *key, bool v);
  */
 char *codec_frame(struct json_object *obj, size_t *len);
 size_t codec_write(struct evbuffer *out, struct json_object *obj);
+/* The frame's text without its "\n", borrowed from obj, and its length. */
+const char *codec_text(struct json_object *obj, size_t *len);
 
 /*
  * JSON text written by hand, for the hot paths (a message event is built

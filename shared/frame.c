@@ -60,6 +60,8 @@ frame_reader_trim(struct frame_reader *fr)
 	free(fr->buf);
 	fr->buf = NULL;
 	fr->cap = 0;
+	fr->last = NULL; /* the next buffer may be new at the same address */
+	fr->scanned = 0;
 }
 
 /* The current cap. */

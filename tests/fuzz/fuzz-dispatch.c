@@ -24,13 +24,13 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <json-c/json.h>
 
 #include "codec.h"
 #include "config.h"
+#include "conn.h"
 #include "dbpool.h"
 #include "guard.h"
 #include "log.h"
@@ -54,7 +54,8 @@ static struct worker *fuzz_dispatch_w;
 /* One client: the session and the harness's end of its socket. */
 struct fuzz_dispatch_client {
 	struct session *s;
-	int fd; /* the client's end */
+	int fd;  /* the client's end */
+	int sfd; /* the session's end */
 	const uint8_t *in;
 	size_t inlen, sent;
 	char *out; /* what the server sent, up to FUZZ_DISPATCH_OUT_MAX */
@@ -156,20 +157,21 @@ static bool
 fuzz_dispatch_idle(struct fuzz_dispatch_client *c)
 {
 	struct session *s = c->s;
+	struct evbuffer *in;
 	struct evbuffer_ptr p;
 	int unread = 0;
 
 	if (s->busy)
 		return false;
-	if (s->closed || s->bev == NULL)
-		return s->bev == NULL; /* a closing session flushes first */
-	if (c->sent < c->inlen ||
-	    evbuffer_get_length(bufferevent_get_output(s->bev)) > 0)
+	if (s->closed || s->conn == NULL)
+		return s->conn == NULL; /* a closing session flushes first */
+	if (c->sent < c->inlen || conn_output_len(s->conn) > 0)
 		return false;
-	if (ioctl(bufferevent_getfd(s->bev), FIONREAD, &unread) == 0 &&
-	    unread > 0)
+	if (ioctl(c->sfd, FIONREAD, &unread) == 0 && unread > 0)
 		return false;
-	p = evbuffer_search(bufferevent_get_input(s->bev), "\n", 1, NULL);
+	if ((in = conn_input(s->conn)) == NULL)
+		return true;
+	p = evbuffer_search(in, "\n", 1, NULL);
 	return p.pos < 0;
 }
 
@@ -287,6 +289,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&c, 0, sizeof c);
 	c.in = script = fuzz_dispatch_script(data, size, &c.inlen);
 	c.fd = sv[1];
+	c.sfd = sv[0];
 	c.out = xmalloc(FUZZ_DISPATCH_OUT_MAX);
 	if (!guard_conn_open(fuzz_dispatch_srv.guard, "127.0.0.1"))
 		fuzz_dispatch_fail("guard refused the connection");

@@ -1,0 +1,376 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "tls.h"
+#include "xmalloc.h"
+
+#define CONN_READ_CHUNK 4096 /* bytes asked of one read() */
+#define CONN_READS_MAX 4     /* reads per turn before others get a go */
+
+/*
+ * bev is set for TLS; rev, wev, in and out serve a plain socket. in and
+ * out are NULL while empty.
+ */
+struct conn {
+	evutil_socket_t fd;
+	struct bufferevent *bev;
+	struct event rev;
+	struct event wev;
+	struct evbuffer *in;
+	struct evbuffer *out;
+	size_t read_max;
+	int idle;           /* seconds, 0: none */
+	int flush_seconds;  /* while flushing: allowed without progress */
+	bool reading;       /* wanted by the owner */
+	bool read_armed;    /* rev is added */
+	bool write_pending; /* wev is active or added */
+	bool flushing;      /* drained is wanted */
+	const struct conn_cbs *cbs;
+	void *arg;
+};
+
+static void conn_read_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_write_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_bev_read_cb(struct bufferevent *bev, void *arg);
+static void conn_bev_write_cb(struct bufferevent *bev, void *arg);
+static void conn_bev_event_cb(struct bufferevent *bev, short what, void *arg);
+
+/* A connection on fd; TLS goes through a bufferevent. */
+struct conn *
+conn_new(struct event_base *base, evutil_socket_t fd, struct tls *tls,
+         const struct conn_cbs *cbs, void *arg)
+{
+	struct conn *c = xcalloc(1, sizeof *c);
+
+	c->fd = fd;
+	c->cbs = cbs;
+	c->arg = arg;
+	if (tls != NULL) {
+		c->bev = tls_bufferevent(tls, base, fd);
+		bufferevent_setcb(c->bev, conn_bev_read_cb, NULL,
+		                  conn_bev_event_cb, c);
+		bufferevent_enable(c->bev, EV_WRITE);
+	} else {
+		event_assign(&c->rev, base, fd, EV_READ | EV_PERSIST,
+		             conn_read_cb, c);
+		event_assign(&c->wev, base, fd, EV_WRITE | EV_PERSIST,
+		             conn_write_cb, c);
+	}
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev); /* closes fd */
+	} else {
+		event_del(&c->rev);
+		event_del(&c->wev);
+		if (c->in != NULL)
+			evbuffer_free(c->in);
+		if (c->out != NULL)
+			evbuffer_free(c->out);
+		close(c->fd);
+	}
+	free(c);
+}
+
+/*
+ * Adds or removes the read event as the owner's wish, the limit and the
+ * buffered input say; re-adding also restarts the idle timer.
+ */
+static void
+conn_rearm(struct conn *c)
+{
+	struct timeval idle = {c->idle, 0};
+	bool want = c->reading && !c->flushing &&
+	            (c->read_max == 0 || c->in == NULL ||
+	             evbuffer_get_length(c->in) < c->read_max);
+
+	if (want == c->read_armed)
+		return;
+	c->read_armed = want;
+	if (want)
+		event_add(&c->rev, c->idle > 0 ? &idle : NULL);
+	else
+		event_del(&c->rev);
+}
+
+void
+conn_set_priority(struct conn *c, int prio)
+{
+	/* Fails for an event in the active queue: it keeps its old one. */
+	if (c->bev != NULL) {
+		bufferevent_priority_set(c->bev, prio);
+		return;
+	}
+	event_priority_set(&c->rev, prio);
+	event_priority_set(&c->wev, prio);
+}
+
+void
+conn_set_read_max(struct conn *c, size_t max)
+{
+	c->read_max = max;
+	if (c->bev != NULL)
+		bufferevent_setwatermark(c->bev, EV_READ, 0, max);
+	else
+		conn_rearm(c);
+}
+
+void
+conn_set_idle(struct conn *c, int seconds)
+{
+	struct timeval t = {seconds, 0};
+
+	c->idle = seconds;
+	if (c->bev != NULL) {
+		bufferevent_set_timeouts(c->bev, seconds > 0 ? &t : NULL, NULL);
+		return;
+	}
+	if (c->read_armed) { /* the new timer */
+		c->read_armed = false;
+		conn_rearm(c);
+	}
+}
+
+void
+conn_set_reading(struct conn *c, bool on)
+{
+	c->reading = on;
+	if (c->bev == NULL)
+		conn_rearm(c);
+	else if (on)
+		bufferevent_enable(c->bev, EV_READ);
+	else
+		bufferevent_disable(c->bev, EV_READ);
+}
+
+struct evbuffer *
+conn_input(struct conn *c)
+{
+	return c->bev != NULL ? bufferevent_get_input(c->bev) : c->in;
+}
+
+/* The reader is done for now: room again, or nothing to keep. */
+void
+conn_input_done(struct conn *c)
+{
+	if (c->bev != NULL)
+		return; /* the bufferevent watches its own watermark */
+	if (c->in != NULL && evbuffer_get_length(c->in) == 0) {
+		evbuffer_free(c->in);
+		c->in = NULL;
+	}
+	conn_rearm(c);
+}
+
+/*
+ * Reads what the socket has, a few chunks at most. Returns the bytes read,
+ * or -CONN_EOF / -CONN_ERROR if the stream ended before any.
+ */
+static ssize_t
+conn_read_some(struct conn *c)
+{
+	struct evbuffer_iovec v;
+	size_t room;
+	ssize_t n, total = 0;
+	int i;
+
+	for (i = 0; i < CONN_READS_MAX; i++) {
+		if (c->read_max > 0 && c->in != NULL &&
+		    evbuffer_get_length(c->in) >= c->read_max)
+			break;
+		if (c->in == NULL)
+			c->in = evbuffer_new();
+		evbuffer_reserve_space(c->in, CONN_READ_CHUNK, &v, 1);
+		room = v.iov_len;
+		n = read(c->fd, v.iov_base, room);
+		if (n <= 0) {
+			if (total > 0 || (n < 0 && errno == EAGAIN))
+				break; /* an end shows again on the next read */
+			if (n < 0 && errno == EINTR)
+				continue;
+			return n == 0 ? -CONN_EOF : -CONN_ERROR;
+		}
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(c->in, &v, 1);
+		total += n;
+		if ((size_t)n < room)
+			break; /* the socket is empty */
+	}
+	return total;
+}
+
+/* The socket is readable, or the idle time is up. */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	ssize_t n;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		c->cbs->end(c, CONN_TIMEOUT, c->arg);
+		return;
+	}
+	n = conn_read_some(c);
+	if (n < 0) { /* an ended socket stays readable: stop asking */
+		conn_set_reading(c, false);
+		c->cbs->end(c, (int)-n, c->arg);
+		return;
+	}
+	conn_rearm(c); /* at the limit: wait for the reader */
+	if (n > 0)
+		c->cbs->read(c, c->arg);
+}
+
+/* Runs the write callback later in this loop turn, unless it is due. */
+static void
+conn_schedule_write(struct conn *c)
+{
+	if (c->write_pending)
+		return;
+	c->write_pending = true;
+	event_active(&c->wev, EV_WRITE, 1);
+}
+
+void
+conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (c->bev != NULL) {
+		bufferevent_write(c->bev, data, len);
+		return;
+	}
+	if (c->out == NULL)
+		c->out = evbuffer_new();
+	evbuffer_add(c->out, data, len);
+	conn_schedule_write(c);
+}
+
+size_t
+conn_output_len(const struct conn *c)
+{
+	if (c->bev != NULL)
+		return evbuffer_get_length(bufferevent_get_output(c->bev));
+	return c->out != NULL ? evbuffer_get_length(c->out) : 0;
+}
+
+/*
+ * Writes what is queued. Returns 1 when all of it is out, 0 when the
+ * socket is full, -1 when it failed.
+ */
+static int
+conn_write_some(struct conn *c)
+{
+	int n;
+
+	while (c->out != NULL && evbuffer_get_length(c->out) > 0) {
+		n = evbuffer_write(c->out, c->fd);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n <= 0)
+			return -1;
+	}
+	return 1;
+}
+
+/* Output is queued and the socket may take it (or a flush timed out). */
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct timeval t = {c->flush_seconds, 0};
+	int r;
+
+	(void)fd;
+	r = (what & EV_TIMEOUT) ? -CONN_TIMEOUT : conn_write_some(c);
+	if (r < 0) { /* no more tries: the owner ends it */
+		event_del(&c->wev);
+		c->cbs->end(c, r == -CONN_TIMEOUT ? CONN_TIMEOUT : CONN_ERROR,
+		            c->arg);
+		return;
+	}
+	if (r == 0) { /* wait until the socket has room */
+		event_add(&c->wev, c->flushing ? &t : NULL);
+		return;
+	}
+	event_del(&c->wev);
+	c->write_pending = false;
+	if (c->out != NULL)
+		evbuffer_free(c->out);
+	c->out = NULL;
+	if (c->flushing)
+		c->cbs->drained(c, c->arg);
+}
+
+/* Stops reading; drained comes once the output is out. */
+bool
+conn_flush(struct conn *c, int seconds)
+{
+	struct timeval t = {seconds, 0};
+
+	if (conn_output_len(c) == 0)
+		return true;
+	c->flushing = true;
+	c->flush_seconds = seconds;
+	if (c->bev != NULL) {
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_setcb(c->bev, NULL, conn_bev_write_cb,
+		                  conn_bev_event_cb, c);
+		bufferevent_set_timeouts(c->bev, NULL, &t);
+		return false;
+	}
+	conn_rearm(c);
+	if (event_pending(&c->wev, EV_WRITE, NULL))
+		event_add(&c->wev, &t); /* the timer starts now */
+	return false;
+}
+
+/* TLS: decrypted input arrived. */
+static void
+conn_bev_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	c->cbs->read(c, c->arg);
+}
+
+/* TLS: the output drained during a flush. */
+static void
+conn_bev_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	c->cbs->drained(c, c->arg);
+}
+
+/* TLS: EOF, error or timeout. */
+static void
+conn_bev_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT)
+		c->cbs->end(c, CONN_TIMEOUT, c->arg);
+	else if (what & BEV_EVENT_EOF)
+		c->cbs->end(c, CONN_EOF, c->arg);
+	else if (what & BEV_EVENT_ERROR)
+		c->cbs->end(c, CONN_ERROR, c->arg);
+}
