@@ -27,6 +27,8 @@
 #include "worker.h"
 #include "xmalloc.h"
 
+#define SERVER_ACCEPT_PAUSE_MS 100 /* listeners rest when out of fds */
+
 /* A "went offline" notice waiting for the user's friend list. */
 struct server_offline {
 	struct server *srv;
@@ -124,6 +126,45 @@ server_accept_tls_cb(struct evconnlistener *l, evutil_socket_t fd,
 	(void)l;
 	(void)salen;
 	server_accept(arg, fd, sa, true);
+}
+
+/* The pause is over: the listeners take connections again. */
+static void
+server_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->listener != NULL)
+		evconnlistener_enable(srv->listener);
+	if (srv->tls_listener != NULL)
+		evconnlistener_enable(srv->tls_listener);
+}
+
+/*
+ * accept() failed for a reason libevent does not retry. Out of descriptors
+ * (or memory), the pending connection would fail again at once, so the
+ * listeners rest for SERVER_ACCEPT_PAUSE_MS instead of spinning: the
+ * clients wait in the backlog while sessions end and free descriptors.
+ */
+static void
+server_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct server *srv = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval pause = {0, SERVER_ACCEPT_PAUSE_MS * 1000};
+
+	(void)l;
+	if (event_pending(srv->accept_pause, EV_TIMEOUT, NULL))
+		return;
+	log_warn("cannot accept a connection: %s; pausing for %d ms",
+	         evutil_socket_error_to_string(err), SERVER_ACCEPT_PAUSE_MS);
+	if (srv->listener != NULL)
+		evconnlistener_disable(srv->listener);
+	if (srv->tls_listener != NULL)
+		evconnlistener_disable(srv->tls_listener);
+	event_add(srv->accept_pause, &pause);
 }
 
 /* Serializes ev once per worker and hands it to each. */
@@ -300,6 +341,7 @@ server_listen(struct server *srv, const char *spec, evconnlistener_cb cb,
 		log_error("cannot listen on %s", spec);
 		return NULL;
 	}
+	evconnlistener_set_error_cb(l, server_accept_error_cb);
 	getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &len);
 	server_addr_string((struct sockaddr *)&ss, where, sizeof where);
 	log_info("node %s %s on %s", srv->node, what, where);
@@ -422,6 +464,8 @@ server_init(struct server *srv, const struct config *cfg)
 	srv->proxies = server_split_proxies(cfg->proxy_from);
 	if ((srv->base = event_base_new()) == NULL)
 		fatal("%s: event_base_new failed", __func__);
+	srv->accept_pause =
+	    evtimer_new(srv->base, server_accept_resume_cb, srv);
 	srv->presence =
 	    presence_new((unsigned)cfg->rate_limit, (unsigned)cfg->rate_burst);
 	srv->guard = server_guard_new(cfg);
@@ -485,6 +529,8 @@ server_teardown(struct server *srv)
 		event_free(srv->sig_term);
 	if (srv->sig_int != NULL)
 		event_free(srv->sig_int);
+	if (srv->accept_pause != NULL)
+		event_free(srv->accept_pause);
 	event_base_free(srv->base);
 	pthread_cond_destroy(&srv->cond);
 	pthread_mutex_destroy(&srv->lock);

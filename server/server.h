@@ -26,6 +26,7 @@ struct server {
 	struct tls *tls; /* NULL: no TLS listener */
 	char **proxies;  /* proxy-from, split; NULL-terminated */
 	struct event *sig_term, *sig_int;
+	struct event *accept_pause; /* out of descriptors: listeners rest */
 	struct dbpool *db;
 	struct presence *presence;
 	struct relay *relay; /* NULL: a single node */

@@ -404,6 +404,49 @@ def password_storage():
 
 
 @test
+def out_of_descriptors():
+    """natterd at its descriptor limit: accept() fails with EMFILE; the
+    listener rests (a few log lines, no busy loop) and takes clients again
+    once sessions end and free descriptors."""
+    srv = start_natterd()
+    resource.prlimit(srv.proc.pid, resource.RLIMIT_NOFILE, (64, 64))
+    socks = []
+    for _ in range(100):
+        s = socket.create_connection(("127.0.0.1", srv.port))
+        socks.append(s)
+    wait_until(lambda: "cannot accept a connection" in srv.log_text(),
+               timeout=5, what="the EMFILE pause in the log")
+    with open("/proc/%d/stat" % srv.proc.pid) as f:
+        cpu0 = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+    time.sleep(1.0)
+    with open("/proc/%d/stat" % srv.proc.pid) as f:
+        cpu1 = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+    tick = os.sysconf("SC_CLK_TCK")
+    note("natterd CPU while out of descriptors: %.2fs in 1s",
+         (cpu1 - cpu0) / tick)
+    check((cpu1 - cpu0) / tick < 0.5, "natterd spins at the fd limit")
+    pauses = srv.log_text().count("cannot accept a connection")
+    note("%d pause lines", pauses)
+    check(pauses < 40, "%d pause lines: no back-off" % pauses)
+    for s in socks:
+        s.close()
+    c = wait_until(lambda: _try_new_user(srv), timeout=10,
+                   what="a client accepted after the descriptors came back")
+    c.call("ping")
+    c.close()
+    check(srv.alive(), "natterd died")
+
+
+def _try_new_user(srv):
+    """A registered, logged-in client, or None if natterd is not taking
+    clients yet."""
+    try:
+        return new_user(srv)
+    except (OSError, AssertionError, TimeoutError):
+        return None
+
+
+@test
 def flood_cut_off():
     """--rate-limit 50 --rate-burst 50, 1000 pipelined sends: about the
     first 50 get ok, every request up to the cut gets a reply, the client
