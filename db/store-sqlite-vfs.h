@@ -1,0 +1,26 @@
+#ifndef NATTER_DB_STORE_SQLITE_VFS_H
+#define NATTER_DB_STORE_SQLITE_VFS_H
+
+/*
+ * SQLite writes each WAL frame with two pwrite calls (its 24-byte header,
+ * then the page), and a group commit writes one frame per dirty page: in
+ * the writer that is most of its system time. Files opened through this
+ * VFS (a thin layer over the default one) keep contiguous WAL writes in a
+ * buffer and write it with one call when the commit frame's page arrives,
+ * from inside that xWrite: a failure fails the commit as before. Nothing
+ * is published earlier than before either: SQLite makes new frames
+ * visible to other connections (the wal-index header) only after the
+ * commit frame is written, and every other access to the WAL file (read,
+ * sync, truncate, size, close, a non-contiguous write) and every
+ * xShmBarrier writes the buffer out first. Durability is unchanged: with
+ * synchronous=NORMAL a commit reaches the OS before it returns, as before.
+ */
+
+/*
+ * The name of the VFS to give sqlite3_open_v2 ("natter", registered on the
+ * first call, any thread), or NULL if the default VFS lacks what the
+ * layer needs: then SQLite's own is used.
+ */
+const char *store_sqlite_vfs_name(void);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * The SQLite backend's write path under group commits: WAL writes are
+ * coalesced (store-sqlite-vfs.c), so check that every committed batch is
+ * visible at once to another connection, that a rolled-back batch leaves
+ * nothing, that large commits (more than the coalescing buffer) survive
+ * a reopen, and that the file passes SQLite's integrity check.
+ */
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "unit.h"
+#include "xmalloc.h"
+
+#define PAIRS 30
+#define BATCHES 40
+#define BODY 1500 /* a batch: PAIRS * 2 * BODY bytes, past 120 KiB */
+
+static struct store *wr, *rd;
+static int64_t uid[2 * PAIRS];
+static char body[BODY];
+
+/* Opens a store on url, migrated. */
+static struct store *
+test_open(const char *url)
+{
+	struct store_options opt = {crypto_pwhash_OPSLIMIT_MIN,
+	                            crypto_pwhash_MEMLIMIT_MIN};
+	struct store *st = NULL;
+	char *err = NULL;
+
+	if (store_open(url, &opt, &st, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", url, err != NULL ? err : "?");
+		free(err);
+		exit(1);
+	}
+	CHECK_EQ_INT(store_migrate(st), 0);
+	return st;
+}
+
+/* PAIRS pairs of friends: uid[2i] and uid[2i+1]. */
+static void
+test_users(void)
+{
+	struct store_user u;
+	char name[32];
+	bool created;
+	int i;
+
+	for (i = 0; i < 2 * PAIRS; i++) {
+		snprintf(name, sizeof(name), "tune%d", i);
+		CHECK_EQ_INT(store_user_register(wr, name, "password", &u), 0);
+		uid[i] = u.id;
+		store_user_clear(&u);
+	}
+	for (i = 0; i < PAIRS; i++) {
+		snprintf(name, sizeof(name), "tune%d", 2 * i + 1);
+		CHECK_EQ_INT(
+		    store_friend_add(wr, uid[2 * i], name, &u, &created), 0);
+		store_user_clear(&u);
+	}
+}
+
+/* The newest seq of pair p's conversation as rd sees it, 0 if none. */
+static int64_t
+test_last_seq(struct store *st, int p)
+{
+	struct store_msg *v = NULL;
+	char conv[STORE_CONV_MAX];
+	int64_t seq = 0;
+	size_t n = 0;
+
+	snprintf(conv, sizeof(conv), "d:%lld:%lld", (long long)uid[2 * p],
+	         (long long)uid[2 * p + 1]);
+	if (store_history(st, uid[2 * p], conv, INT64_MAX, 1, &v, &n) == 0 &&
+	    n == 1)
+		seq = v[0].seq;
+	store_msgs_free(v, n);
+	return seq;
+}
+
+/* One batch: two messages in every conversation; commit or roll back. */
+static void
+test_batch(int b, bool commit)
+{
+	struct store_send in = {0};
+	struct store_msg m;
+	char cmid[32];
+	bool dup;
+	int p, k;
+
+	CHECK_EQ_INT(store_batch_begin(wr), 0);
+	for (p = 0; p < PAIRS; p++) {
+		for (k = 0; k < 2; k++) {
+			snprintf(cmid, sizeof(cmid), "%c%d.%d.%d",
+			         commit ? 'c' : 'r', b, p, k);
+			in.from_id = uid[2 * p + k];
+			in.to_user = uid[2 * p + 1 - k];
+			in.body = body;
+			in.body_len = sizeof(body);
+			in.cmid = cmid;
+			in.ts = b;
+			CHECK_EQ_INT(store_msg_append(wr, &in, &m, &dup, NULL),
+			             0);
+			store_msg_clear(&m);
+		}
+	}
+	CHECK_EQ_INT(store_batch_end(wr, commit) == 0, commit);
+}
+
+/* Batches, each seen whole by the other connection right after it. */
+static void
+test_batches(void)
+{
+	int b, p, ok = 0, want = 0;
+
+	for (b = 0; b < BATCHES; b++) {
+		test_batch(b, b % 7 != 3);
+		if (b % 7 != 3)
+			want += 2;
+		for (p = 0; p < PAIRS; p++)
+			ok += test_last_seq(rd, p) == want;
+	}
+	CHECK_EQ_INT(ok, BATCHES * PAIRS);
+}
+
+/* The page size of the file at path, or -1. */
+static int
+test_page_size(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* A database made with 4 KiB pages keeps them when the store opens it. */
+static void
+test_existing(const char *tmp)
+{
+	char *path = xasprintf("%s/tuning-old-%d.db", tmp, (int)getpid());
+	char *url = xasprintf("sqlite:%s", path);
+	sqlite3 *db = NULL;
+
+	unlink(path);
+	CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db,
+	                          "PRAGMA page_size=4096; "
+	                          "PRAGMA journal_mode=WAL; "
+	                          "CREATE TABLE old(x)",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	sqlite3_close(db);
+	store_close(test_open(url));
+	CHECK_EQ_INT(test_page_size(path), 4096);
+	unlink(path);
+	free(url);
+	free(path);
+}
+
+/* SQLite's own check of the file, after both connections closed. */
+static void
+test_integrity(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	CHECK_EQ_INT(test_page_size(path), 2048); /* a new database's */
+
+	CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ_INT(
+	    sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+	    SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+	CHECK(strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	const char *tmp =
+	    getenv("NATTER_TEST_TMP") ? getenv("NATTER_TEST_TMP") : "/tmp";
+	char *path, *url;
+	int p, ok = 0, want = 2 * (BATCHES - (BATCHES + 3) / 7);
+
+	path = xasprintf("%s/tuning-%d.db", tmp, (int)getpid());
+	url = xasprintf("sqlite:%s", path);
+	memset(body, 'b', sizeof(body));
+	wr = test_open(url);
+	rd = test_open(url);
+	test_users();
+	test_batches();
+	store_close(rd);
+	store_close(wr);
+	wr = test_open(url);
+	for (p = 0; p < PAIRS; p++)
+		ok += test_last_seq(wr, p) == want;
+	CHECK_EQ_INT(ok, PAIRS);
+	store_close(wr);
+	test_integrity(path);
+	test_existing(tmp);
+	unlink(path);
+	free(url);
+	free(path);
+	return UNIT_END();
+}
