@@ -54,6 +54,13 @@
 #define STORE_SQLITE_PAGE_SIZE "2048"
 #define STORE_SQLITE_LIMIT_MAX ((size_t)1 << 30)
 
+/*
+ * A conversation's newest seq, 0 if it has no message (schema version 2):
+ * one seek to the end of its range of the (conv, seq) key.
+ */
+#define STORE_SQLITE_LAST_SEQ(conv)                                            \
+	"(SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conv = " conv ")"
+
 #define STORE_SQLITE_MSG_COLS                                                  \
 	"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, m.to_group, "      \
 	"m.body, m.ts, m.cmid FROM messages m JOIN users u ON u.id = m.sender"
@@ -92,8 +99,6 @@ enum store_sqlite_sq {
 	SQ_MEMBER_IDS,
 	SQ_MSG_BY_CMID,
 	SQ_SEQ_NEXT,
-	SQ_SEQ_GET,
-	SQ_SEQ_BACK,
 	SQ_MSG_INSERT,
 	SQ_SYNC,
 	SQ_MEMBER_CONV,
@@ -130,15 +135,15 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
                    "WHERE f.user_id = ?1 ORDER BY u.name",
     [SQ_FRIEND_IDS] = "SELECT friend_id FROM friendships "
                       "WHERE user_id = ?1 ORDER BY friend_id",
-    [SQ_CONV_ENSURE] = "INSERT OR IGNORE INTO conversations(id, last_seq) "
-                       "VALUES(?1, 0)",
+    [SQ_CONV_ENSURE] = "INSERT OR IGNORE INTO conversations(id) VALUES(?1)",
     /* A new participant's cursor starts at the conversation's end. */
     [SQ_CONV_ENTER] = "INSERT OR IGNORE INTO conv_members(user_id, conv, "
-                      "acked) SELECT ?1, id, last_seq FROM conversations "
-                      "WHERE id = ?2",
+                      "acked) SELECT ?1, id, " STORE_SQLITE_LAST_SEQ("?2")
+                      " FROM conversations WHERE id = ?2",
     [SQ_CONV_REENTER] = "INSERT OR REPLACE INTO conv_members(user_id, "
-                        "conv, acked) SELECT ?1, id, last_seq "
-                        "FROM conversations WHERE id = ?2",
+                        "conv, acked) SELECT ?1, id, "
+                        STORE_SQLITE_LAST_SEQ("?2")
+                        " FROM conversations WHERE id = ?2",
     [SQ_CONV_LEAVE] = "DELETE FROM conv_members "
                       "WHERE conv = ?1 AND user_id = ?2",
     [SQ_GROUP_BY_ID] = "SELECT id, name, descr FROM chat_groups "
@@ -164,12 +169,7 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
                       "WHERE group_id = ?1 ORDER BY user_id",
     [SQ_MSG_BY_CMID] =
         STORE_SQLITE_MSG_COLS " WHERE m.sender = ?1 AND m.cmid = ?2",
-    [SQ_SEQ_NEXT] = "INSERT INTO conversations(id, last_seq) VALUES(?1, 1) "
-                    "ON CONFLICT(id) DO UPDATE SET last_seq = last_seq + 1",
-    /* Not RETURNING: that builds a temporary table on every send. */
-    [SQ_SEQ_GET] = "SELECT last_seq FROM conversations WHERE id = ?1",
-    [SQ_SEQ_BACK] = "UPDATE conversations SET last_seq = last_seq - 1 "
-                    "WHERE id = ?1",
+    [SQ_SEQ_NEXT] = "SELECT " STORE_SQLITE_LAST_SEQ("?1") " + 1",
     [SQ_MSG_INSERT] = "INSERT INTO messages(conv, seq, sender, to_user, "
                       "to_group, body, ts, cmid) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -181,7 +181,7 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
     [SQ_MEMBER_CONV] = "SELECT acked FROM conv_members "
                        "WHERE user_id = ?1 AND conv = ?2",
     [SQ_ACK] = "UPDATE conv_members SET acked = MAX(acked, MIN(?3, "
-               "(SELECT last_seq FROM conversations WHERE id = ?2))) "
+               STORE_SQLITE_LAST_SEQ("?2") ")) "
                "WHERE user_id = ?1 AND conv = ?2",
     [SQ_HISTORY] = STORE_SQLITE_MSG_COLS
     " WHERE m.conv = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3",
@@ -1321,9 +1321,9 @@ store_sqlite_msg_put(struct store_sqlite *s, const struct store_send *in,
 }
 
 /*
- * Allocates the next seq of the conversation and inserts the message: 0,
- * 1 if the sender's cmid is taken (the seq given back: nothing written),
- * or a negative errcode.
+ * Inserts the message with the conversation's next seq: 0, 1 if the
+ * sender's cmid is taken (nothing written), or a negative errcode. The
+ * seq is read from the messages themselves, inside this transaction.
  */
 static int
 store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
@@ -1338,12 +1338,10 @@ store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
 		sender.name = xstrdup(in->from_name);
 	else if ((r = store_sqlite_user_get(s, in->from_id, &sender)) < 0)
 		return r;
-	if ((r = store_sqlite_run(s, SQ_SEQ_NEXT, "s", conv)) == 0 &&
-	    (r = store_sqlite_int(s, SQ_SEQ_GET, &seq, "s", conv)) == 0)
+	if ((r = store_sqlite_int(s, SQ_SEQ_NEXT, &seq, "s", conv)) == 0)
 		r = -ERR_INTERNAL;
-	if (r > 0 && (r = store_sqlite_msg_put(s, in, conv, seq)) == 1 &&
-	    (r = store_sqlite_run(s, SQ_SEQ_BACK, "s", conv)) == 0)
-		r = 1;
+	if (r > 0)
+		r = store_sqlite_msg_put(s, in, conv, seq);
 	if (r != 0) {
 		store_user_clear(&sender);
 		return r;

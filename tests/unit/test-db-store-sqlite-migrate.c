@@ -1,0 +1,162 @@
+/*
+ * An SQLite store made by schema version 1 (conversations.last_seq kept
+ * the newest seq) and opened by today's natterd: migration 2 drops the
+ * counter, and the seq, the cursors and the acks carry on from the
+ * messages already stored.
+ */
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "schema.h"
+#include "store.h"
+#include "unit.h"
+#include "xmalloc.h"
+
+/* Users 1 (ann), 2 (bob), 3 (cy); ann and bob are friends with 3 messages. */
+static const char *const test_v1_rows =
+    "INSERT INTO schema_version VALUES(1, '001-init', 0);"
+    "INSERT INTO users VALUES(1, 'ann', 'x', 0), (2, 'bob', 'x', 0),"
+    " (3, 'cy', 'x', 0);"
+    "INSERT INTO friendships VALUES(1, 2, 0), (2, 1, 0);"
+    "INSERT INTO conversations VALUES('d:1:2', 3);"
+    "INSERT INTO conv_members VALUES(1, 'd:1:2', 3), (2, 'd:1:2', 1);"
+    "INSERT INTO messages(conv, seq, sender, to_user, body, ts, cmid) VALUES"
+    " ('d:1:2', 1, 1, 2, 'one', 1, 'c1'), ('d:1:2', 2, 2, 1, 'two', 2, NULL),"
+    " ('d:1:2', 3, 1, 2, 'three', 3, 'c3');";
+
+/* Writes a version 1 database at path, as natterd 0.1 left it. */
+static void
+test_make_v1(const char *path)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(schema_sqlite[0].version == 1);
+	CHECK(sqlite3_exec(db,
+	                   "CREATE TABLE schema_version (version INTEGER "
+	                   "PRIMARY KEY, name TEXT NOT NULL, applied INTEGER "
+	                   "NOT NULL);",
+	                   NULL, NULL, &msg) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, schema_sqlite[0].sql, NULL, NULL, &msg) ==
+	      SQLITE_OK);
+	CHECK(sqlite3_exec(db, test_v1_rows, NULL, NULL, &msg) == SQLITE_OK);
+	if (msg != NULL)
+		fprintf(stderr, "%s\n", msg);
+	sqlite3_free(msg);
+	sqlite3_close(db);
+}
+
+/* Sends body from ann to bob; the seq it got, or -1. */
+static int64_t
+test_send(struct store *st, const char *body, const char *cmid)
+{
+	struct store_send in = {.from_id = 1, .to_user = 2, .body = body,
+	                        .body_len = strlen(body), .cmid = cmid, .ts = 9};
+	struct store_msg out;
+	struct store_ids rcpt;
+	bool dup;
+	int64_t seq = -1;
+
+	if (store_msg_append(st, &in, &out, &dup, &rcpt) == 0)
+		seq = out.seq;
+	store_msg_clear(&out);
+	free(rcpt.ids);
+	return seq;
+}
+
+/* The seqs of uid's pending messages, oldest first, as "2,3,...". */
+static void
+test_pending(struct store *st, int64_t uid, char *buf, size_t size)
+{
+	struct store_msg *v = NULL;
+	size_t n = 0, i, len = 0;
+	bool more;
+
+	buf[0] = '\0';
+	CHECK_EQ_INT(store_sync(st, uid, 100, &v, &n, &more), 0);
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%lld",
+		                        i ? "," : "", (long long)v[i].seq);
+	store_msgs_free(v, n);
+}
+
+static void
+test_after_migration(struct store *st)
+{
+	struct store_user u;
+	char buf[64];
+	bool created;
+
+	/* The seq goes on from the newest message, not from 1. */
+	CHECK_EQ_INT(test_send(st, "four", "c4"), 4);
+	/* A retried cmid is the stored message; nothing new. */
+	CHECK_EQ_INT(test_send(st, "three again", "c3"), 3);
+	CHECK_EQ_INT(test_send(st, "five", NULL), 5);
+	test_pending(st, 2, buf, sizeof(buf));
+	CHECK(strcmp(buf, "2,3,4,5") == 0);
+	/* An ack past the end stops at the end. */
+	CHECK_EQ_INT(store_ack(st, 2, "d:1:2", 99), 0);
+	test_pending(st, 2, buf, sizeof(buf));
+	CHECK(strcmp(buf, "") == 0);
+	CHECK_EQ_INT(test_send(st, "six", NULL), 6);
+	test_pending(st, 2, buf, sizeof(buf));
+	CHECK(strcmp(buf, "6") == 0);
+	/* A new friend's cursor starts at the conversation's end. */
+	CHECK_EQ_INT(store_friend_add(st, 3, "ann", &u, &created), 0);
+	store_user_clear(&u);
+	test_pending(st, 3, buf, sizeof(buf));
+	CHECK(strcmp(buf, "") == 0);
+}
+
+/* The counter column is gone once the store is migrated. */
+static void
+test_no_counter(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT last_seq FROM conversations", -1,
+	                         &st, NULL) != SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version",
+	                         -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_EQ_INT(sqlite3_column_int(st, 0), 2);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	struct store_options opt = {crypto_pwhash_OPSLIMIT_MIN,
+	                            crypto_pwhash_MEMLIMIT_MIN};
+	const char *tmp = getenv("NATTER_TEST_TMP");
+	char *path, *url, *p;
+	struct store *st = NULL;
+	char *err = NULL;
+	static const char *sfx[] = {"", "-wal", "-shm"};
+	int i;
+
+	path = xasprintf("%s/migrate-%d.db", tmp ? tmp : "/tmp", (int)getpid());
+	test_make_v1(path);
+	url = xasprintf("sqlite:%s", path);
+	CHECK_EQ_INT(store_open(url, &opt, &st, &err), 0);
+	CHECK_EQ_INT(store_migrate(st), 0);
+	test_no_counter(path);
+	test_after_migration(st);
+	store_close(st);
+	for (i = 0; i < 3; i++) {
+		p = xasprintf("%s%s", path, sfx[i]);
+		unlink(p);
+		free(p);
+	}
+	free(path);
+	free(url);
+	free(err);
+	return UNIT_END();
+}
