@@ -55,11 +55,11 @@
 #define STORE_SQLITE_LIMIT_MAX ((size_t)1 << 30)
 
 /*
- * A conversation's newest seq, 0 if it has no message (schema version 2):
- * one seek to the end of its range of the (conv, seq) key.
+ * The newest seq of conversation ?2, 0 if it has no message (schema
+ * version 2): one seek to the end of its range of the (conv, seq) key.
  */
-#define STORE_SQLITE_LAST_SEQ(conv)                                            \
-	"(SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conv = " conv ")"
+#define STORE_SQLITE_LAST_SEQ_2                                                \
+	"(SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conv = ?2)"
 
 #define STORE_SQLITE_MSG_COLS                                                  \
 	"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, m.to_group, "      \
@@ -138,11 +138,10 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
     [SQ_CONV_ENSURE] = "INSERT OR IGNORE INTO conversations(id) VALUES(?1)",
     /* A new participant's cursor starts at the conversation's end. */
     [SQ_CONV_ENTER] = "INSERT OR IGNORE INTO conv_members(user_id, conv, "
-                      "acked) SELECT ?1, id, " STORE_SQLITE_LAST_SEQ("?2")
+                      "acked) SELECT ?1, id, " STORE_SQLITE_LAST_SEQ_2
                       " FROM conversations WHERE id = ?2",
     [SQ_CONV_REENTER] = "INSERT OR REPLACE INTO conv_members(user_id, "
-                        "conv, acked) SELECT ?1, id, "
-                        STORE_SQLITE_LAST_SEQ("?2")
+                        "conv, acked) SELECT ?1, id, " STORE_SQLITE_LAST_SEQ_2
                         " FROM conversations WHERE id = ?2",
     [SQ_CONV_LEAVE] = "DELETE FROM conv_members "
                       "WHERE conv = ?1 AND user_id = ?2",
@@ -169,7 +168,8 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
                       "WHERE group_id = ?1 ORDER BY user_id",
     [SQ_MSG_BY_CMID] =
         STORE_SQLITE_MSG_COLS " WHERE m.sender = ?1 AND m.cmid = ?2",
-    [SQ_SEQ_NEXT] = "SELECT " STORE_SQLITE_LAST_SEQ("?1") " + 1",
+    [SQ_SEQ_NEXT] = "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages "
+                    "WHERE conv = ?1",
     [SQ_MSG_INSERT] = "INSERT INTO messages(conv, seq, sender, to_user, "
                       "to_group, body, ts, cmid) "
                       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -180,8 +180,8 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
                 "WHERE c.user_id = ?1 ORDER BY m.id LIMIT ?2",
     [SQ_MEMBER_CONV] = "SELECT acked FROM conv_members "
                        "WHERE user_id = ?1 AND conv = ?2",
-    [SQ_ACK] = "UPDATE conv_members SET acked = MAX(acked, MIN(?3, "
-               STORE_SQLITE_LAST_SEQ("?2") ")) "
+    [SQ_ACK] = "UPDATE conv_members SET acked = MAX(acked, "
+               "MIN(?3, " STORE_SQLITE_LAST_SEQ_2 ")) "
                "WHERE user_id = ?1 AND conv = ?2",
     [SQ_HISTORY] = STORE_SQLITE_MSG_COLS
     " WHERE m.conv = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3",
@@ -1283,10 +1283,11 @@ store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
 
 /* Fills out from what was just stored; takes from_name. */
 static void
-store_sqlite_msg_fill(const struct store_send *in, const char *conv,
-                      int64_t seq, char *from_name, struct store_msg *out)
+store_sqlite_msg_fill(const struct store_send *in,
+                      const char conv[STORE_CONV_MAX], int64_t seq,
+                      char *from_name, struct store_msg *out)
 {
-	snprintf(out->conv, sizeof(out->conv), "%s", conv);
+	memcpy(out->conv, conv, sizeof(out->conv)); /* both STORE_CONV_MAX */
 	out->seq = seq;
 	out->from_id = in->from_id;
 	out->from_name = from_name;

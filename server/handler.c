@@ -358,7 +358,8 @@ handler_job_new(struct session *s, const struct handler *h,
 	j->req = req;
 	j->except = s->id;
 	j->uid = s->uid;
-	snprintf(j->addr, sizeof j->addr, "%s", s->addr);
+	_Static_assert(sizeof j->addr == sizeof s->addr, "addr sizes");
+	memcpy(j->addr, s->addr, sizeof j->addr); /* NUL-terminated in s */
 	j->uname = s->name != NULL ? xstrdup(s->name) : NULL;
 	if (h->committed != NULL) /* run() writes the reply as text */
 		return j;

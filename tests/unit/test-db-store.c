@@ -3,6 +3,7 @@
  * against NATTER_TEST_STORE_URL, or a fresh SQLite file in NATTER_TEST_TMP.
  * A MySQL URL must name an empty database of its own.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1371,6 +1372,29 @@ test_bulk_kill(const char *url)
 	mysql_close(my);
 }
 
+/* Conversation names, formatted by hand, read as snprintf would write. */
+static void
+test_conv_names(void)
+{
+	static const int64_t v[] = {0,     1,         9,  10,
+	                            12345, INT64_MAX, -1, INT64_MIN};
+	char got[STORE_CONV_MAX], want[STORE_CONV_MAX];
+	size_t i, j;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		store_conv_group(got, v[i]);
+		snprintf(want, sizeof(want), "g:%" PRId64, v[i]);
+		CHECK(strcmp(got, want) == 0);
+		for (j = 0; j < sizeof(v) / sizeof(v[0]); j++) {
+			store_conv_direct(got, v[i], v[j]);
+			snprintf(want, sizeof(want), "d:%" PRId64 ":%" PRId64,
+			         v[i] < v[j] ? v[i] : v[j],
+			         v[i] < v[j] ? v[j] : v[i]);
+			CHECK(strcmp(got, want) == 0);
+		}
+	}
+}
+
 /* Migrating again is a no-op; a bad URL is refused. */
 static void
 test_open(const char *url)
@@ -1448,6 +1472,7 @@ main(void)
 	test_bulk_mysql(url);
 	test_bulk_kill(url);
 	test_open(url);
+	test_conv_names();
 	store_close(st);
 	if (path != NULL) {
 		test_unlink(path);
