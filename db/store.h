@@ -114,7 +114,8 @@ int store_batch_end(struct store *st, bool commit);
 /*
  * Checkpoints, for a store whose writes go to a log first (SQLite's WAL).
  * store_checkpoint_due says, on the connection that writes, whether enough
- * was logged since the last one; store_checkpoint, on another connection,
+ * was logged since it last said so (true once per so much: the caller
+ * then runs one); store_checkpoint, on another connection,
  * moves the log into the database without stopping the writer (and waits
  * for the disk: that is why it should not run on the writer). Other
  * backends: never due, nothing to do.

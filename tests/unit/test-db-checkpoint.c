@@ -1,6 +1,6 @@
 /*
  * SQLite checkpoints off the writer: the writing connection says when one
- * is due (after STORE_SQLITE_CHECKPOINT WAL pages), another connection
+ * is due (once per STORE_SQLITE_CHECKPOINT WAL pages), another connection
  * runs it, and the WAL starts over at the writer's next commit. Other
  * backends are never due.
  */
@@ -76,6 +76,7 @@ main(void)
 	char *path, *wal, *url, *body = xmalloc(TEST_BODY + 1);
 	struct store *w = NULL, *ck = NULL, *mem = NULL;
 	int64_t a, b;
+	bool due;
 	int n = 0;
 
 	path = xasprintf("%s/ckpt-%d.db", tmp ? tmp : "/tmp", (int)getpid());
@@ -88,14 +89,22 @@ main(void)
 	CHECK_EQ_INT(store_open(url, &opt, &ck, NULL), 0);
 	test_users(w, &a, &b);
 	CHECK(!store_checkpoint_due(w));
-	while (!store_checkpoint_due(w) && n < TEST_MAX)
+	while (!(due = store_checkpoint_due(w)) && n < TEST_MAX)
 		n += test_batch(w, a, b, body);
-	CHECK(store_checkpoint_due(w)); /* and the writer did not do it */
+	CHECK(due); /* and the writer did not do it */
 	CHECK(n > 1000 && n < TEST_MAX);
+	/* Due once, not again after each commit while the WAL is long. */
+	test_batch(w, a, b, body);
+	CHECK(!store_checkpoint_due(w));
 	CHECK_EQ_INT(store_checkpoint(ck), 0);
 	test_batch(w, a, b, body); /* the WAL starts over */
 	CHECK(!store_checkpoint_due(w));
 	CHECK(test_size(wal) > 0 && test_size(wal) <= 64L * 1024 * 1024);
+	/* Due again after as much logged once more. */
+	n = 0;
+	while (!(due = store_checkpoint_due(w)) && n < TEST_MAX)
+		n += test_batch(w, a, b, body);
+	CHECK(due && n > 1000);
 
 	CHECK_EQ_INT(store_open("sqlite::memory:", &opt, &mem, NULL), 0);
 	CHECK(!store_checkpoint_due(mem));

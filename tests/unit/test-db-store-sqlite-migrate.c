@@ -54,8 +54,12 @@ test_make_v1(const char *path)
 static int64_t
 test_send(struct store *st, const char *body, const char *cmid)
 {
-	struct store_send in = {.from_id = 1, .to_user = 2, .body = body,
-	                        .body_len = strlen(body), .cmid = cmid, .ts = 9};
+	struct store_send in = {.from_id = 1,
+	                        .to_user = 2,
+	                        .body = body,
+	                        .body_len = strlen(body),
+	                        .cmid = cmid,
+	                        .ts = 9};
 	struct store_msg out;
 	struct store_ids rcpt;
 	bool dup;
