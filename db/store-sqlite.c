@@ -1423,7 +1423,14 @@ store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
 	return store_sqlite_msg_retry(s, in, r, out, dup, rcpt);
 }
 
-/* Stores a message in one write transaction. */
+/*
+ * Stores a message in one write transaction. In a group commit it takes
+ * no savepoint of its own (two statements a message, 7% of natterd's
+ * instructions in the relay benchmark): the INSERT is its only write and
+ * the last step that can fail, and SQLite undoes a failed statement by
+ * itself. A write or a fallible step after the INSERT would need the
+ * savepoint back.
+ */
 static int
 store_sqlite_msg_append(void *c, const struct store_send *in,
                         struct store_msg *out, bool *dup,
@@ -1440,10 +1447,12 @@ store_sqlite_msg_append(void *c, const struct store_send *in,
 	}
 	if ((in->to_user != 0) == (in->to_group != 0) || in->body == NULL)
 		return -ERR_BAD_REQUEST;
-	if ((r = store_sqlite_begin(s)) < 0)
-		return r;
-	r = store_sqlite_msg_append_txn(s, in, out, dup, rcpt);
-	if ((r = store_sqlite_end(s, r)) < 0) {
+	if (s->batch)
+		r = store_sqlite_msg_append_txn(s, in, out, dup, rcpt);
+	else if ((r = store_sqlite_begin(s)) == 0)
+		r = store_sqlite_end(
+		    s, store_sqlite_msg_append_txn(s, in, out, dup, rcpt));
+	if (r < 0) {
 		store_msg_clear(out);
 		*dup = false;
 		if (rcpt != NULL) {
