@@ -1,0 +1,132 @@
+/*
+ * Differential libFuzzer target for shared/jsonfast.c: whatever text the
+ * fast path takes, json-c (set up as codec_reader_new sets it up) must
+ * take too, with nothing but white space after the object, and build an
+ * equal object: same serialization, same keys in the same order, same
+ * types. The input is one frame, UTF-8 checked first as the codec does;
+ * it is tried at the codec's depth and at a small one (1 to 3) that the
+ * input's length picks, where json-c's depth limit bites.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "codec.h"
+#include "jsonfast.h"
+#include "utf8.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Stops the run: jsonfast took a text that json-c reads otherwise. */
+static void
+fuzz_jsonfast_fail(const char *what, const char *s, size_t len, int depth)
+{
+	fprintf(stderr, "fuzz-jsonfast: %s (max_depth %d)\ntext: %.*s\n", what,
+	        depth, (int)len, s);
+	abort();
+}
+
+/* json-c's object for s as codec_reader_parse gets it; NULL if refused. */
+static struct json_object *
+fuzz_jsonfast_jsonc(const char *s, size_t len, int max_depth)
+{
+	struct json_tokener *tok = json_tokener_new_ex(max_depth);
+	struct json_object *obj;
+	size_t i;
+
+	if (tok == NULL)
+		abort();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	                                JSON_TOKENER_ALLOW_TRAILING_CHARS);
+	obj = json_tokener_parse_ex(tok, s, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(obj);
+		obj = NULL;
+	}
+	for (i = json_tokener_get_parse_end(tok); obj != NULL && i < len; i++) {
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
+		    s[i] != '\n') {
+			json_object_put(obj);
+			obj = NULL;
+		}
+	}
+	json_tokener_free(tok);
+	return obj;
+}
+
+/* Whether a and b hold the same keys in the same order, of equal types. */
+static bool
+fuzz_jsonfast_same_shape(struct json_object *a, struct json_object *b)
+{
+	struct json_object_iterator ia, ib, ea, eb;
+
+	if (json_object_get_type(a) != json_object_get_type(b))
+		return false;
+	if (!json_object_is_type(a, json_type_object))
+		return true;
+	ia = json_object_iter_begin(a);
+	ib = json_object_iter_begin(b);
+	ea = json_object_iter_end(a);
+	eb = json_object_iter_end(b);
+	for (; !json_object_iter_equal(&ia, &ea);
+	     json_object_iter_next(&ia), json_object_iter_next(&ib)) {
+		if (json_object_iter_equal(&ib, &eb) ||
+		    strcmp(json_object_iter_peek_name(&ia),
+		           json_object_iter_peek_name(&ib)) != 0 ||
+		    !fuzz_jsonfast_same_shape(json_object_iter_peek_value(&ia),
+		                              json_object_iter_peek_value(&ib)))
+			return false;
+	}
+	return json_object_iter_equal(&ib, &eb);
+}
+
+/* One parse at max_depth, checked against json-c's. */
+static void
+fuzz_jsonfast_check(const char *s, size_t len, int max_depth)
+{
+	struct json_object *fast = NULL, *slow;
+	const char *ft, *st;
+	int r = jsonfast_parse(s, len, max_depth, &fast);
+
+	if (r == 1 && fast == NULL)
+		return; /* json-c's to decide, as before */
+	if (r != 0 || fast == NULL)
+		fuzz_jsonfast_fail("bad verdict or object", s, len, max_depth);
+	if ((slow = fuzz_jsonfast_jsonc(s, len, max_depth)) == NULL)
+		fuzz_jsonfast_fail("took what json-c refuses", s, len,
+		                   max_depth);
+	ft = json_object_to_json_string_ext(fast, JSON_C_TO_STRING_PLAIN);
+	st = json_object_to_json_string_ext(slow, JSON_C_TO_STRING_PLAIN);
+	if (strcmp(ft, st) != 0 || !fuzz_jsonfast_same_shape(fast, slow) ||
+	    !json_object_equal(fast, slow)) {
+		fprintf(stderr, "jsonfast: %s\njson-c:   %s\n", ft, st);
+		fuzz_jsonfast_fail("built another object", s, len, max_depth);
+	}
+	json_object_put(slow);
+	json_object_put(fast);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data;
+
+	struct json_object *obj;
+
+	if (size == 0 || size >= INT32_MAX)
+		return 0;
+	if (!utf8_valid(s, size)) {
+		/* The codec stops such frames first; still, no harm. */
+		if (jsonfast_parse(s, size, CODEC_MAX_DEPTH, &obj) == 0)
+			json_object_put(obj);
+		return 0;
+	}
+	fuzz_jsonfast_check(s, size, CODEC_MAX_DEPTH);
+	fuzz_jsonfast_check(s, size, 1 + (int)(size % 3));
+	return 0;
+}
