@@ -1,3 +1,6 @@
+#include <stdint.h>
+#include <string.h>
+
 #include "utf8.h"
 
 /*
@@ -63,11 +66,42 @@ utf8_decode(const char *s, size_t len, uint32_t *cp)
 	return n;
 }
 
-/* True if all len bytes are strict UTF-8. */
+/* Whether any of the 8 bytes at s has its high bit set (is not ASCII). */
+static bool
+utf8_word_high(const char *s)
+{
+	uint64_t w;
+
+	memcpy(&w, s, sizeof(w)); /* s need not be aligned */
+	return (w & UINT64_C(0x8080808080808080)) != 0;
+}
+
+/*
+ * True if all len bytes are strict UTF-8. Every frame and every string
+ * of one is checked, mostly ASCII: runs of it go eight bytes at a time
+ * (byte by byte this was 3-4% of natterd's instructions under load).
+ */
 bool
 utf8_valid(const char *s, size_t len)
 {
-	return utf8_count(s, len) >= 0;
+	size_t i = 0;
+	uint32_t cp;
+	int n;
+
+	while (i < len) {
+		while (len - i >= 8 && !utf8_word_high(s + i))
+			i += 8;
+		if (i == len)
+			break;
+		if ((unsigned char)s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((n = utf8_decode(s + i, len - i, &cp)) < 0)
+			return false;
+		i += (size_t)n;
+	}
+	return true;
 }
 
 /* Counts code points, -1 on the first invalid sequence. */

@@ -96,6 +96,31 @@ test_utf8_count(void)
 	CHECK_EQ_INT(utf8_count("\xF4\x90\x80\x80", 4), -1);
 }
 
+/*
+ * ASCII runs are skipped eight bytes at a time: a bad byte, a good
+ * sequence and a cut one at every offset of a longer buffer, so each
+ * lands before, inside and after a word.
+ */
+static void
+test_utf8_runs(void)
+{
+	char buf[40];
+	size_t at, len;
+
+	for (at = 0; at < 30; at++) {
+		memset(buf, 'a', sizeof(buf));
+		buf[at] = (char)0xFF;
+		CHECK(!utf8_valid(buf, sizeof(buf)));
+		CHECK(utf8_valid(buf, at));          /* the run before it */
+		memcpy(buf + at, "\xE4\xBD\xA0", 3); /* U+4F60 */
+		CHECK(utf8_valid(buf, sizeof(buf)));
+		len = at + 2; /* the sequence cut after two bytes */
+		CHECK(!utf8_valid(buf, len));
+		memcpy(buf + at, "\xED\xA0\x80", 3); /* a surrogate */
+		CHECK(!utf8_valid(buf, sizeof(buf)));
+	}
+}
+
 int
 main(void)
 {
@@ -103,5 +128,6 @@ main(void)
 	test_utf8_invalid_forms();
 	test_utf8_truncated();
 	test_utf8_count();
+	test_utf8_runs();
 	return UNIT_END();
 }
