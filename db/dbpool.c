@@ -297,6 +297,14 @@ dbpool_open(struct dbpool *p, const char *url, const struct store_options *opt,
 		p->w[i].q = p->w[i].writer ? &p->write : &p->general;
 		if ((r = store_open(url, opt, &p->w[i].st, err)) < 0)
 			return r;
+		if (p->w[i].writer && (r = store_sends_only(p->w[i].st)) < 0) {
+			msg = xasprintf("%s: cannot set up the writer", url);
+			if (err != NULL)
+				*err = msg;
+			else
+				free(msg);
+			return r;
+		}
 		if (i == 0 && (r = store_migrate(p->w[0].st)) < 0) {
 			msg = xasprintf("%s: schema migration failed", url);
 			if (err != NULL)

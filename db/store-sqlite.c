@@ -536,6 +536,17 @@ store_sqlite_checkpoint_due(void *c)
 	return true;
 }
 
+/* Foreign keys off on the writer's connection (store.h says why). */
+static int
+store_sqlite_sends_only(void *c)
+{
+	struct store_sqlite *s = c;
+	int rc =
+	    sqlite3_exec(s->db, "PRAGMA foreign_keys=OFF", NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : store_sqlite_fail(s, rc, "foreign_keys");
+}
+
 /*
  * A passive checkpoint: copies what it can while the writer goes on;
  * SQLITE_BUSY (another checkpoint running) is not a failure.
@@ -1553,6 +1564,7 @@ const struct store_backend store_sqlite_backend = {
     .migrate = store_sqlite_migrate,
     .batch_begin = store_sqlite_batch_begin,
     .batch_end = store_sqlite_batch_end,
+    .sends_only = store_sqlite_sends_only,
     .checkpoint_due = store_sqlite_checkpoint_due,
     .checkpoint = store_sqlite_checkpoint,
     .user_register = store_sqlite_user_register,

@@ -236,6 +236,12 @@ store_batch_end(struct store *st, bool commit)
 	return st->be->batch_end(st->c, commit);
 }
 
+int
+store_sends_only(struct store *st)
+{
+	return st->be->sends_only != NULL ? st->be->sends_only(st->c) : 0;
+}
+
 bool
 store_checkpoint_due(struct store *st)
 {

@@ -112,6 +112,18 @@ int store_batch_begin(struct store *st);
 int store_batch_end(struct store *st, bool commit);
 
 /*
+ * Says that this connection will only store messages (store_msg_append,
+ * store_msg_append_many): the DB pool's writer. A backend may then drop
+ * the checks that the message path makes itself. SQLite turns foreign
+ * keys off on it: every send reads the friendship or membership row in
+ * its own transaction first, which implies the conversation and both
+ * users exist (nothing deletes users or conversations), and the foreign
+ * key lookups were 5% of natterd's instructions per message. Returns 0 or
+ * a negative errcode.
+ */
+int store_sends_only(struct store *st);
+
+/*
  * Checkpoints, for a store whose writes go to a log first (SQLite's WAL).
  * store_checkpoint_due says, on the connection that writes, whether enough
  * was logged since it last said so (true once per so much: the caller

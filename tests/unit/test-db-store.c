@@ -1372,6 +1372,45 @@ test_bulk_kill(const char *url)
 	mysql_close(my);
 }
 
+/*
+ * A connection that only stores messages (the DB pool's writer, foreign
+ * keys off in SQLite) still stores between friends and members and
+ * refuses everyone else.
+ */
+static void
+test_sends_only(const char *url)
+{
+	int64_t a = test_register("so-ann"), b = test_register("so-bob");
+	int64_t c = test_register("so-cat");
+	struct store_send in = {.from_id = a, .body = "x", .body_len = 1};
+	struct store_user u;
+	struct store_group g;
+	struct store_msg m;
+	struct store *w;
+	bool created, dup;
+
+	CHECK_EQ_INT(store_friend_add(st, a, "so-bob", &u, &created), 0);
+	store_user_clear(&u);
+	CHECK_EQ_INT(store_group_create(st, b, "so-room", NULL, &g), 0);
+	CHECK_EQ_INT(store_open(url, NULL, &w, NULL), 0);
+	CHECK_EQ_INT(store_sends_only(w), 0);
+	in.to_user = b;
+	CHECK_EQ_INT(store_msg_append(w, &in, &m, &dup, NULL), 0);
+	CHECK_EQ_INT(m.seq, 1);
+	store_msg_clear(&m);
+	in.to_user = c;
+	CHECK_EQ_INT(store_msg_append(w, &in, &m, &dup, NULL),
+	             -ERR_NOT_FRIENDS);
+	in.to_user = 0;
+	in.to_group = g.id;
+	CHECK_EQ_INT(store_msg_append(w, &in, &m, &dup, NULL), -ERR_NOT_MEMBER);
+	in.to_group = g.id + 1000;
+	CHECK_EQ_INT(store_msg_append(w, &in, &m, &dup, NULL), -ERR_NOT_FOUND);
+	store_group_clear(&g);
+	store_close(w);
+	CHECK_EQ_INT(test_pending(b), 1);
+}
+
 /* Conversation names, formatted by hand, read as snprintf would write. */
 static void
 test_conv_names(void)
@@ -1472,6 +1511,7 @@ main(void)
 	test_bulk_mysql(url);
 	test_bulk_kill(url);
 	test_open(url);
+	test_sends_only(url);
 	test_conv_names();
 	store_close(st);
 	if (path != NULL) {
