@@ -7,6 +7,7 @@
 #include "bench-pairs.h"
 #include "bench-proc.h"
 #include "bench-run.h"
+#include "bench-storm.h"
 #include "xmalloc.h"
 
 #define BENCH_PAIRS_TICK_US 1000 /* latency: sending clock */
@@ -32,8 +33,10 @@ struct bench_pairs {
 	struct event *tick;
 	int rr; /* latency: next pair to send */
 	struct bench_hist *e2e, *ack, *storm_e2e;
-	/* login storm */
-	int st_opened, st_done;
+	/* Login storm: its thread's logins, timed from st_begin to the end
+	 * that thread reports (bench_storm_end); st_end is set here once the
+	 * chat loop has heard of it. */
+	struct bench_storm *st;
 	uint64_t st_begin, st_end;
 	char body[4096];
 };
@@ -67,7 +70,7 @@ static void
 bench_pairs_msg(struct bench_pairs *b, struct bench_conn *c, const char *body,
                 size_t len)
 {
-	uint64_t sent, now = bench_proc_now();
+	uint64_t sent, st_end, now = bench_proc_now();
 	int i = c->idx, sender;
 
 	b->v[i].recv++;
@@ -77,8 +80,11 @@ bench_pairs_msg(struct bench_pairs *b, struct bench_conn *c, const char *body,
 		b->delivered++;
 		if (sent >= b->t_measure)
 			bench_hist_add(b->e2e, now - sent);
+		/* The storm thread stamps its end: messages sent after it
+		 * are out even if the chat loop has not heard yet. */
+		st_end = b->st != NULL ? bench_storm_end(b->st) : 0;
 		if (b->st_begin && sent >= b->st_begin &&
-		    (b->st_end == 0 || sent <= b->st_end))
+		    (st_end == 0 || sent <= st_end))
 			bench_hist_add(b->storm_e2e, now - sent);
 	}
 	if (b->mode == BENCH_PAIRS_RELAY && b->running)
@@ -108,8 +114,6 @@ bench_pairs_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 static void bench_pairs_setup(struct bench_pairs *b);
 static void bench_pairs_go(struct bench_pairs *b);
-static void bench_pairs_storm_cb(struct bench_conn *c, enum bench_ev ev,
-                                 const char *body, size_t len);
 static void bench_pairs_storm_begin(void *arg);
 static void bench_pairs_storm_drain(void *arg);
 static void bench_pairs_end(void *arg);
@@ -204,7 +208,7 @@ bench_pairs_end(void *arg)
 	}
 	if (b->storm) {
 		bench_run_result(run, "logins_per_s",
-		                 b->st_done /
+		                 bench_storm_logins(b->st) /
 		                     ((double)(b->st_end - b->st_begin) / 1e9));
 		bench_run_result(run, "storm_p50_ms",
 		                 bench_hist_pct(b->storm_e2e, 50));
@@ -215,43 +219,28 @@ bench_pairs_end(void *arg)
 	bench_run_finish(run);
 }
 
-/* Opens the next login of the storm. */
+/*
+ * The storm thread is done (every login in) or failed: on success, note
+ * how far each pair had sent and wait for those messages to arrive.
+ */
 static void
-bench_pairs_storm_open(struct bench_pairs *b)
+bench_pairs_storm_done(void *arg)
 {
-	struct bench_conn *c;
-
-	c = bench_run_open(b->run, "l", b->st_opened++, bench_pairs_storm_cb,
-	                   b);
-	if (c != NULL)
-		c->registered = true;
-}
-
-/* A storm connection logged in (or failed). */
-static void
-bench_pairs_storm_cb(struct bench_conn *c, enum bench_ev ev, const char *body,
-                     size_t len)
-{
-	struct bench_pairs *b = c->owner;
+	struct bench_pairs *b = arg;
+	const char *why = bench_storm_error(b->st);
 	int i;
 
-	if (ev == BENCH_EV_FAIL || ev == BENCH_EV_CLOSED) {
-		bench_run_fail(b->run, "login %s: %.*s", c->name, (int)len,
-		               body);
+	if (why != NULL) {
+		bench_run_fail(b->run, "%s", why);
 		return;
 	}
-	if (ev != BENCH_EV_READY)
+	if (b->st_end != 0 || bench_storm_end(b->st) == 0)
 		return;
-	if (b->st_opened < b->run->o->logins)
-		bench_pairs_storm_open(b);
-	b->run->phase = "storm";
-	b->run->progress = b->st_done + 1;
-	if (++b->st_done < b->run->o->logins)
-		return;
-	b->st_end = bench_proc_now();
+	b->st_end = bench_storm_end(b->st);
 	for (i = 0; i < b->n; i++)
 		b->v[i].mark = b->v[i].sent;
 	b->run->phase = "storm drain";
+	b->run->progress = bench_storm_logins(b->st);
 	bench_run_after(b->run, 0.1, bench_pairs_storm_drain, b);
 }
 
@@ -277,10 +266,12 @@ bench_pairs_storm_begin(void *arg)
 {
 	struct bench_pairs *b = arg;
 
+	b->run->phase = "storm";
 	b->st_begin = bench_proc_now();
-	while (b->st_opened < b->run->o->logins &&
-	       b->st_opened < b->run->o->burst)
-		bench_pairs_storm_open(b);
+	b->st = bench_storm_start(b->run->o, b->run->base,
+	                          bench_pairs_storm_done, b);
+	if (b->st == NULL)
+		bench_run_fail(b->run, "cannot start the storm thread");
 }
 
 /* The warm-up is over: measure from now on. */
@@ -345,6 +336,7 @@ bench_pairs_go(struct bench_pairs *b)
 static void
 bench_pairs_free(struct bench_pairs *b)
 {
+	bench_storm_free(b->st);
 	if (b->tick != NULL)
 		event_free(b->tick);
 	bench_hist_free(b->e2e);
