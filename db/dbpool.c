@@ -283,12 +283,23 @@ dbpool_start(struct dbpool *p)
 	return e;
 }
 
-/* Opens the connections, migrating on the first before the others. */
+/* Returns r, with "url: what" in *err if err is not NULL. */
+static int
+dbpool_open_failed(int r, const char *url, const char *what, char **err)
+{
+	if (err != NULL)
+		*err = xasprintf("%s: %s", url, what);
+	return r;
+}
+
+/*
+ * Opens the connections, migrating on the first before the others; the
+ * writer's is told it only stores messages.
+ */
 static int
 dbpool_open(struct dbpool *p, const char *url, const struct store_options *opt,
             char **err)
 {
-	char *msg = NULL;
 	int i, r;
 
 	for (i = 0; i < p->n; i++) {
@@ -297,22 +308,12 @@ dbpool_open(struct dbpool *p, const char *url, const struct store_options *opt,
 		p->w[i].q = p->w[i].writer ? &p->write : &p->general;
 		if ((r = store_open(url, opt, &p->w[i].st, err)) < 0)
 			return r;
-		if (p->w[i].writer && (r = store_sends_only(p->w[i].st)) < 0) {
-			msg = xasprintf("%s: cannot set up the writer", url);
-			if (err != NULL)
-				*err = msg;
-			else
-				free(msg);
-			return r;
-		}
-		if (i == 0 && (r = store_migrate(p->w[0].st)) < 0) {
-			msg = xasprintf("%s: schema migration failed", url);
-			if (err != NULL)
-				*err = msg;
-			else
-				free(msg);
-			return r;
-		}
+		if (i == 0 && (r = store_migrate(p->w[0].st)) < 0)
+			return dbpool_open_failed(
+			    r, url, "schema migration failed", err);
+		if (p->w[i].writer && (r = store_sends_only(p->w[i].st)) < 0)
+			return dbpool_open_failed(
+			    r, url, "cannot set up the writer", err);
 	}
 	return 0;
 }
