@@ -1,9 +1,12 @@
 #include "store-sqlite-vfs.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -14,6 +17,8 @@
 /* Below 128 KiB: SQLite's unix VFS writes at most that much per call. */
 #define STORE_SQLITE_WAL_BUF ((size_t)120 * 1024)
 #define STORE_SQLITE_FRAME_HDR 24 /* SQLite's WAL frame header */
+/* Bytes written to a file between two starts of its writeback. */
+#define STORE_SQLITE_WB_BYTES ((size_t)1 << 20)
 
 struct store_sqlite_file {
 	sqlite3_file base;
@@ -25,12 +30,42 @@ struct store_sqlite_file {
 	unsigned char *buf; /* WAL bytes not yet written, */
 	size_t len;         /* len of them, */
 	sqlite3_int64 off;  /* from this offset */
+	int wb_fd;          /* a WAL again, for sync_file_range; or -1 */
+	size_t wb_len;      /* bytes written since writeback last started */
 };
 
 #define STORE_SQLITE_FILE_HDR                                                  \
 	((sizeof(struct store_sqlite_file) + 15) & ~(size_t)15)
 
 static sqlite3_vfs *store_sqlite_vfs_real;
+
+/*
+ * Counts n bytes written to the file; after every STORE_SQLITE_WB_BYTES,
+ * starts writing the file's dirty pages to disk without waiting for them
+ * (store-sqlite-vfs.h says why).
+ */
+static void
+store_sqlite_vfs_written(struct store_sqlite_file *p, size_t n)
+{
+	p->wb_len += n;
+	if (p->wb_fd < 0 || p->wb_len < STORE_SQLITE_WB_BYTES)
+		return;
+	p->wb_len = 0;
+	if (sync_file_range(p->wb_fd, 0, 0, SYNC_FILE_RANGE_WRITE) != 0)
+		log_debug("sqlite vfs: sync_file_range: %s", strerror(errno));
+}
+
+/* Writes through to the default VFS's file, counting the bytes. */
+static int
+store_sqlite_vfs_put(struct store_sqlite_file *p, const void *data, int amt,
+                     sqlite3_int64 off)
+{
+	int rc = p->real->pMethods->xWrite(p->real, data, amt, off);
+
+	if (rc == SQLITE_OK)
+		store_sqlite_vfs_written(p, (size_t)amt);
+	return rc;
+}
 
 /* Writes out the buffered WAL bytes, if any. */
 static int
@@ -40,7 +75,7 @@ store_sqlite_vfs_flush(struct store_sqlite_file *p)
 
 	if (p->len == 0)
 		return SQLITE_OK;
-	rc = p->real->pMethods->xWrite(p->real, p->buf, (int)p->len, p->off);
+	rc = store_sqlite_vfs_put(p, p->buf, (int)p->len, p->off);
 	p->len = 0;
 	return rc;
 }
@@ -66,7 +101,7 @@ store_sqlite_vfs_wal_write(struct store_sqlite_file *p, const void *data,
 		if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
 			return rc;
 	if (p->len == 0 && (amt <= 32 || last))
-		return p->real->pMethods->xWrite(p->real, data, amt, off);
+		return store_sqlite_vfs_put(p, data, amt, off);
 	if (p->buf == NULL)
 		p->buf = xmalloc(STORE_SQLITE_WAL_BUF);
 	if (p->len == 0)
@@ -84,7 +119,7 @@ store_sqlite_vfs_write(sqlite3_file *f, const void *data, int amt,
 
 	if (p->is_wal)
 		return store_sqlite_vfs_wal_write(p, data, amt, off);
-	return p->real->pMethods->xWrite(p->real, data, amt, off);
+	return store_sqlite_vfs_put(p, data, amt, off);
 }
 
 /* Closes the file; a WAL writes its buffer out first. */
@@ -100,6 +135,9 @@ store_sqlite_vfs_close(sqlite3_file *f)
 		p->wal->db = NULL;
 	free(p->buf);
 	p->buf = NULL;
+	if (p->wb_fd >= 0)
+		close(p->wb_fd);
+	p->wb_fd = -1;
 	rc2 = p->real->pMethods->xClose(p->real);
 	return rc != SQLITE_OK ? rc : rc2;
 }
@@ -292,6 +330,7 @@ store_sqlite_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
 
 	(void)vfs;
 	memset(p, 0, sizeof(*p));
+	p->wb_fd = -1;
 	p->real = (sqlite3_file *)((char *)p + STORE_SQLITE_FILE_HDR);
 	rc = store_sqlite_vfs_real->xOpen(store_sqlite_vfs_real, name, p->real,
 	                                  flags, out_flags);
@@ -309,6 +348,13 @@ store_sqlite_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
 		p->db = (struct store_sqlite_file *)db;
 		p->db->wal = p;
 	}
+	/*
+	 * The WAL only: SQLite takes no POSIX lock on it. On the database
+	 * file, closing a second descriptor would drop every lock the
+	 * process holds on it, other connections' included.
+	 */
+	if (p->is_wal)
+		p->wb_fd = open(name, O_RDONLY | O_CLOEXEC);
 	return SQLITE_OK;
 }
 
