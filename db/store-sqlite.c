@@ -1557,8 +1557,21 @@ store_sqlite_history(void *c, int64_t uid, const char *conv, int64_t before,
 	return 0;
 }
 
+/*
+ * Before any connection: SQLite's memory statistics off. They take a
+ * global mutex around every allocation of every connection (about 14 a
+ * message on the writer alone), and natterd never reads them.
+ */
+static int
+store_sqlite_lib_init(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); /* MISUSE if late */
+	return sqlite3_initialize() == SQLITE_OK ? 0 : -ERR_UNAVAILABLE;
+}
+
 const struct store_backend store_sqlite_backend = {
     .prefix = "sqlite:",
+    .lib_init = store_sqlite_lib_init,
     .open = store_sqlite_open,
     .close = store_sqlite_close,
     .migrate = store_sqlite_migrate,
