@@ -196,7 +196,7 @@ struct store_sqlite {
 	struct store_options opt;
 	char *dummy; /* hash checked for unknown names; made on first use */
 	sqlite3_stmt *stmt[SQ__COUNT];
-	bool batch;     /* in a group commit: calls use savepoints */
+	bool batch;     /* in a group commit: calls but sends use savepoints */
 	int wal_frames; /* the WAL's length after this connection's commit */
 	int wal_asked;  /* its length when a checkpoint was last due */
 };
