@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "codec.h"
+#include "../unit/jsonfast-ref.h"
 #include "jsonfast.h"
 #include "utf8.h"
 
@@ -31,60 +32,6 @@ fuzz_jsonfast_fail(const char *what, const char *s, size_t len, int depth)
 	abort();
 }
 
-/* json-c's object for s as codec_reader_parse gets it; NULL if refused. */
-static struct json_object *
-fuzz_jsonfast_jsonc(const char *s, size_t len, int max_depth)
-{
-	struct json_tokener *tok = json_tokener_new_ex(max_depth);
-	struct json_object *obj;
-	size_t i;
-
-	if (tok == NULL)
-		abort();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	                                JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	obj = json_tokener_parse_ex(tok, s, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	for (i = json_tokener_get_parse_end(tok); obj != NULL && i < len; i++) {
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
-		    s[i] != '\n') {
-			json_object_put(obj);
-			obj = NULL;
-		}
-	}
-	json_tokener_free(tok);
-	return obj;
-}
-
-/* Whether a and b hold the same keys in the same order, of equal types. */
-static bool
-fuzz_jsonfast_same_shape(struct json_object *a, struct json_object *b)
-{
-	struct json_object_iterator ia, ib, ea, eb;
-
-	if (json_object_get_type(a) != json_object_get_type(b))
-		return false;
-	if (!json_object_is_type(a, json_type_object))
-		return true;
-	ia = json_object_iter_begin(a);
-	ib = json_object_iter_begin(b);
-	ea = json_object_iter_end(a);
-	eb = json_object_iter_end(b);
-	for (; !json_object_iter_equal(&ia, &ea);
-	     json_object_iter_next(&ia), json_object_iter_next(&ib)) {
-		if (json_object_iter_equal(&ib, &eb) ||
-		    strcmp(json_object_iter_peek_name(&ia),
-		           json_object_iter_peek_name(&ib)) != 0 ||
-		    !fuzz_jsonfast_same_shape(json_object_iter_peek_value(&ia),
-		                              json_object_iter_peek_value(&ib)))
-			return false;
-	}
-	return json_object_iter_equal(&ib, &eb);
-}
-
 /* One parse at max_depth, checked against json-c's. */
 static void
 fuzz_jsonfast_check(const char *s, size_t len, int max_depth)
@@ -97,12 +44,12 @@ fuzz_jsonfast_check(const char *s, size_t len, int max_depth)
 		return; /* json-c's to decide, as before */
 	if (r != 0 || fast == NULL)
 		fuzz_jsonfast_fail("bad verdict or object", s, len, max_depth);
-	if ((slow = fuzz_jsonfast_jsonc(s, len, max_depth)) == NULL)
+	if ((slow = jsonfast_ref_parse(s, len, max_depth)) == NULL)
 		fuzz_jsonfast_fail("took what json-c refuses", s, len,
 		                   max_depth);
 	ft = json_object_to_json_string_ext(fast, JSON_C_TO_STRING_PLAIN);
 	st = json_object_to_json_string_ext(slow, JSON_C_TO_STRING_PLAIN);
-	if (strcmp(ft, st) != 0 || !fuzz_jsonfast_same_shape(fast, slow) ||
+	if (strcmp(ft, st) != 0 || !jsonfast_ref_same_shape(fast, slow) ||
 	    !json_object_equal(fast, slow)) {
 		fprintf(stderr, "jsonfast: %s\njson-c:   %s\n", ft, st);
 		fuzz_jsonfast_fail("built another object", s, len, max_depth);

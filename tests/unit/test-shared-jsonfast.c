@@ -8,6 +8,7 @@
 
 #include "codec.h"
 #include "errcode.h"
+#include "jsonfast-ref.h"
 #include "jsonfast.h"
 #include "unit.h"
 
@@ -148,56 +149,6 @@ static const char *const jsonfast_whole[] = {
     "{\"a\":true,\"b\":false,\"c\":null,\"d\":-123,\"e\":\"\\n\\\\\"}",
 };
 
-/* json-c's parse as codec_reader_parse does it; NULL if it refuses. */
-static struct json_object *
-jsonc_parse(const char *s, size_t len, int max_depth)
-{
-	struct json_tokener *tok = json_tokener_new_ex(max_depth);
-	struct json_object *obj;
-	size_t i;
-
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	                                JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	obj = json_tokener_parse_ex(tok, s, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(obj);
-		obj = NULL;
-	}
-	for (i = json_tokener_get_parse_end(tok); obj != NULL && i < len; i++)
-		if (strchr(" \t\r\n", s[i]) == NULL || s[i] == '\0') {
-			json_object_put(obj);
-			obj = NULL;
-		}
-	json_tokener_free(tok);
-	return obj;
-}
-
-/* Whether a and b have the same keys in the same order, of the same types. */
-static bool
-same_shape(struct json_object *a, struct json_object *b)
-{
-	struct json_object_iterator ia, ib, ea, eb;
-
-	if (json_object_get_type(a) != json_object_get_type(b))
-		return false;
-	if (!json_object_is_type(a, json_type_object))
-		return true;
-	ia = json_object_iter_begin(a);
-	ib = json_object_iter_begin(b);
-	ea = json_object_iter_end(a);
-	eb = json_object_iter_end(b);
-	for (; !json_object_iter_equal(&ia, &ea);
-	     json_object_iter_next(&ia), json_object_iter_next(&ib)) {
-		if (json_object_iter_equal(&ib, &eb) ||
-		    strcmp(json_object_iter_peek_name(&ia),
-		           json_object_iter_peek_name(&ib)) != 0 ||
-		    !same_shape(json_object_iter_peek_value(&ia),
-		                json_object_iter_peek_value(&ib)))
-			return false;
-	}
-	return json_object_iter_equal(&ib, &eb);
-}
-
 /* One text in an allocation of its own size, so ASan sees over-reads. */
 static void
 check_case(const char *text, size_t len, int max_depth, int verdict)
@@ -211,14 +162,14 @@ check_case(const char *text, size_t len, int max_depth, int verdict)
 	CHECK_EQ_INT(r, verdict);
 	CHECK((r == 0) == (fast != NULL));
 	if (r == 0) {
-		slow = jsonc_parse(copy, len, max_depth);
+		slow = jsonfast_ref_parse(copy, len, max_depth);
 		CHECK(slow != NULL);
 		CHECK(slow != NULL &&
 		      strcmp(json_object_to_json_string_ext(
 		                 fast, JSON_C_TO_STRING_PLAIN),
 		             json_object_to_json_string_ext(
 		                 slow, JSON_C_TO_STRING_PLAIN)) == 0);
-		CHECK(same_shape(fast, slow));
+		CHECK(jsonfast_ref_same_shape(fast, slow));
 		CHECK(json_object_equal(fast, slow));
 		json_object_put(slow);
 	}
