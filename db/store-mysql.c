@@ -249,6 +249,7 @@ struct store_mysql {
 	bool retryable;  /* the last failure may be retried from the start */
 	bool batch;      /* in a group commit: calls use savepoints */
 	bool batch_lost; /* the batch's transaction is gone */
+	bool sends_only; /* store_sends_only: foreign key checks off */
 	int64_t redial;  /* ms: no connect attempt before this */
 };
 
@@ -401,9 +402,13 @@ store_mysql_disconnect(struct store_mysql *s)
 		s->batch_lost = true;
 }
 
-/* Session settings: utf8mb4, short timeouts, READ COMMITTED, strict. */
+/*
+ * Session settings: utf8mb4, short timeouts, READ COMMITTED, strict; on a
+ * sends-only connection (store.h) no foreign key checks. Init commands
+ * run again on every reconnection.
+ */
 static void
-store_mysql_options(MYSQL *db)
+store_mysql_options(MYSQL *db, bool sends_only)
 {
 	unsigned int connect_s = STORE_MYSQL_CONNECT_S, io_s = STORE_MYSQL_IO_S;
 	my_bool off = 0;
@@ -420,6 +425,9 @@ store_mysql_options(MYSQL *db)
 	              "'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION', "
 	              "SESSION innodb_lock_wait_timeout = 5, "
 	              "NAMES utf8mb4 COLLATE utf8mb4_bin");
+	if (sends_only)
+		mysql_options(db, MYSQL_INIT_COMMAND,
+		              "SET SESSION foreign_key_checks = 0");
 }
 
 /*
@@ -436,7 +444,7 @@ store_mysql_connect(struct store_mysql *s, char **err)
 			*err = xstrdup("mysql_init failed");
 		return -ERR_INTERNAL;
 	}
-	store_mysql_options(db);
+	store_mysql_options(db, s->sends_only);
 	if (mysql_real_connect(db, s->host, s->user, s->pass, s->name, s->port,
 	                       NULL, CLIENT_FOUND_ROWS) == NULL) {
 		if (err != NULL)
@@ -2366,6 +2374,27 @@ store_mysql_history(void *c, int64_t uid, const char *conv, int64_t before,
 	                        store_mysql_msgs_undo, &op);
 }
 
+/*
+ * Foreign key checks off on the writer's connection, now and after every
+ * reconnection (store.h says why it is safe). InnoDB checks each row's
+ * parents (its conversation, its sender) with a shared lock on each.
+ */
+static int
+store_mysql_sends_only(void *c)
+{
+	struct store_mysql *s = c;
+
+	s->sends_only = true;
+	if (s->db == NULL) /* set on the next connection */
+		return 0;
+	if (mysql_query(s->db, "SET SESSION foreign_key_checks = 0") != 0) {
+		log_error("mysql %s:%u/%s: foreign_key_checks: %s", s->host,
+		          s->port, s->name, mysql_error(s->db));
+		return -ERR_UNAVAILABLE;
+	}
+	return 0;
+}
+
 const struct store_backend store_mysql_backend = {
     .prefix = "mysql://",
     .lib_init = store_mysql_lib_init,
@@ -2376,6 +2405,7 @@ const struct store_backend store_mysql_backend = {
     .migrate = store_mysql_migrate,
     .batch_begin = store_mysql_batch_begin,
     .batch_end = store_mysql_batch_end,
+    .sends_only = store_mysql_sends_only,
     .user_register = store_mysql_user_register,
     .user_login = store_mysql_user_login,
     .user_get = store_mysql_user_get,

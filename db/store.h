@@ -118,8 +118,9 @@ int store_batch_end(struct store *st, bool commit);
  * keys off on it: every send reads the friendship or membership row in
  * its own transaction first, which implies the conversation and both
  * users exist (nothing deletes users or conversations), and the foreign
- * key lookups were 5% of natterd's instructions per message. Returns 0 or
- * a negative errcode.
+ * key lookups were 5% of natterd's instructions per message. MariaDB
+ * turns foreign_key_checks off in the connection's session (again after
+ * each reconnection). Returns 0 or a negative errcode.
  */
 int store_sends_only(struct store *st);
 
