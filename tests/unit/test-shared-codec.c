@@ -354,6 +354,39 @@ test_codec_reader(void)
 	codec_reader_free(NULL);
 }
 
+/*
+ * codec_out_str skips runs eight bytes at a time: each byte that needs an
+ * escape, at every offset of a longer string, is escaped as json-c does.
+ */
+static void
+test_codec_out_str_runs(void)
+{
+	static const char special[] = "\"\\\n\x01\x1f";
+	char in[40];
+	struct codec_out out = {0};
+	struct json_object *js;
+	size_t at, k;
+	char *text;
+
+	for (k = 0; k < sizeof(special) - 1; k++) {
+		for (at = 0; at < 30; at++) {
+			memset(in, 'a', sizeof(in));
+			in[at] = special[k];
+			in[at + 5] = (char)0xc3; /* U+00E9, copied as it is */
+			in[at + 6] = (char)0xa9;
+			codec_out_str(&out, in, sizeof(in));
+			text = codec_out_take(&out, NULL);
+			js = json_object_new_string_len(in, (int)sizeof(in));
+			CHECK(strcmp(text,
+			             json_object_to_json_string_ext(
+			                 js, JSON_C_TO_STRING_NOSLASHESCAPE)) ==
+			      0);
+			json_object_put(js);
+			free(text);
+		}
+	}
+}
+
 /* Hand-written JSON parses back to the same strings and numbers. */
 static void
 test_codec_out(void)
@@ -407,6 +440,7 @@ int
 main(void)
 {
 	test_codec_reader();
+	test_codec_out_str_runs();
 	test_codec_out();
 	test_codec_parse();
 	test_codec_bombs();
