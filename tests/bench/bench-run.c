@@ -63,21 +63,34 @@ bench_run_loop(struct bench_run *run)
 	return run->status;
 }
 
-/* A new connection to server from source address 127.0.0.(1 + n % sources). */
+/*
+ * A connection on base named tag+role+idx, to server from source address
+ * 127.0.0.(1 + n % sources); reads only o, so any thread may call it.
+ */
+struct bench_conn *
+bench_run_dial(struct event_base *base, const struct bench_opts *o,
+               const struct sockaddr_in *server, size_t n, const char *role,
+               int idx, bench_conn_cb cb, void *owner)
+{
+	struct sockaddr_in src = {.sin_family = AF_INET};
+	char name[40];
+
+	src.sin_addr.s_addr =
+	    htonl(0x7f000001u + (uint32_t)(n % (size_t)o->sources));
+	snprintf(name, sizeof name, "%s%s%d", o->tag, role, idx);
+	return bench_conn_new(base, o->proto, server, &src, name, cb, owner,
+	                      idx);
+}
+
+/* A new connection to server from the run's next source address. */
 struct bench_conn *
 bench_run_open_at(struct bench_run *run, const struct sockaddr_in *server,
                   const char *role, int idx, bench_conn_cb cb, void *owner)
 {
-	const struct bench_opts *o = run->o;
-	struct sockaddr_in src = {.sin_family = AF_INET};
 	struct bench_conn *c;
-	char name[40];
 
-	src.sin_addr.s_addr =
-	    htonl(0x7f000001u + (uint32_t)(run->nconns % (size_t)o->sources));
-	snprintf(name, sizeof name, "%s%s%d", o->tag, role, idx);
-	c = bench_conn_new(run->base, o->proto, server, &src, name, cb, owner,
-	                   idx);
+	c = bench_run_dial(run->base, run->o, server, run->nconns, role, idx,
+	                   cb, owner);
 	if (c == NULL) {
 		bench_run_fail(run, "cannot open connection %zu", run->nconns);
 		return NULL;

@@ -76,6 +76,17 @@ struct bench_conn *bench_run_open_at(struct bench_run *run,
                                      const char *role, int idx,
                                      bench_conn_cb cb, void *owner);
 
+/*
+ * The dialling under bench_run_open, for a loop of another thread (the
+ * login storm's): a connection on base named tag+role+idx, to server from
+ * 127.0.0.(1 + n % sources). Not kept by any run; NULL if no socket.
+ */
+struct bench_conn *bench_run_dial(struct event_base *base,
+                                  const struct bench_opts *o,
+                                  const struct sockaddr_in *server, size_t n,
+                                  const char *role, int idx, bench_conn_cb cb,
+                                  void *owner);
+
 /* Closes c now (the run still frees it at the end). */
 void bench_run_close(struct bench_run *run, struct bench_conn *c);
 

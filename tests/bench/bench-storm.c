@@ -1,5 +1,4 @@
 /* The login storm on its own thread and event loop. */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
@@ -90,16 +89,11 @@ static void bench_storm_cb(struct bench_conn *c, enum bench_ev ev,
 static void
 bench_storm_open(struct bench_storm *st)
 {
-	const struct bench_opts *o = st->o;
-	struct sockaddr_in src = {.sin_family = AF_INET};
 	int idx = st->opened;
 	struct bench_conn *c;
-	char name[40];
 
-	src.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)(idx % o->sources));
-	snprintf(name, sizeof name, "%sl%d", o->tag, idx);
-	c = bench_conn_new(st->base, o->proto, &o->server, &src, name,
-	                   bench_storm_cb, st, idx);
+	c = bench_run_dial(st->base, st->o, &st->o->server, (size_t)idx, "l",
+	                   idx, bench_storm_cb, st);
 	if (c == NULL) {
 		bench_storm_fail(st, "cannot open login connection %d", idx);
 		return;
