@@ -114,6 +114,7 @@ test_utf8_runs(void)
 		CHECK(utf8_valid(buf, at));          /* the run before it */
 		memcpy(buf + at, "\xE4\xBD\xA0", 3); /* U+4F60 */
 		CHECK(utf8_valid(buf, sizeof(buf)));
+		CHECK_EQ_INT(utf8_count(buf, sizeof(buf)), 38);
 		len = at + 2; /* the sequence cut after two bytes */
 		CHECK(!utf8_valid(buf, len));
 		memcpy(buf + at, "\xED\xA0\x80", 3); /* a surrogate */
