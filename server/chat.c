@@ -10,6 +10,7 @@
 #include "config.h"
 #include "errcode.h"
 #include "handler.h"
+#include "jsonfast.h"
 #include "server.h"
 #include "validate.h"
 #include "xmalloc.h"
@@ -130,6 +131,108 @@ chat_send_parse(struct hjob *j)
 		return handler_fail(j, ERR_BAD_REQUEST,
 		                    "cmid must be a string of 1 to 128 bytes");
 	return 0;
+}
+
+/* The slots of a send frame, for codec_reader_fields. */
+enum chat_field {
+	CHAT_F_TYPE,
+	CHAT_F_REQ,
+	CHAT_F_TO,
+	CHAT_F_USER,
+	CHAT_F_GROUP,
+	CHAT_F_BODY,
+	CHAT_F_CMID,
+	CHAT_F_COUNT
+};
+
+/* Whether string field f holds exactly s, with no escapes. */
+static bool
+chat_field_is(const struct jsonfast_field *f, const char *s)
+{
+	return f->set && !f->escaped && f->len == strlen(s) &&
+	       memcmp(f->str, s, f->len) == 0;
+}
+
+/* The envelope: type send, a uint32 req if any, one valid recipient. */
+static bool
+chat_send_envelope(const struct jsonfast_field *f, struct chat_send_frame *out)
+{
+	const struct jsonfast_field *to;
+
+	if (!chat_field_is(&f[CHAT_F_TYPE], "send") ||
+	    f[CHAT_F_USER].set == f[CHAT_F_GROUP].set || !f[CHAT_F_BODY].set)
+		return false;
+	if (f[CHAT_F_REQ].set &&
+	    (f[CHAT_F_REQ].num < 0 || f[CHAT_F_REQ].num > UINT32_MAX))
+		return false;
+	out->has_req = f[CHAT_F_REQ].set;
+	out->req = (uint32_t)f[CHAT_F_REQ].num;
+	out->group = f[CHAT_F_GROUP].set;
+	to = out->group ? &f[CHAT_F_GROUP] : &f[CHAT_F_USER];
+	out->to = to->num;
+	return validate_id(to->num) == 0;
+}
+
+/* String field f, unescaped to dst (room for f->len + 1); its length. */
+static size_t
+chat_field_copy(const struct jsonfast_field *f, char *dst)
+{
+	size_t n = f->len;
+
+	if (f->escaped)
+		n = jsonfast_unescape(f->str, f->len, dst);
+	else
+		memcpy(dst, f->str, n);
+	dst[n] = '\0';
+	return n;
+}
+
+bool
+chat_send_decode(const struct codec_reader *r, const char *line, size_t len,
+                 size_t max_body, struct chat_send_frame *out)
+{
+	struct jsonfast_field f[CHAT_F_COUNT] = {
+	    [CHAT_F_TYPE] = {.key = "type", .kind = JSONFAST_STRING},
+	    [CHAT_F_REQ] = {.key = "req", .kind = JSONFAST_INT},
+	    [CHAT_F_TO] = {.key = "to", .kind = JSONFAST_OBJECT},
+	    [CHAT_F_USER] = {.key = "to.user", .kind = JSONFAST_INT},
+	    [CHAT_F_GROUP] = {.key = "to.group", .kind = JSONFAST_INT},
+	    [CHAT_F_BODY] = {.key = "body", .kind = JSONFAST_STRING},
+	    [CHAT_F_CMID] = {.key = "cmid", .kind = JSONFAST_STRING},
+	};
+	size_t clen = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (codec_reader_fields(r, line, len, f, CHAT_F_COUNT) != 0 ||
+	    !chat_send_envelope(f, out))
+		return false;
+	out->buf = xmalloc(f[CHAT_F_BODY].len + f[CHAT_F_CMID].len + 2);
+	out->body_len = chat_field_copy(&f[CHAT_F_BODY], out->buf);
+	if (f[CHAT_F_CMID].set) {
+		out->cmid = out->buf + out->body_len + 1;
+		clen = chat_field_copy(&f[CHAT_F_CMID],
+		                       out->buf + out->body_len + 1);
+	}
+	/* chat_send_parse's checks; a frame failing one goes its way. */
+	if (validate_body(out->buf, out->body_len, max_body) != 0 ||
+	    (out->cmid != NULL && (clen == 0 || clen > CHAT_CMID_MAX))) {
+		free(out->buf);
+		out->buf = NULL;
+		return false;
+	}
+	return true;
+}
+
+void
+chat_send_take(struct hjob *j, struct chat_send_frame *f)
+{
+	j->inbuf = f->buf;
+	f->buf = NULL;
+	j->id = f->to;
+	j->num = f->group;
+	j->str = j->inbuf;
+	j->len = f->body_len;
+	j->str2 = f->cmid;
 }
 
 /* The ok reply to a send, {"type":"send","req":..,"ok":true,"msg":{..}}. */

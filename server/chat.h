@@ -1,12 +1,39 @@
 #ifndef NATTER_SERVER_CHAT_H
 #define NATTER_SERVER_CHAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 
+struct codec_reader;
 struct hjob;
 struct json_object;
+
+/*
+ * A send request read without json-c: the common case of the hottest
+ * request, every field well-formed and within its limits.
+ */
+struct chat_send_frame {
+	bool has_req;
+	uint32_t req;
+	int64_t to; /* the user or group */
+	bool group; /* to is a group */
+	char *buf;  /* owned: the body, then the cmid, each NUL-terminated */
+	size_t body_len;
+	const char *cmid; /* in buf, or NULL */
+};
+
+/*
+ * Reads frame line as a send with reader r. true: f holds a request that
+ * chat_send_parse would take just as it is (then the caller owns f->buf);
+ * false: anything else, to go the general way, which gives any error.
+ */
+bool chat_send_decode(const struct codec_reader *r, const char *line,
+                      size_t len, size_t max_body, struct chat_send_frame *f);
+/* Gives job j (of handler send) f's request and buffer, parsed. */
+void chat_send_take(struct hjob *j, struct chat_send_frame *f);
 
 /* Handlers of send, sync, ack and history (handler.h). */
 int chat_send_parse(struct hjob *j);

@@ -28,7 +28,8 @@ struct hjob {
 	struct session *s; /* referenced until the job ends */
 	struct server *srv;
 	const struct handler *h;
-	struct json_object *in;    /* the request */
+	struct json_object *in;    /* the request, or NULL: */
+	char *inbuf;               /* its strings, read without json-c */
 	struct json_object *reply; /* the ok reply; run/parse add fields */
 	char *reply_text; /* or the whole ok reply as a frame (writes) */
 	size_t reply_len;
@@ -41,7 +42,7 @@ struct hjob {
 	int err;         /* 0 or -ERR_*: then an error reply is sent */
 	char *errmsg;    /* NULL: the code's default sentence */
 
-	/* Arguments read by parse(); strings borrowed from in. */
+	/* Arguments read by parse(); strings borrowed from in or inbuf. */
 	int64_t id;
 	const char *str, *str2;
 	size_t len;

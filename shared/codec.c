@@ -192,6 +192,17 @@ codec_reader_parse(struct codec_reader *r, const char *line, size_t len,
 }
 
 int
+codec_reader_fields(const struct codec_reader *r, const char *line, size_t len,
+                    struct jsonfast_field *f, size_t n)
+{
+	if (line == NULL || len == 0 || len >= INT_MAX ||
+	    jsonfast_fields(line, len, r->max_depth, f, n) != 0)
+		return 1;
+	/* After the match: most frames that are not f's shape stop sooner. */
+	return utf8_valid(line, len) ? 0 : 1;
+}
+
+int
 codec_parse(const char *line, size_t len, int max_depth,
             struct json_object **out)
 {

@@ -7,6 +7,7 @@
 
 struct evbuffer;
 struct json_object;
+struct jsonfast_field;
 
 /*
  * The JSON codec on json-c: decoding a frame into an object with strict
@@ -36,6 +37,14 @@ struct codec_reader *codec_reader_new(int max_depth);
 void codec_reader_free(struct codec_reader *r);
 int codec_reader_parse(struct codec_reader *r, const char *line, size_t len,
                        struct json_object **out);
+/*
+ * Matches frame line to the slots f[0..n) without building objects
+ * (jsonfast_fields at the reader's depth), for a hot request's handler:
+ * 0 when it matched and is valid UTF-8 (its strings are then valid UTF-8
+ * once unescaped), else 1: parse it with codec_reader_parse.
+ */
+int codec_reader_fields(const struct codec_reader *r, const char *line,
+                        size_t len, struct jsonfast_field *f, size_t n);
 
 /*
  * Field getters. Each returns 0 on success, -ERR_NOT_FOUND-style codes are

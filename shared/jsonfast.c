@@ -109,8 +109,7 @@ jsonfast_scan_string(struct jsonfast *j, const char **start, size_t *n,
 	return false;
 }
 
-/* Decodes n raw bytes already checked by jsonfast_scan_string into dst. */
-static size_t
+size_t
 jsonfast_unescape(const char *s, size_t n, char *dst)
 {
 	size_t i, k = 0;
@@ -174,7 +173,7 @@ jsonfast_string(struct jsonfast *j, struct json_object **v)
  * not expect and falls back.
  */
 static bool
-jsonfast_int(struct jsonfast *j, struct json_object **v)
+jsonfast_int_scan(struct jsonfast *j, int64_t *v)
 {
 	bool neg = jsonfast_eat(j, '-');
 	uint64_t u = 0;
@@ -189,7 +188,19 @@ jsonfast_int(struct jsonfast *j, struct json_object **v)
 		       digits++ < JSONFAST_INT_DIGITS)
 			u = u * 10 + (uint64_t)(*j->p++ - '0');
 	}
-	*v = json_object_new_int64(neg ? -(int64_t)u : (int64_t)u);
+	*v = neg ? -(int64_t)u : (int64_t)u;
+	return true;
+}
+
+/* An integer value, as a json-c object. */
+static bool
+jsonfast_int(struct jsonfast *j, struct json_object **v)
+{
+	int64_t i;
+
+	if (!jsonfast_int_scan(j, &i))
+		return false;
+	*v = json_object_new_int64(i);
 	return *v != NULL;
 }
 
@@ -318,4 +329,132 @@ jsonfast_parse(const char *s, size_t len, int max_depth,
 	}
 	*out = obj;
 	return 0;
+}
+
+/*
+ * jsonfast_fields: the members of one object matched to the caller's
+ * slots, no json-c objects made. Keys with escapes fall back: json-c
+ * compares decoded keys, and protocol keys never need one.
+ */
+
+/* The slot named prefix.key (prefix NULL: key), not yet filled; or NULL. */
+static struct jsonfast_field *
+jsonfast_slot(struct jsonfast_field *f, size_t n, const char *prefix,
+              size_t plen, const char *key, size_t klen)
+{
+	size_t i, off;
+
+	for (i = 0; i < n; i++) {
+		off = 0;
+		if (prefix == NULL && strchr(f[i].key, '.') != NULL)
+			continue; /* an object's member, not a top-level key */
+		if (prefix != NULL) {
+			if (strncmp(f[i].key, prefix, plen) != 0 ||
+			    f[i].key[plen] != '.')
+				continue;
+			off = plen + 1;
+		}
+		if (strlen(f[i].key + off) == klen &&
+		    memcmp(f[i].key + off, key, klen) == 0)
+			return f[i].set ? NULL : &f[i];
+	}
+	return NULL;
+}
+
+/* A key with no escapes: its raw bytes. */
+static bool
+jsonfast_plain_key(struct jsonfast *j, const char **key, size_t *klen)
+{
+	bool escaped;
+
+	if (!jsonfast_eat(j, '"') ||
+	    !jsonfast_scan_string(j, key, klen, &escaped) || escaped)
+		return false;
+	jsonfast_ws(j);
+	if (!jsonfast_eat(j, ':'))
+		return false;
+	jsonfast_ws(j);
+	return true;
+}
+
+/* A string or integer value into slot, as its kind says. */
+static bool
+jsonfast_slot_value(struct jsonfast *j, struct jsonfast_field *slot)
+{
+	if (slot->kind == JSONFAST_STRING) {
+		if (!jsonfast_eat(j, '"') ||
+		    !jsonfast_scan_string(j, &slot->str, &slot->len,
+		                          &slot->escaped))
+			return false;
+	} else if (!jsonfast_int_scan(j, &slot->num)) {
+		return false;
+	}
+	slot->set = true;
+	return true;
+}
+
+static bool jsonfast_fields_object(struct jsonfast *j, struct jsonfast_field *f,
+                                   size_t n, const char *prefix, size_t plen);
+
+/* One member: a slot's value or, at the top, an object of prefixed ones. */
+static bool
+jsonfast_fields_member(struct jsonfast *j, struct jsonfast_field *f, size_t n,
+                       const char *prefix, size_t plen)
+{
+	struct jsonfast_field *slot;
+	const char *key;
+	size_t klen;
+
+	if (!jsonfast_plain_key(j, &key, &klen))
+		return false;
+	if ((slot = jsonfast_slot(f, n, prefix, plen, key, klen)) == NULL)
+		return false;
+	if (slot->kind != JSONFAST_OBJECT)
+		return jsonfast_slot_value(j, slot);
+	/* Only at the top, and once: its members' slots fill only once. */
+	slot->set = true;
+	return prefix == NULL && j->max_depth > 2 && jsonfast_eat(j, '{') &&
+	       jsonfast_fields_object(j, f, n, key, klen);
+}
+
+/* An object whose "{" is consumed; prefix names it below the top. */
+static bool
+jsonfast_fields_object(struct jsonfast *j, struct jsonfast_field *f, size_t n,
+                       const char *prefix, size_t plen)
+{
+	jsonfast_ws(j);
+	if (jsonfast_eat(j, '}'))
+		return true;
+	for (;;) {
+		if (!jsonfast_fields_member(j, f, n, prefix, plen))
+			return false;
+		jsonfast_ws(j);
+		if (jsonfast_eat(j, '}'))
+			return true;
+		if (!jsonfast_eat(j, ','))
+			return false;
+		jsonfast_ws(j);
+	}
+}
+
+int
+jsonfast_fields(const char *s, size_t len, int max_depth,
+                struct jsonfast_field *f, size_t n)
+{
+	struct jsonfast j;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		f[i].set = false;
+	if (s == NULL || len > INT_MAX || max_depth < 2)
+		return 1;
+	j.p = s;
+	j.end = s + len;
+	j.max_depth = max_depth;
+	jsonfast_ws(&j);
+	if (!jsonfast_eat(&j, '{') ||
+	    !jsonfast_fields_object(&j, f, n, NULL, 0))
+		return 1;
+	jsonfast_ws(&j);
+	return j.p == j.end ? 0 : 1;
 }

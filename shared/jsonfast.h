@@ -1,7 +1,9 @@
 #ifndef NATTER_SHARED_JSONFAST_H
 #define NATTER_SHARED_JSONFAST_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct json_object;
 
@@ -27,5 +29,42 @@ struct json_object;
  */
 int jsonfast_parse(const char *s, size_t len, int max_depth,
                    struct json_object **out);
+
+/*
+ * Decodes s[0..n), a string's raw text with escapes as jsonfast_fields
+ * returns it, into dst, which has room for n bytes. Returns the length.
+ */
+size_t jsonfast_unescape(const char *s, size_t n, char *dst);
+
+enum jsonfast_kind {
+	JSONFAST_STRING,
+	JSONFAST_INT,   /* as jsonfast_parse takes them: at most 18 digits */
+	JSONFAST_OBJECT /* an object of the slots "key.member" */
+};
+
+/* One member the caller expects, and what jsonfast_fields found there. */
+struct jsonfast_field {
+	const char *key; /* "body"; "to.user" for member user of object to */
+	enum jsonfast_kind kind;
+	bool set;        /* out: the member is there */
+	int64_t num;     /* out: an integer's value */
+	const char *str; /* out: a string's raw text in s, between the quotes */
+	size_t len;
+	bool escaped; /* out: str holds escapes; jsonfast_unescape it */
+};
+
+/*
+ * A faster path still, for hot requests of a known shape: matches the
+ * members of the object in s to the n slots without building anything.
+ * Returns 0 when s is one object (JSON white space around it) whose every
+ * member is a slot's key, at most once, with a value of the slot's kind
+ * within jsonfast_parse's subset; an object slot's members are slots
+ * too, nested one level at most. json-c would then build an object with
+ * exactly the members found, of those types and values (depth counted
+ * as in jsonfast_parse). Returns 1 for any other text: ask
+ * jsonfast_parse or json-c. Keys with escapes are such text.
+ */
+int jsonfast_fields(const char *s, size_t len, int max_depth,
+                    struct jsonfast_field *f, size_t n);
 
 #endif

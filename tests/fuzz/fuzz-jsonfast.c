@@ -6,6 +6,10 @@
  * types. The input is one frame, UTF-8 checked first as the codec does;
  * it is tried at the codec's depth and at a small one (1 to 3) that the
  * input's length picks, where json-c's depth limit bites.
+ *
+ * jsonfast_fields is tried there too, with the slots of a send frame:
+ * whatever it takes, json-c must build an object with exactly the members
+ * found, of the slots' types and with equal values.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -58,12 +62,28 @@ fuzz_jsonfast_check(const char *s, size_t len, int max_depth)
 	json_object_put(fast);
 }
 
+/* One jsonfast_fields run at max_depth, held to its contract. */
+static void
+fuzz_jsonfast_fields_check(const char *s, size_t len, int max_depth)
+{
+	struct jsonfast_field f[JSONFAST_REF_COUNT];
+	const char *why;
+
+	memcpy(f, jsonfast_ref_send, sizeof(f));
+	if (jsonfast_fields(s, len, max_depth, f, JSONFAST_REF_COUNT) != 0)
+		return; /* nothing promised */
+	why = jsonfast_ref_fields_why(s, len, max_depth, f, JSONFAST_REF_COUNT);
+	if (why != NULL)
+		fuzz_jsonfast_fail(why, s, len, max_depth);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
 
 	struct json_object *obj;
+	struct jsonfast_field f[JSONFAST_REF_COUNT];
 
 	if (size == 0 || size >= INT32_MAX)
 		return 0;
@@ -71,9 +91,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The codec stops such frames first; still, no harm. */
 		if (jsonfast_parse(s, size, CODEC_MAX_DEPTH, &obj) == 0)
 			json_object_put(obj);
+		memcpy(f, jsonfast_ref_send, sizeof(f));
+		(void)jsonfast_fields(s, size, CODEC_MAX_DEPTH, f,
+		                      JSONFAST_REF_COUNT);
 		return 0;
 	}
 	fuzz_jsonfast_check(s, size, CODEC_MAX_DEPTH);
 	fuzz_jsonfast_check(s, size, 1 + (int)(size % 3));
+	fuzz_jsonfast_fields_check(s, size, CODEC_MAX_DEPTH);
+	fuzz_jsonfast_fields_check(s, size, 1 + (int)(size % 3));
 	return 0;
 }

@@ -395,6 +395,50 @@ def id_bombs():
 
 
 @test
+def send_frames_in_every_shape():
+    """natterd reads ordinary sends without json-c and the rest with it:
+    both ways give the same messages and the same errors."""
+    srv = shared_server()
+    a, b = pair(srv)
+    to = '"to":{"user":%d}' % b.uid
+    good = [  # (frame text after the req, body b must see)
+        (to + ',"body":"plain"', "plain"),
+        (' ' + to + ' , "body" : "a\\nb\\"c\\\\d\\/e\\t" ', 'a\nb"c\\d/e\t'),
+        (to + ',"body":"\u00e9\u5f20\U0001F389"', "\u00e9\u5f20\U0001F389"),
+        (to + ',"body":"\\u00e9\\ud83c\\udf89"', "\u00e9\U0001F389"),
+        (to + ',"body":"first","body":"last"', "last"),
+        ('"to":{"user":1},"to":{"user":%d},"body":"to twice"' % b.uid,
+         "to twice"),
+        (to + ',"body":"x","unknown":[1,{"a":null}]', "x"),
+        (to + ',"body":"with cmid","cmid":"c\\n1"', "with cmid"),
+    ]
+    req = 500
+    for tail, body in good:
+        req += 1
+        raw = '{"type":"send","req":%d,%s}\n' % (req, tail)
+        a.send_raw(raw.encode())
+        r = a.wait_reply(req)
+        check(r.get("ok") is True, "sent: %s -> %r" % (raw.strip(), r))
+        e = b.wait_event("msg")
+        check_eq(e["body"], body, "body of %s" % raw.strip())
+        check_eq(e["from"]["id"], a.uid)
+    bad = [
+        to + ',"body":""', to + ',"body":null', to + ',"body":7',
+        '"to":{"user":%d,"group":1},"body":"x"' % b.uid, '"to":{},"body":"x"',
+        '"to":{"user":0},"body":"x"', to + ',"body":"x","cmid":""',
+        to + ',"body":"x","cmid":"%s"' % ("c" * 129), '"body":"no to"',
+        to + ',"body":"' + "x" * 4097 + '"',
+    ]
+    for tail in bad:
+        req += 1
+        a.send_raw(('{"type":"send","req":%d,%s}\n' % (req, tail)).encode())
+        r = a.wait_reply(req)
+        check(r.get("ok") is False, "refused: %s -> %r" % (tail[:60], r))
+    check_eq(b.pending("msg"), [], "nothing more delivered")
+    check_eq(len(b.call("sync")["msgs"]), len(good), "all stored, once")
+
+
+@test
 def req_field_bombs():
     c = Conn(shared_server())
     for bad in ["-1", "4294967296", "1.5", '"1"', "null", "[]", "1e309"]:
