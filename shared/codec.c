@@ -488,25 +488,6 @@ codec_out_escape(struct codec_out *o, unsigned char c)
 }
 
 /*
- * Whether any of the 8 bytes at s needs an escape: below 0x20, '"' or
- * '\\' (the usual word-at-a-time tests; exact for "any").
- */
-static bool
-codec_word_special(const char *s)
-{
-	const uint64_t ones = UINT64_C(0x0101010101010101);
-	const uint64_t highs = UINT64_C(0x8080808080808080);
-	uint64_t w, q, b;
-
-	memcpy(&w, s, sizeof(w));
-	q = w ^ (ones * '"');
-	b = w ^ (ones * '\\');
-	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
-	        ((b - ones) & ~b)) &
-	       highs;
-}
-
-/*
  * A JSON string: quotes, backslashes and control characters escaped (as
  * json-c does), everything else, UTF-8 included, copied in runs. Every
  * message event carries its body through here: runs without anything to
@@ -517,12 +498,16 @@ codec_out_str(struct codec_out *o, const char *s, size_t len)
 {
 	size_t i = 0, from = 0;
 	unsigned char c;
+	uint64_t m;
 
 	codec_out_bytes(o, "\"", 1);
 	while (i < len) {
-		if (len - i >= 8 && !codec_word_special(s + i)) {
-			i += 8;
-			continue;
+		if (len - i >= 8) { /* to the next byte to escape */
+			if ((m = jsonfast_word_special(s + i)) == 0) {
+				i += 8;
+				continue;
+			}
+			i += jsonfast_word_first(m);
 		}
 		c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\')

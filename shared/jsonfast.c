@@ -86,9 +86,17 @@ jsonfast_scan_string(struct jsonfast *j, const char **start, size_t *n,
 {
 	const char *p = j->p;
 	unsigned char c;
+	uint64_t m;
 
 	*escaped = false;
 	while (p < j->end) {
+		if (j->end - p >= 8) { /* to the next special byte */
+			if ((m = jsonfast_word_special(p)) == 0) {
+				p += 8;
+				continue;
+			}
+			p += jsonfast_word_first(m);
+		}
 		c = (unsigned char)*p;
 		if (c == '"') {
 			*start = j->p;
@@ -344,19 +352,23 @@ jsonfast_slot(struct jsonfast_field *f, size_t n, const char *prefix,
 {
 	size_t i, off;
 
+	/* key holds no NUL (a control byte), so strncmp compares it whole. */
 	for (i = 0; i < n; i++) {
 		off = 0;
-		if (prefix == NULL && strchr(f[i].key, '.') != NULL)
-			continue; /* an object's member, not a top-level key */
 		if (prefix != NULL) {
 			if (strncmp(f[i].key, prefix, plen) != 0 ||
 			    f[i].key[plen] != '.')
 				continue;
 			off = plen + 1;
 		}
-		if (strlen(f[i].key + off) == klen &&
-		    memcmp(f[i].key + off, key, klen) == 0)
-			return f[i].set ? NULL : &f[i];
+		if (f[i].key[off] != key[0] ||
+		    strncmp(f[i].key + off, key, klen) != 0 ||
+		    f[i].key[off + klen] != '\0')
+			continue;
+		/* A top-level "to.user" is no member of "to". */
+		if (f[i].set || (prefix == NULL && memchr(key, '.', klen)))
+			return NULL;
+		return &f[i];
 	}
 	return NULL;
 }

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct json_object;
 
@@ -66,5 +67,37 @@ struct jsonfast_field {
  */
 int jsonfast_fields(const char *s, size_t len, int max_depth,
                     struct jsonfast_field *f, size_t n);
+
+/*
+ * A mask of the bytes among the 8 at s that are special in a JSON string:
+ * below 0x20, '"' or '\\'. The usual word-at-a-time tests: 0 exactly
+ * when there is none; bits above the first special byte's may be wrong.
+ * Scanning and writing strings skip clean words with it.
+ */
+static inline uint64_t
+jsonfast_word_special(const char *s)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+	uint64_t w, q, b;
+
+	memcpy(&w, s, sizeof(w));
+	q = w ^ (ones * '"');
+	b = w ^ (ones * '\\');
+	return (((w - ones * 0x20) & ~w) | ((q - ones) & ~q) |
+	        ((b - ones) & ~b)) &
+	       highs;
+}
+
+/* The offset in its word of the first special byte of a nonzero mask. */
+static inline size_t
+jsonfast_word_first(uint64_t mask)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (size_t)__builtin_ctzll(mask) / 8;
+#else
+	return (size_t)__builtin_clzll(mask) / 8;
+#endif
+}
 
 #endif

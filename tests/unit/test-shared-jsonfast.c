@@ -576,6 +576,40 @@ test_jsonfast_fields_values(void)
 		CHECK(!f[i].set);
 }
 
+/*
+ * Strings are scanned eight bytes at a time: a quote, an escape or a
+ * control byte at every offset of bodies up to 40 bytes long, and in a
+ * key, is found where it is (both parsers, against json-c).
+ */
+static void
+test_jsonfast_every_offset(void)
+{
+	static const char *const special[] = {"\\n",  "\\\"", "\\\\",
+	                                      "\x01", "\x1f", "\""};
+	char text[128], body[64];
+	size_t len, at, k;
+	int n;
+
+	for (len = 0; len <= 40; len++) {
+		for (at = 0; at <= len; at++) {
+			for (k = 0; k < sizeof(special) / sizeof(special[0]);
+			     k++) {
+				memset(body, 'a', len);
+				body[len] = '\0';
+				n = snprintf(
+				    text, sizeof(text),
+				    "{\"body\":\"%.*s%s%s\",\"cmid\":\"c\"}",
+				    (int)at, body, special[k], body + at);
+				/* The escapes are taken, the rest not. */
+				check_fields(text, (size_t)n, CODEC_MAX_DEPTH,
+				             k < 3 ? 0 : 1);
+				check_case(text, (size_t)n, CODEC_MAX_DEPTH,
+				           k < 3 ? 0 : 1);
+			}
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -588,5 +622,6 @@ main(void)
 	test_jsonfast_fields_truncated();
 	test_jsonfast_fields_depth();
 	test_jsonfast_fields_values();
+	test_jsonfast_every_offset();
 	return UNIT_END();
 }
