@@ -439,33 +439,14 @@ codec_write(struct evbuffer *out, struct json_object *obj)
 	return n + 1;
 }
 
-/* Makes room for n more bytes and the terminating NUL. */
-static void
-codec_out_reserve(struct codec_out *o, size_t n)
+void
+codec_out_grow(struct codec_out *o, size_t n)
 {
-	if (o->len + n + 1 <= o->cap)
-		return;
 	if (o->cap == 0)
 		o->cap = 256;
 	while (o->len + n + 1 > o->cap)
 		o->cap *= 2;
 	o->buf = xrealloc(o->buf, o->cap);
-}
-
-/* Appends n bytes as they are. */
-static void
-codec_out_bytes(struct codec_out *o, const char *p, size_t n)
-{
-	codec_out_reserve(o, n);
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-	o->buf[o->len] = '\0';
-}
-
-void
-codec_out_raw(struct codec_out *o, const char *text)
-{
-	codec_out_bytes(o, text, strlen(text));
 }
 
 /* The escape of byte c, which may not appear raw in a JSON string. */

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct evbuffer;
 struct json_object;
@@ -112,7 +113,31 @@ struct codec_out {
 	size_t len, cap;
 };
 
-void codec_out_raw(struct codec_out *o, const char *text);
+/* Makes room for n more bytes and a NUL: codec_out_bytes's slow path. */
+void codec_out_grow(struct codec_out *o, size_t n);
+
+/*
+ * Appends n bytes as they are. Inline, as is codec_out_raw: the writers
+ * append many short literals, whose lengths and copies then fold into a
+ * few moves.
+ */
+static inline void
+codec_out_bytes(struct codec_out *o, const char *p, size_t n)
+{
+	if (o->len + n + 1 > o->cap)
+		codec_out_grow(o, n);
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+/* Appends text as it is: the punctuation, keys and numbers' text. */
+static inline void
+codec_out_raw(struct codec_out *o, const char *text)
+{
+	codec_out_bytes(o, text, strlen(text));
+}
+
 void codec_out_str(struct codec_out *o, const char *s, size_t len);
 void codec_out_int(struct codec_out *o, int64_t v);
 char *codec_out_take(struct codec_out *o, size_t *len);
