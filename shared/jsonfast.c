@@ -345,6 +345,21 @@ jsonfast_parse(const char *s, size_t len, int max_depth,
  * compares decoded keys, and protocol keys never need one.
  */
 
+/*
+ * Whether name starts with s[0..n), which holds no NUL. A loop: names
+ * are a few bytes long, shorter than a call to strncmp.
+ */
+static bool
+jsonfast_starts_with(const char *name, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (name[i] != s[i])
+			return false;
+	return true;
+}
+
 /* The slot named prefix.key (prefix NULL: key), not yet filled; or NULL. */
 static struct jsonfast_field *
 jsonfast_slot(struct jsonfast_field *f, size_t n, const char *prefix,
@@ -352,17 +367,15 @@ jsonfast_slot(struct jsonfast_field *f, size_t n, const char *prefix,
 {
 	size_t i, off;
 
-	/* key holds no NUL (a control byte), so strncmp compares it whole. */
 	for (i = 0; i < n; i++) {
 		off = 0;
 		if (prefix != NULL) {
-			if (strncmp(f[i].key, prefix, plen) != 0 ||
+			if (!jsonfast_starts_with(f[i].key, prefix, plen) ||
 			    f[i].key[plen] != '.')
 				continue;
 			off = plen + 1;
 		}
-		if (f[i].key[off] != key[0] ||
-		    strncmp(f[i].key + off, key, klen) != 0 ||
+		if (!jsonfast_starts_with(f[i].key + off, key, klen) ||
 		    f[i].key[off + klen] != '\0')
 			continue;
 		/* A top-level "to.user" is no member of "to". */
