@@ -1254,6 +1254,95 @@ store_sqlite_msg_by_cmid(struct store_sqlite *s, const struct store_send *in,
 }
 
 /*
+ * What the sends of one store_msg_append_many call learned inside the
+ * batch's transaction, which nothing else writes to while it lasts (the
+ * writer's batch holds only sends, and SQLite lets one writer in): the
+ * friendships found and each conversation's last seq. A send whose pair
+ * or conversation is here skips that statement. Bounded: past
+ * STORE_SQLITE_MEMO_MAX entries of a kind, sends just ask again.
+ */
+#define STORE_SQLITE_MEMO_MAX 64
+
+struct store_sqlite_memo {
+	struct {
+		int64_t from, to;
+	} friends[STORE_SQLITE_MEMO_MAX];
+	struct {
+		int64_t a,
+		    b; /* a direct conversation's users, or 0 and a group */
+		int64_t seq;
+	} seqs[STORE_SQLITE_MEMO_MAX];
+	size_t nfriends, nseqs;
+};
+
+/* Whether memo (if any) knows from and to are friends. */
+static bool
+store_sqlite_memo_friends(const struct store_sqlite_memo *m, int64_t from,
+                          int64_t to)
+{
+	size_t i;
+
+	for (i = 0; m != NULL && i < m->nfriends; i++)
+		if (m->friends[i].from == from && m->friends[i].to == to)
+			return true;
+	return false;
+}
+
+static void
+store_sqlite_memo_friends_add(struct store_sqlite_memo *m, int64_t from,
+                              int64_t to)
+{
+	if (m == NULL || m->nfriends == STORE_SQLITE_MEMO_MAX)
+		return;
+	m->friends[m->nfriends].from = from;
+	m->friends[m->nfriends++].to = to;
+}
+
+/* The key of in's conversation: both users, lower first, or 0 and a group. */
+static void
+store_sqlite_memo_conv(const struct store_send *in, int64_t *a, int64_t *b)
+{
+	*a = in->to_group != 0           ? 0
+	     : in->from_id < in->to_user ? in->from_id
+	                                 : in->to_user;
+	*b = in->to_group != 0           ? in->to_group
+	     : in->from_id < in->to_user ? in->to_user
+	                                 : in->from_id;
+}
+
+/* in's conversation's entry in memo, or NULL. */
+static int64_t *
+store_sqlite_memo_seq(struct store_sqlite_memo *m, const struct store_send *in)
+{
+	int64_t a, b;
+	size_t i;
+
+	if (m == NULL)
+		return NULL;
+	store_sqlite_memo_conv(in, &a, &b);
+	for (i = 0; i < m->nseqs; i++)
+		if (m->seqs[i].a == a && m->seqs[i].b == b)
+			return &m->seqs[i].seq;
+	return NULL;
+}
+
+/* Notes that seq is now the last of in's conversation. */
+static void
+store_sqlite_memo_seq_set(struct store_sqlite_memo *m,
+                          const struct store_send *in, int64_t seq)
+{
+	int64_t *known = store_sqlite_memo_seq(m, in);
+
+	if (known != NULL) {
+		*known = seq;
+	} else if (m != NULL && m->nseqs < STORE_SQLITE_MEMO_MAX) {
+		store_sqlite_memo_conv(in, &m->seqs[m->nseqs].a,
+		                       &m->seqs[m->nseqs].b);
+		m->seqs[m->nseqs++].seq = seq;
+	}
+}
+
+/*
  * Why a direct message may not go to in->to_user: -ERR_NOT_FOUND for no
  * such user, else -ERR_NOT_FRIENDS (oneself included).
  */
@@ -1277,7 +1366,8 @@ store_sqlite_msg_direct_denied(struct store_sqlite *s,
  */
 static int
 store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
-                       char *conv, struct store_ids *rcpt)
+                       char *conv, struct store_ids *rcpt,
+                       struct store_sqlite_memo *memo)
 {
 	int64_t x;
 	size_t i;
@@ -1287,8 +1377,13 @@ store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
 		store_conv_direct(conv, in->from_id, in->to_user);
 		if (in->to_user == in->from_id)
 			return store_sqlite_msg_direct_denied(s, in);
+		if (store_sqlite_memo_friends(memo, in->from_id, in->to_user))
+			return 0;
 		r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
 		                     in->to_user);
+		if (r > 0)
+			store_sqlite_memo_friends_add(memo, in->from_id,
+			                              in->to_user);
 		return r != 0 ? (r < 0 ? r : 0)
 		              : store_sqlite_msg_direct_denied(s, in);
 	}
@@ -1358,9 +1453,11 @@ store_sqlite_msg_put(struct store_sqlite *s, const struct store_send *in,
  */
 static int
 store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
-                        const char *conv, struct store_msg *out)
+                        const char *conv, struct store_msg *out,
+                        struct store_sqlite_memo *memo)
 {
 	struct store_user sender = {0};
+	const int64_t *last = store_sqlite_memo_seq(memo, in);
 	int64_t seq;
 	int r;
 
@@ -1369,14 +1466,20 @@ store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
 		sender.name = xstrdup(in->from_name);
 	else if ((r = store_sqlite_user_get(s, in->from_id, &sender)) < 0)
 		return r;
-	if ((r = store_sqlite_int(s, SQ_SEQ_NEXT, &seq, "s", conv)) == 0)
+	if (last != NULL) {
+		seq = *last + 1;
+		r = 1; /* as store_sqlite_int's "found" */
+	} else if ((r = store_sqlite_int(s, SQ_SEQ_NEXT, &seq, "s", conv)) ==
+	           0) {
 		r = -ERR_INTERNAL;
+	}
 	if (r > 0)
 		r = store_sqlite_msg_put(s, in, conv, seq);
 	if (r != 0) {
 		store_user_clear(&sender);
 		return r;
 	}
+	store_sqlite_memo_seq_set(memo, in, seq);
 	store_sqlite_msg_fill(in, conv, seq, sender.name, out);
 	return 0;
 }
@@ -1422,14 +1525,15 @@ store_sqlite_msg_retry(struct store_sqlite *s, const struct store_send *in,
 static int
 store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
                             struct store_msg *out, bool *dup,
-                            struct store_ids *rcpt)
+                            struct store_ids *rcpt,
+                            struct store_sqlite_memo *memo)
 {
 	char conv[STORE_CONV_MAX];
 	int r;
 
 	/* A group's rcpt is read by the check. */
-	if ((r = store_sqlite_msg_check(s, in, conv, rcpt)) == 0 &&
-	    (r = store_sqlite_msg_insert(s, in, conv, out)) == 0)
+	if ((r = store_sqlite_msg_check(s, in, conv, rcpt, memo)) == 0 &&
+	    (r = store_sqlite_msg_insert(s, in, conv, out, memo)) == 0)
 		return in->to_group != 0 ? 0 : store_sqlite_rcpt(s, out, rcpt);
 	if (in->cmid == NULL || (r < 0 && !store_sqlite_refused(r)))
 		return r < 0 ? r : -ERR_INTERNAL;
@@ -1445,11 +1549,11 @@ store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
  * savepoint back.
  */
 static int
-store_sqlite_msg_append(void *c, const struct store_send *in,
-                        struct store_msg *out, bool *dup,
-                        struct store_ids *rcpt)
+store_sqlite_msg_append_memo(struct store_sqlite *s,
+                             const struct store_send *in, struct store_msg *out,
+                             bool *dup, struct store_ids *rcpt,
+                             struct store_sqlite_memo *memo)
 {
-	struct store_sqlite *s = c;
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -1461,10 +1565,10 @@ store_sqlite_msg_append(void *c, const struct store_send *in,
 	if ((in->to_user != 0) == (in->to_group != 0) || in->body == NULL)
 		return -ERR_BAD_REQUEST;
 	if (s->batch)
-		r = store_sqlite_msg_append_txn(s, in, out, dup, rcpt);
+		r = store_sqlite_msg_append_txn(s, in, out, dup, rcpt, memo);
 	else if ((r = store_sqlite_begin(s)) == 0)
-		r = store_sqlite_end(
-		    s, store_sqlite_msg_append_txn(s, in, out, dup, rcpt));
+		r = store_sqlite_end(s, store_sqlite_msg_append_txn(
+		                            s, in, out, dup, rcpt, NULL));
 	if (r < 0) {
 		store_msg_clear(out);
 		*dup = false;
@@ -1475,6 +1579,40 @@ store_sqlite_msg_append(void *c, const struct store_send *in,
 		}
 	}
 	return r;
+}
+
+static int
+store_sqlite_msg_append(void *c, const struct store_send *in,
+                        struct store_msg *out, bool *dup,
+                        struct store_ids *rcpt)
+{
+	return store_sqlite_msg_append_memo(c, in, out, dup, rcpt, NULL);
+}
+
+/*
+ * store_msg_append n times in a row, with a memo while the sends share a
+ * batch's transaction: a send of a pair or conversation seen before in
+ * the batch costs its INSERT alone. The memo is dropped if the
+ * transaction is lost (SQLite rolls back by itself on some errors).
+ */
+static int
+store_sqlite_msg_append_many(void *c, const struct store_send *in, size_t n,
+                             struct store_msg *out, bool *dup,
+                             struct store_ids *rcpt, int *res)
+{
+	struct store_sqlite *s = c;
+	struct store_sqlite_memo memo;
+	size_t i;
+
+	memo.nfriends = memo.nseqs = 0;
+	for (i = 0; i < n; i++) {
+		bool txn = s->batch && !sqlite3_get_autocommit(s->db);
+
+		res[i] = store_sqlite_msg_append_memo(
+		    s, &in[i], &out[i], &dup[i], rcpt != NULL ? &rcpt[i] : NULL,
+		    txn ? &memo : NULL);
+	}
+	return 0;
 }
 
 /* Everything above uid's cursors, in global commit order. */
@@ -1596,6 +1734,7 @@ const struct store_backend store_sqlite_backend = {
     .group_members = store_sqlite_group_members,
     .group_member_ids = store_sqlite_group_member_ids,
     .msg_append = store_sqlite_msg_append,
+    .msg_append_many = store_sqlite_msg_append_many,
     .sync = store_sqlite_sync,
     .ack = store_sqlite_ack,
     .history = store_sqlite_history,
