@@ -1267,10 +1267,9 @@ struct store_sqlite_memo {
 	struct {
 		int64_t from, to;
 	} friends[STORE_SQLITE_MEMO_MAX];
+	/* a, b: a direct conversation's users, or 0 and a group */
 	struct {
-		int64_t a,
-		    b; /* a direct conversation's users, or 0 and a group */
-		int64_t seq;
+		int64_t a, b, seq;
 	} seqs[STORE_SQLITE_MEMO_MAX];
 	size_t nfriends, nseqs;
 };

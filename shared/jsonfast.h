@@ -89,7 +89,12 @@ jsonfast_word_special(const char *s)
 	       highs;
 }
 
-/* The offset in its word of the first special byte of a nonzero mask. */
+/*
+ * The offset in its word of the first flagged byte of a nonzero mask:
+ * the first special byte, or on a big-endian machine (where the tests'
+ * borrows run towards the earlier bytes) possibly a byte before it, never
+ * one past it. Callers look at that byte and go on from there.
+ */
 static inline size_t
 jsonfast_word_first(uint64_t mask)
 {
