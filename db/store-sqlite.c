@@ -1257,11 +1257,13 @@ store_sqlite_msg_by_cmid(struct store_sqlite *s, const struct store_send *in,
  * What the sends of one store_msg_append_many call learned inside the
  * batch's transaction, which nothing else writes to while it lasts (the
  * writer's batch holds only sends, and SQLite lets one writer in): the
- * friendships found and each conversation's last seq. A send whose pair
- * or conversation is here skips that statement. Bounded: past
- * STORE_SQLITE_MEMO_MAX entries of a kind, sends just ask again.
+ * friendships found, each conversation's last seq and groups' member
+ * lists. A send whose pair, conversation or group is here skips that
+ * statement. Bounded: past STORE_SQLITE_MEMO_MAX entries of a kind
+ * (STORE_SQLITE_MEMO_GROUPS lists), sends just ask again.
  */
 #define STORE_SQLITE_MEMO_MAX 64
+#define STORE_SQLITE_MEMO_GROUPS 8 /* member lists kept */
 
 struct store_sqlite_memo {
 	struct {
@@ -1271,8 +1273,22 @@ struct store_sqlite_memo {
 	struct {
 		int64_t a, b, seq;
 	} seqs[STORE_SQLITE_MEMO_MAX];
-	size_t nfriends, nseqs;
+	struct {
+		int64_t group;
+		struct store_ids members; /* owned */
+	} groups[STORE_SQLITE_MEMO_GROUPS];
+	size_t nfriends, nseqs, ngroups;
 };
+
+static void
+store_sqlite_memo_clear(struct store_sqlite_memo *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->ngroups; i++)
+		free(m->groups[i].members.ids);
+	m->nfriends = m->nseqs = m->ngroups = 0;
+}
 
 /* Whether memo (if any) knows from and to are friends. */
 static bool
@@ -1341,6 +1357,42 @@ store_sqlite_memo_seq_set(struct store_sqlite_memo *m,
 	}
 }
 
+/* A copy of ids into out. */
+static void
+store_sqlite_ids_copy(const struct store_ids *ids, struct store_ids *out)
+{
+	out->n = ids->n;
+	out->ids = ids->n != 0 ? xmalloc(ids->n * sizeof(*ids->ids)) : NULL;
+	if (ids->n != 0)
+		memcpy(out->ids, ids->ids, ids->n * sizeof(*ids->ids));
+}
+
+/*
+ * The members of group into out: from memo if an earlier send of the
+ * batch read them (a fan-out's sends all go to one group, and reading a
+ * hundred rows was half of natterd's instructions), else read, and kept.
+ */
+static int
+store_sqlite_member_ids(struct store_sqlite *s, struct store_sqlite_memo *m,
+                        int64_t group, struct store_ids *out)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; m != NULL && i < m->ngroups; i++) {
+		if (m->groups[i].group == group) {
+			store_sqlite_ids_copy(&m->groups[i].members, out);
+			return 0;
+		}
+	}
+	if ((r = store_sqlite_ids(s, SQ_MEMBER_IDS, group, out)) < 0 ||
+	    m == NULL || m->ngroups == STORE_SQLITE_MEMO_GROUPS)
+		return r;
+	m->groups[m->ngroups].group = group;
+	store_sqlite_ids_copy(out, &m->groups[m->ngroups++].members);
+	return r;
+}
+
 /*
  * Why a direct message may not go to in->to_user: -ERR_NOT_FOUND for no
  * such user, else -ERR_NOT_FRIENDS (oneself included).
@@ -1388,8 +1440,8 @@ store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
 	}
 	store_conv_group(conv, in->to_group);
 	if (rcpt != NULL) {
-		if ((r = store_sqlite_ids(s, SQ_MEMBER_IDS, in->to_group,
-		                          rcpt)) < 0)
+		if ((r = store_sqlite_member_ids(s, memo, in->to_group, rcpt)) <
+		    0)
 			return r;
 		for (i = 0; i < rcpt->n; i++)
 			if (rcpt->ids[i] == in->from_id)
@@ -1603,7 +1655,7 @@ store_sqlite_msg_append_many(void *c, const struct store_send *in, size_t n,
 	struct store_sqlite_memo memo;
 	size_t i;
 
-	memo.nfriends = memo.nseqs = 0;
+	memo.nfriends = memo.nseqs = memo.ngroups = 0;
 	for (i = 0; i < n; i++) {
 		bool txn = s->batch && !sqlite3_get_autocommit(s->db);
 
@@ -1611,6 +1663,7 @@ store_sqlite_msg_append_many(void *c, const struct store_send *in, size_t n,
 		    s, &in[i], &out[i], &dup[i], rcpt != NULL ? &rcpt[i] : NULL,
 		    txn ? &memo : NULL);
 	}
+	store_sqlite_memo_clear(&memo);
 	return 0;
 }
 
