@@ -372,20 +372,40 @@ bench_run_body(char *buf, size_t len, uint64_t now, int sender)
 	memset(buf + n, 'x', len - (size_t)n);
 }
 
-/* Reads the send time and sender back out of a body. */
+/* The n hex digits at s into *v; false if one is not a hex digit. */
+static bool
+bench_run_hex(const char *s, int n, uint64_t *v)
+{
+	int i, d;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			return false;
+		*v = *v << 4 | (uint64_t)d;
+	}
+	return true;
+}
+
+/*
+ * Reads the send time and sender back out of a body. By hand: strtoull
+ * was a fifth of the generator's instructions in fanout, where it runs
+ * for every delivery.
+ */
 int
 bench_run_body_parse(const char *body, size_t len, uint64_t *sent, int *sender)
 {
-	char tmp[27];
-	char *end;
+	uint64_t k;
 
-	if (len < 26)
+	if (len < 26 || body[16] != ' ' || body[25] != ' ' ||
+	    !bench_run_hex(body, 16, sent) || !bench_run_hex(body + 17, 8, &k))
 		return -1;
-	memcpy(tmp, body, 26);
-	tmp[26] = '\0';
-	*sent = strtoull(tmp, &end, 16);
-	if (end != tmp + 16)
-		return -1;
-	*sender = (int)strtoul(tmp + 17, &end, 16);
-	return end == tmp + 25 ? 0 : -1;
+	*sender = (int)k;
+	return 0;
 }
