@@ -1341,13 +1341,15 @@ store_sqlite_memo_seq(struct store_sqlite_memo *m, const struct store_send *in)
 	return NULL;
 }
 
-/* Notes that seq is now the last of in's conversation. */
+/*
+ * Notes that seq is now the last of in's conversation: in its entry,
+ * known (from store_sqlite_memo_seq), or in a new one.
+ */
 static void
 store_sqlite_memo_seq_set(struct store_sqlite_memo *m,
-                          const struct store_send *in, int64_t seq)
+                          const struct store_send *in, int64_t *known,
+                          int64_t seq)
 {
-	int64_t *known = store_sqlite_memo_seq(m, in);
-
 	if (known != NULL) {
 		*known = seq;
 	} else if (m != NULL && m->nseqs < STORE_SQLITE_MEMO_MAX) {
@@ -1508,7 +1510,7 @@ store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
                         struct store_sqlite_memo *memo)
 {
 	struct store_user sender = {0};
-	const int64_t *last = store_sqlite_memo_seq(memo, in);
+	int64_t *last = store_sqlite_memo_seq(memo, in);
 	int64_t seq;
 	int r;
 
@@ -1530,7 +1532,7 @@ store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
 		store_user_clear(&sender);
 		return r;
 	}
-	store_sqlite_memo_seq_set(memo, in, seq);
+	store_sqlite_memo_seq_set(memo, in, last, seq);
 	store_sqlite_msg_fill(in, conv, seq, sender.name, out);
 	return 0;
 }
@@ -1642,8 +1644,8 @@ store_sqlite_msg_append(void *c, const struct store_send *in,
 
 /*
  * store_msg_append n times in a row, with a memo while the sends share a
- * batch's transaction: a send of a pair or conversation seen before in
- * the batch costs its INSERT alone. The memo is dropped if the
+ * batch's transaction: a send whose pair (or group) and conversation came
+ * before in the batch costs its INSERT alone. The memo is dropped if the
  * transaction is lost (SQLite rolls back by itself on some errors).
  */
 static int
