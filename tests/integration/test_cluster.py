@@ -227,10 +227,11 @@ def proxy_protocol_gives_natterd_the_client_address():
     finally:
         for s in socks:
             s.close()
-    log = srv.log_text()
-    check("127.0.0.1: too many" not in log, "natterd counted nginx's address")
-    check("logged in from %s:" % other in log,
-          "natterd's log does not name the client address %s" % other)
+    # natterd's stderr reaches the log file through a drain thread: wait.
+    natlib.wait_until(lambda: "logged in from %s:" % other in srv.log_text(),
+                      5, "natterd's log to name the client address %s" % other)
+    check("127.0.0.1: too many" not in srv.log_text(),
+          "natterd counted nginx's address")
 
 
 async def _login_from(cl, src, node):

@@ -394,8 +394,9 @@ def password_storage():
         check(h.startswith("$argon2id$"), "%s hash %r" % (n, h[:20]))
         check(secret not in h, "password inside the hash")
     check(rows[u1] != rows[u2], "same password, same hash: no salt")
-    log = srv.log_text()
-    check("logged in" in log, "log has no login lines at all")
+    log = wait_until(lambda: "logged in" in srv.log_text() and
+                     srv.log_text(), timeout=5,
+                     what="login lines in the log")
     for pw in (secret, wrong, wrong + "2"):
         check(pw not in log, "password %r in the log" % pw)
 
