@@ -9,6 +9,7 @@
 
 #include "errcode.h"
 #include "log.h"
+#include "store-common.h"
 #include "store-mysql-bulk.h"
 #include "store-mysql.h"
 #include "xmalloc.h"
@@ -536,14 +537,6 @@ store_mysql_bulk_members(struct store_mysql_bulk *b)
 	return 0;
 }
 
-/* Whether r is a refusal of the checks (not a failure). */
-static bool
-store_mysql_bulk_refused(int r)
-{
-	return r == -ERR_NOT_FOUND || r == -ERR_NOT_FRIENDS ||
-	       r == -ERR_NOT_MEMBER;
-}
-
 /*
  * Decides each check from the rows read; a send they do not allow asks
  * the single path's check why (no such target, or not allowed).
@@ -569,7 +562,7 @@ store_mysql_bulk_check(struct store_mysql_bulk *b)
 		                         in->from_id))
 			continue;
 		r = store_mysql_msg_check(b->s, in, conv, NULL);
-		if (r < 0 && !store_mysql_bulk_refused(r))
+		if (r < 0 && !store_common_refused(r))
 			return r;
 		b->it[i].check = r;
 	}
@@ -914,10 +907,7 @@ store_mysql_bulk_rcpt(const struct store_mysql_bulk *b, size_t i,
 	size_t j, k;
 
 	if (m->to_group == 0) {
-		rcpt->ids = xmalloc(2 * sizeof(*rcpt->ids));
-		rcpt->ids[0] = m->from_id;
-		rcpt->ids[1] = m->to_user;
-		rcpt->n = 2;
+		store_common_rcpt_direct(m, rcpt);
 		return;
 	}
 	j = store_mysql_bulk_lower(b->members, b->nmembers, m->to_group,

@@ -15,6 +15,7 @@
 #include "pwhash.h"
 #include "schema.h"
 #include "store-backend.h"
+#include "store-common.h"
 #include "store-mysql-bulk.h"
 #include "store-mysql.h"
 #include "xmalloc.h"
@@ -842,16 +843,6 @@ store_mysql_end(struct store_mysql *s, int r)
 	return r;
 }
 
-/* Makes room for one more element in a growing array. */
-static void *
-store_mysql_grow(void *v, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap != 0 ? *cap * 2 : 8;
-	return xrealloc(v, *cap * size);
-}
-
 /* Collects column 0 of every row of statement id into out. */
 static int
 store_mysql_ids(struct store_mysql *s, enum store_mysql_sq id, int64_t key,
@@ -866,8 +857,8 @@ store_mysql_ids(struct store_mysql *s, enum store_mysql_sq id, int64_t key,
 	if ((r = store_mysql_query(s, id, &res, "i", key)) < 0)
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
-		out->ids =
-		    store_mysql_grow(out->ids, out->n, &cap, sizeof(*out->ids));
+		out->ids = store_common_grow(out->ids, out->n, &cap,
+		                             sizeof(*out->ids));
 		out->ids[out->n++] = store_mysql_col_int(&res, 0);
 	}
 	store_mysql_res_end(&res);
@@ -1395,21 +1386,6 @@ store_mysql_user_register(void *c, const char *name, const char *password,
 	return 0;
 }
 
-/* Verifies against a dummy hash so an unknown name costs the same. */
-static int
-store_mysql_login_unknown(struct store_mysql *s, const char *password)
-{
-	char hash[PWHASH_MAX];
-
-	if (s->dummy == NULL) {
-		if (pwhash_make(&s->opt, "natter-dummy-password", hash) < 0)
-			return -ERR_BAD_CREDENTIALS;
-		s->dummy = xstrdup(hash);
-	}
-	(void)pwhash_check(s->dummy, password);
-	return -ERR_BAD_CREDENTIALS;
-}
-
 /* Clears a user output and the hash read with it. */
 static void
 store_mysql_user_undo(void *arg)
@@ -1446,15 +1422,16 @@ static int
 store_mysql_user_login(void *c, const char *name, const char *password,
                        struct store_user *out)
 {
+	struct store_mysql *s = c;
 	struct store_mysql_op op = {.name = name, .user = out};
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = store_mysql_call(c, false, store_mysql_user_lookup,
+	if ((r = store_mysql_call(s, false, store_mysql_user_lookup,
 	                          store_mysql_user_undo, &op)) < 0)
 		return r;
 	if (op.pwhash == NULL)
-		return store_mysql_login_unknown(c, password);
+		return store_common_login_unknown(&s->dummy, &s->opt, password);
 	if (!pwhash_check(op.pwhash, password)) {
 		store_user_clear(out);
 		r = -ERR_BAD_CREDENTIALS;
@@ -1617,8 +1594,8 @@ store_mysql_friends_read(struct store_mysql *s, void *arg)
 	if ((r = store_mysql_query(s, SQ_FRIENDS, &res, "i", op->uid)) < 0)
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
-		*op->users = store_mysql_grow(*op->users, *op->n, &cap,
-		                              sizeof(**op->users));
+		*op->users = store_common_grow(*op->users, *op->n, &cap,
+		                               sizeof(**op->users));
 		u = &(*op->users)[(*op->n)++];
 		memset(u, 0, sizeof(*u));
 		u->id = store_mysql_col_int(&res, 0);
@@ -1852,8 +1829,8 @@ store_mysql_groups_read(struct store_mysql *s, void *arg)
 	if ((r = store_mysql_query(s, SQ_GROUPS, &res, "i", op->uid)) < 0)
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
-		*op->groups = store_mysql_grow(*op->groups, *op->n, &cap,
-		                               sizeof(**op->groups));
+		*op->groups = store_common_grow(*op->groups, *op->n, &cap,
+		                                sizeof(**op->groups));
 		g = &(*op->groups)[(*op->n)++];
 		g->id = store_mysql_col_int(&res, 0);
 		g->name = store_mysql_col_str_nn(&res, 1);
@@ -1906,8 +1883,8 @@ store_mysql_members_read(struct store_mysql *s, void *arg)
 	if ((r = store_mysql_query(s, SQ_MEMBERS, &res, "i", op->gid)) < 0)
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
-		*op->members = store_mysql_grow(*op->members, *op->n, &cap,
-		                                sizeof(**op->members));
+		*op->members = store_common_grow(*op->members, *op->n, &cap,
+		                                 sizeof(**op->members));
 		m = &(*op->members)[(*op->n)++];
 		memset(m, 0, sizeof(*m));
 		m->id = store_mysql_col_int(&res, 0);
@@ -1981,7 +1958,7 @@ store_mysql_msgs_read(struct store_mysql_res *res, size_t max,
 			r = 0;
 			break;
 		}
-		*out = store_mysql_grow(*out, *n, &cap, sizeof(**out));
+		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
 		store_mysql_msg_row(res, &(*out)[(*n)++]);
 	}
 	store_mysql_res_end(res);
@@ -2002,10 +1979,7 @@ store_mysql_rcpt(struct store_mysql *s, const struct store_msg *m,
 		return 0;
 	if (m->to_group != 0)
 		return store_mysql_ids(s, SQ_MEMBER_IDS, m->to_group, rcpt);
-	rcpt->ids = xmalloc(2 * sizeof(*rcpt->ids));
-	rcpt->ids[0] = m->from_id;
-	rcpt->ids[1] = m->to_user;
-	rcpt->n = 2;
+	store_common_rcpt_direct(m, rcpt);
 	return 0;
 }
 
@@ -2096,22 +2070,6 @@ store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
 	return r < 0 ? r : r == 0 ? -ERR_NOT_FOUND : -ERR_NOT_MEMBER;
 }
 
-/* Fills out from what was just stored. */
-static void
-store_mysql_msg_fill(const struct store_send *in, const char *conv, int64_t seq,
-                     char *from_name, struct store_msg *out)
-{
-	snprintf(out->conv, sizeof(out->conv), "%s", conv);
-	out->seq = seq;
-	out->from_id = in->from_id;
-	out->from_name = from_name;
-	out->to_user = in->to_user;
-	out->to_group = in->to_group;
-	out->body = xstrndup(in->body, in->body_len);
-	out->ts = in->ts;
-	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
-}
-
 /*
  * Allocates the next seq of the conversation (locking its row until the
  * commit) and inserts the message: 0, 1 if the sender's cmid is taken
@@ -2148,16 +2106,8 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 		store_user_clear(&sender);
 		return r;
 	}
-	store_mysql_msg_fill(in, conv, seq, sender.name, out);
+	store_common_msg_fill(in, conv, seq, sender.name, out);
 	return 0;
-}
-
-/* Whether r is a refusal of store_mysql_msg_check (not a failure). */
-static bool
-store_mysql_refused(int r)
-{
-	return r == -ERR_NOT_FOUND || r == -ERR_NOT_FRIENDS ||
-	       r == -ERR_NOT_MEMBER;
 }
 
 /*
@@ -2206,7 +2156,7 @@ store_mysql_msg_append_txn(struct store_mysql *s, void *arg)
 		return in->to_group != 0
 		           ? 0
 		           : store_mysql_rcpt(s, op->msg, op->ids);
-	if (in->cmid == NULL || (r < 0 && !store_mysql_refused(r)))
+	if (in->cmid == NULL || (r < 0 && !store_common_refused(r)))
 		return r < 0 ? r : -ERR_INTERNAL;
 	return store_mysql_msg_retry(s, op, r);
 }
@@ -2317,20 +2267,6 @@ store_mysql_ack(void *c, int64_t uid, const char *conv, int64_t seq)
 	return store_mysql_call(c, true, store_mysql_ack_txn, NULL, &op);
 }
 
-/* Reverses v in place: history reads newest first, returns oldest first. */
-static void
-store_mysql_msgs_reverse(struct store_msg *v, size_t n)
-{
-	struct store_msg t;
-	size_t i;
-
-	for (i = 0; i < n / 2; i++) {
-		t = v[i];
-		v[i] = v[n - 1 - i];
-		v[n - 1 - i] = t;
-	}
-}
-
 /* Reads a page of op->conv before op->before, for a participant. */
 static int
 store_mysql_history_read(struct store_mysql *s, void *arg)
@@ -2350,7 +2286,7 @@ store_mysql_history_read(struct store_mysql *s, void *arg)
 	if ((r = store_mysql_msgs_read(&res, op->limit, op->msgs, op->n,
 	                               &more)) < 0)
 		return r;
-	store_mysql_msgs_reverse(*op->msgs, *op->n);
+	store_common_msgs_reverse(*op->msgs, *op->n);
 	return 0;
 }
 

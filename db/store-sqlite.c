@@ -11,6 +11,7 @@
 #include "pwhash.h"
 #include "schema.h"
 #include "store-backend.h"
+#include "store-common.h"
 #include "store-sqlite-vfs.h"
 #include "xmalloc.h"
 
@@ -445,16 +446,6 @@ store_sqlite_text_nn(sqlite3_stmt *st, int col)
 	return v != NULL ? v : xstrdup("");
 }
 
-/* Makes room for one more element in a growing array. */
-static void *
-store_sqlite_grow(void *v, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap != 0 ? *cap * 2 : 8;
-	return xrealloc(v, *cap * size);
-}
-
 /* Collects column 0 of every row of statement id into out. */
 static int
 store_sqlite_ids(struct store_sqlite *s, enum store_sqlite_sq id, int64_t key,
@@ -469,7 +460,7 @@ store_sqlite_ids(struct store_sqlite *s, enum store_sqlite_sq id, int64_t key,
 	if ((r = store_sqlite_query(s, id, &st, "i", key)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		out->ids = store_sqlite_grow(out->ids, out->n, &cap,
+		out->ids = store_common_grow(out->ids, out->n, &cap,
 		                             sizeof(*out->ids));
 		out->ids[out->n++] = sqlite3_column_int64(st, 0);
 	}
@@ -744,21 +735,6 @@ store_sqlite_user_register(void *c, const char *name, const char *password,
 	return 0;
 }
 
-/* Verifies against a dummy hash so an unknown name costs the same. */
-static int
-store_sqlite_login_unknown(struct store_sqlite *s, const char *password)
-{
-	char hash[PWHASH_MAX];
-
-	if (s->dummy == NULL) {
-		if (pwhash_make(&s->opt, "natter-dummy-password", hash) < 0)
-			return -ERR_BAD_CREDENTIALS;
-		s->dummy = xstrdup(hash);
-	}
-	(void)pwhash_check(s->dummy, password);
-	return -ERR_BAD_CREDENTIALS;
-}
-
 /* Looks the name up, then verifies with no statement open. */
 static int
 store_sqlite_user_login(void *c, const char *name, const char *password,
@@ -779,7 +755,9 @@ store_sqlite_user_login(void *c, const char *name, const char *password,
 	}
 	if ((r = store_sqlite_done(s, st, rc)) < 0 || hash == NULL) {
 		store_user_clear(out);
-		return r < 0 ? r : store_sqlite_login_unknown(s, password);
+		return r < 0 ? r
+		             : store_common_login_unknown(&s->dummy, &s->opt,
+		                                          password);
 	}
 	if (!pwhash_check(hash, password)) {
 		store_user_clear(out);
@@ -912,7 +890,7 @@ store_sqlite_friends(void *c, int64_t uid, struct store_user **out, size_t *n)
 	if ((r = store_sqlite_query(s, SQ_FRIENDS, &st, "i", uid)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = store_sqlite_grow(*out, *n, &cap, sizeof(**out));
+		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
 		memset(&(*out)[*n], 0, sizeof(**out));
 		(*out)[*n].id = sqlite3_column_int64(st, 0);
 		(*out)[(*n)++].name = store_sqlite_text_nn(st, 1);
@@ -1093,7 +1071,7 @@ store_sqlite_groups(void *c, int64_t uid, struct store_group **out, size_t *n)
 	if ((r = store_sqlite_query(s, SQ_GROUPS, &st, "i", uid)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = store_sqlite_grow(*out, *n, &cap, sizeof(**out));
+		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
 		g = &(*out)[(*n)++];
 		g->id = sqlite3_column_int64(st, 0);
 		g->name = store_sqlite_text_nn(st, 1);
@@ -1120,7 +1098,7 @@ store_sqlite_members_read(struct store_sqlite *s, sqlite3_stmt *st,
 	int r, rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = store_sqlite_grow(*out, *n, &cap, sizeof(**out));
+		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
 		m = &(*out)[(*n)++];
 		memset(m, 0, sizeof(*m));
 		m->id = sqlite3_column_int64(st, 0);
@@ -1204,7 +1182,7 @@ store_sqlite_msgs_read(struct store_sqlite *s, sqlite3_stmt *st, size_t max,
 			*more = true;
 			break;
 		}
-		*out = store_sqlite_grow(*out, *n, &cap, sizeof(**out));
+		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
 		store_sqlite_msg_row(st, &(*out)[(*n)++]);
 	}
 	if ((r = store_sqlite_done(s, st, rc)) < 0) {
@@ -1224,10 +1202,7 @@ store_sqlite_rcpt(struct store_sqlite *s, const struct store_msg *m,
 		return 0;
 	if (m->to_group != 0)
 		return store_sqlite_ids(s, SQ_MEMBER_IDS, m->to_group, rcpt);
-	rcpt->ids = xmalloc(2 * sizeof(*rcpt->ids));
-	rcpt->ids[0] = m->from_id;
-	rcpt->ids[1] = m->to_user;
-	rcpt->n = 2;
+	store_common_rcpt_direct(m, rcpt);
 	return 0;
 }
 
@@ -1459,23 +1434,6 @@ store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
 	return r < 0 ? r : r == 0 ? -ERR_NOT_FOUND : -ERR_NOT_MEMBER;
 }
 
-/* Fills out from what was just stored; takes from_name. */
-static void
-store_sqlite_msg_fill(const struct store_send *in,
-                      const char conv[STORE_CONV_MAX], int64_t seq,
-                      char *from_name, struct store_msg *out)
-{
-	memcpy(out->conv, conv, sizeof(out->conv)); /* both STORE_CONV_MAX */
-	out->seq = seq;
-	out->from_id = in->from_id;
-	out->from_name = from_name;
-	out->to_user = in->to_user;
-	out->to_group = in->to_group;
-	out->body = xstrndup(in->body, in->body_len);
-	out->ts = in->ts;
-	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
-}
-
 /*
  * Inserts the message with seq: 0, 1 if the sender's cmid is taken (the
  * UNIQUE key says so: no lookup before), or a negative errcode.
@@ -1533,16 +1491,8 @@ store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
 		return r;
 	}
 	store_sqlite_memo_seq_set(memo, in, last, seq);
-	store_sqlite_msg_fill(in, conv, seq, sender.name, out);
+	store_common_msg_fill(in, conv, seq, sender.name, out);
 	return 0;
-}
-
-/* Whether r is a refusal of store_sqlite_msg_check (not a failure). */
-static bool
-store_sqlite_refused(int r)
-{
-	return r == -ERR_NOT_FOUND || r == -ERR_NOT_FRIENDS ||
-	       r == -ERR_NOT_MEMBER;
 }
 
 /*
@@ -1588,7 +1538,7 @@ store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
 	if ((r = store_sqlite_msg_check(s, in, conv, rcpt, memo)) == 0 &&
 	    (r = store_sqlite_msg_insert(s, in, conv, out, memo)) == 0)
 		return in->to_group != 0 ? 0 : store_sqlite_rcpt(s, out, rcpt);
-	if (in->cmid == NULL || (r < 0 && !store_sqlite_refused(r)))
+	if (in->cmid == NULL || (r < 0 && !store_common_refused(r)))
 		return r < 0 ? r : -ERR_INTERNAL;
 	return store_sqlite_msg_retry(s, in, r, out, dup, rcpt);
 }
@@ -1705,20 +1655,6 @@ store_sqlite_ack(void *c, int64_t uid, const char *conv, int64_t seq)
 	return sqlite3_changes(s->db) == 0 ? -ERR_NOT_MEMBER : 0;
 }
 
-/* Reverses v in place: history reads newest first, returns oldest first. */
-static void
-store_sqlite_msgs_reverse(struct store_msg *v, size_t n)
-{
-	struct store_msg t;
-	size_t i;
-
-	for (i = 0; i < n / 2; i++) {
-		t = v[i];
-		v[i] = v[n - 1 - i];
-		v[n - 1 - i] = t;
-	}
-}
-
 /* A page of conv before seq `before`, for a participant. */
 static int
 store_sqlite_history(void *c, int64_t uid, const char *conv, int64_t before,
@@ -1747,7 +1683,7 @@ store_sqlite_history(void *c, int64_t uid, const char *conv, int64_t before,
 		return r;
 	if ((r = store_sqlite_msgs_read(s, st, limit, out, n, &more)) < 0)
 		return r;
-	store_sqlite_msgs_reverse(*out, *n);
+	store_common_msgs_reverse(*out, *n);
 	return 0;
 }
 

@@ -1,0 +1,77 @@
+#include <string.h>
+
+#include "errcode.h"
+#include "pwhash.h"
+#include "store-common.h"
+#include "xmalloc.h"
+
+void *
+store_common_grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap != 0 ? *cap * 2 : 8;
+	return xrealloc(v, *cap * size);
+}
+
+void
+store_common_msg_fill(const struct store_send *in, const char *conv,
+                      int64_t seq, char *from_name, struct store_msg *out)
+{
+	size_t len = strnlen(conv, sizeof(out->conv) - 1);
+
+	memcpy(out->conv, conv, len); /* a conv id is shorter */
+	out->conv[len] = '\0';
+	out->seq = seq;
+	out->from_id = in->from_id;
+	out->from_name = from_name;
+	out->to_user = in->to_user;
+	out->to_group = in->to_group;
+	out->body = xstrndup(in->body, in->body_len);
+	out->ts = in->ts;
+	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
+}
+
+void
+store_common_msgs_reverse(struct store_msg *v, size_t n)
+{
+	struct store_msg t;
+	size_t i;
+
+	for (i = 0; i < n / 2; i++) {
+		t = v[i];
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
+}
+
+bool
+store_common_refused(int r)
+{
+	return r == -ERR_NOT_FOUND || r == -ERR_NOT_FRIENDS ||
+	       r == -ERR_NOT_MEMBER;
+}
+
+void
+store_common_rcpt_direct(const struct store_msg *m, struct store_ids *rcpt)
+{
+	rcpt->ids = xmalloc(2 * sizeof(*rcpt->ids));
+	rcpt->ids[0] = m->from_id;
+	rcpt->ids[1] = m->to_user;
+	rcpt->n = 2;
+}
+
+int
+store_common_login_unknown(char **dummy, const struct store_options *opt,
+                           const char *password)
+{
+	char hash[PWHASH_MAX];
+
+	if (*dummy == NULL) {
+		if (pwhash_make(opt, "natter-dummy-password", hash) < 0)
+			return -ERR_BAD_CREDENTIALS;
+		*dummy = xstrdup(hash);
+	}
+	(void)pwhash_check(*dummy, password);
+	return -ERR_BAD_CREDENTIALS;
+}

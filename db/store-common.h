@@ -1,0 +1,51 @@
+#ifndef NATTER_DB_STORE_COMMON_H
+#define NATTER_DB_STORE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/*
+ * Internal to db/: the parts of a send's and a login's rules that do not
+ * depend on the database, shared by the backends (store-sqlite.c,
+ * store-mysql.c, store-mysql-bulk.c).
+ */
+
+/*
+ * Makes room for element n of an array of *cap elements of size bytes:
+ * returns v, or v reallocated to twice *cap (first 8), *cap updated.
+ */
+void *store_common_grow(void *v, size_t n, size_t *cap, size_t size);
+
+/*
+ * Fills out with the message in stored as (conv, seq); takes from_name,
+ * copies the body and the cmid.
+ */
+void store_common_msg_fill(const struct store_send *in, const char *conv,
+                           int64_t seq, char *from_name, struct store_msg *out);
+
+/* Reverses v[0..n) in place (newest-first rows into oldest-first). */
+void store_common_msgs_reverse(struct store_msg *v, size_t n);
+
+/* Whether r is a send's refusal (no such target, not allowed), not a
+ * failure. */
+bool store_common_refused(int r);
+
+/*
+ * Who gets a direct message live: its two sides, in rcpt (the caller
+ * frees rcpt->ids).
+ */
+void store_common_rcpt_direct(const struct store_msg *m,
+                              struct store_ids *rcpt);
+
+/*
+ * A login with an unknown name costs what a wrong password does: checks
+ * password against a dummy hash, made on first use into *dummy (the
+ * caller's to free). Returns -ERR_BAD_CREDENTIALS.
+ */
+int store_common_login_unknown(char **dummy, const struct store_options *opt,
+                               const char *password);
+
+#endif
