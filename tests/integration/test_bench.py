@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""natter-bench against a real natterd, briefly: each workload of
+doc/performance.md runs for a second with small counts, stops by itself,
+prints its result line and its JSON line, and reports no failure. Only
+that the load generator still works is checked here: speed is measured
+by tests/bench/compare, never by a test.
+
+natterd runs with the compare script's benchmark flags (read from
+tests/bench/compare), so a flag it names that natterd no longer takes
+fails here first."""
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import subprocess
+
+import natlib
+from natlib import check, check_eq, start_natterd, test
+
+COMPARE = os.path.join(natlib.SRC_ROOT, "tests", "bench", "compare")
+
+# (workload arguments, result keys that must be there, key that must be > 0)
+WORKLOADS = {
+    "relay": (["--pairs", "10", "--window", "4"],
+              ["msgs_per_s", "server_cpu", "gen_cpu"], "msgs_per_s"),
+    "latency": (["--pairs", "10", "--rate", "1000"],
+                ["rate", "p50_ms", "p99_ms", "p999_ms", "ack_p99_ms"],
+                "rate"),
+    "fanout": (["--members", "20", "--senders", "2"],
+               ["deliveries_per_s", "members"], "deliveries_per_s"),
+    "idle": (["--conns", "200"], ["conns", "kib_per_conn"], "conns"),
+    "storm": (["--pairs", "10", "--rate", "500", "--logins", "100",
+               "--burst", "20"],
+              ["logins_per_s", "storm_p99_ms", "p99_ms"], "logins_per_s"),
+}
+
+
+def _compare_flags():
+    """NATTERD_FLAGS of tests/bench/compare."""
+    loader = importlib.machinery.SourceFileLoader("natter_compare", COMPARE)
+    spec = importlib.util.spec_from_loader("natter_compare", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod.NATTERD_FLAGS
+
+
+def bench_path():
+    """The natter-bench binary: $NATTER_BENCH, or a build tree's."""
+    return natlib._binary("NATTER_BENCH", os.path.join("tests", "bench"),
+                          "natter-bench")
+
+
+def _run(srv, workload):
+    args, keys, positive = WORKLOADS[workload]
+    argv = [bench_path(), "--proto", "natter", "--port", str(srv.port),
+            "--server-pid", str(srv.proc.pid), "--label", "natterd",
+            "--workload", workload, "--duration", "1", "--warmup", "0.2",
+            "--timeout", "60"] + args
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=90)
+    lines = p.stdout.splitlines()
+    check_eq(p.returncode, 0, "natter-bench %s exit code (stderr: %s)" %
+             (workload, p.stderr.strip()[-300:]))
+    text = [ln for ln in lines if not ln.startswith("{")]
+    js = [ln for ln in lines if ln.startswith("{")]
+    check_eq(len(js), 1, "JSON lines of %s: %r" % (workload, lines))
+    res = json.loads(js[0])
+    print("  " + " ".join(text))
+    check("error" not in res, "%s failed: %r" % (workload, res))
+    check_eq(res.get("workload"), workload, "workload in the JSON")
+    for k in keys:
+        check(k in res, "%s: no %s in %r" % (workload, k, res))
+    check(res[positive] > 0, "%s: %s is %r" % (workload, positive,
+                                               res[positive]))
+    check(res.get("failures", 0) == 0, "%s: failures %r" %
+          (workload, res.get("failures")))
+    return res
+
+
+def _server():
+    """A natterd of its own with compare's flags, but the tests' log level
+    (info, so that its log tells what went wrong)."""
+    flags, it = [], iter(_compare_flags())
+    for f in it:
+        if f == "--log-level":
+            next(it)
+        else:
+            flags.append(f)
+    return start_natterd(flags)
+
+
+@test
+def relay_runs():
+    _run(_server(), "relay")
+
+
+@test
+def latency_runs():
+    res = _run(_server(), "latency")
+    check(res["p50_ms"] <= res["p99_ms"] <= res["p999_ms"],
+          "percentiles out of order: %r" % res)
+
+
+@test
+def fanout_runs():
+    _run(_server(), "fanout")
+
+
+@test
+def idle_runs():
+    res = _run(_server(), "idle")
+    check_eq(int(res["conns"]), 200, "idle connections held")
+
+
+@test
+def storm_runs():
+    _run(_server(), "storm")
+
+
+if __name__ == "__main__":
+    natlib.run()
