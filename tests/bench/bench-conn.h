@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct bufferevent;
+struct event;
 struct event_base;
 struct evbuffer;
 struct bench_conn;
@@ -51,7 +51,10 @@ struct bench_proto {
  */
 struct bench_conn {
 	const struct bench_proto *proto;
-	struct bufferevent *bev;
+	int fd; /* -1 once closed */
+	struct event *rev, *wev;
+	struct evbuffer *in, *out;
+	bool connected;
 	bench_conn_cb cb;
 	void *owner;
 	int idx;
@@ -81,6 +84,9 @@ bench_conn_new(struct event_base *base, const struct bench_proto *proto,
                const struct sockaddr_in *server, const struct sockaddr_in *src,
                const char *name, bench_conn_cb cb, void *owner, int idx);
 void bench_conn_free(struct bench_conn *c);
+
+/* Shuts c's socket (no more events or callbacks); bench_conn_free later. */
+void bench_conn_close(struct bench_conn *c);
 
 /* Appends data to c's output (protocol modules write through this). */
 void bench_conn_write(struct bench_conn *c, const void *data, size_t len);

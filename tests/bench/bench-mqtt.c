@@ -33,7 +33,7 @@ bench_mqtt_string(struct bench_conn *c, const char *s, size_t len)
 	bench_conn_write(c, s, len);
 }
 
-/* No per-connection state beyond the bufferevent. */
+/* No per-connection state beyond the connection's. */
 static void *
 bench_mqtt_state_new(void)
 {

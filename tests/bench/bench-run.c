@@ -1,6 +1,5 @@
 /* One workload run: loop, connections, timers, results. */
 #include <arpa/inet.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -117,9 +116,7 @@ void
 bench_run_close(struct bench_run *run, struct bench_conn *c)
 {
 	(void)run;
-	c->open = false;
-	bufferevent_free(c->bev); /* libevent defers it past a callback */
-	c->bev = NULL;
+	bench_conn_close(c);
 }
 
 /* A one-shot timer's trampoline. */
