@@ -5,6 +5,7 @@
 #include "store-common.h"
 #include "xmalloc.h"
 
+/* Doubles the array when element n would not fit (store-common.h). */
 void *
 store_common_grow(void *v, size_t n, size_t *cap, size_t size)
 {
@@ -14,6 +15,7 @@ store_common_grow(void *v, size_t n, size_t *cap, size_t size)
 	return xrealloc(v, *cap * size);
 }
 
+/* What was just stored, as the caller returns it; takes from_name. */
 void
 store_common_msg_fill(const struct store_send *in, const char *conv,
                       int64_t seq, char *from_name, struct store_msg *out)
@@ -32,6 +34,7 @@ store_common_msg_fill(const struct store_send *in, const char *conv,
 	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
 }
 
+/* History is read newest first and returned oldest first. */
 void
 store_common_msgs_reverse(struct store_msg *v, size_t n)
 {
@@ -45,6 +48,7 @@ store_common_msgs_reverse(struct store_msg *v, size_t n)
 	}
 }
 
+/* A refusal is the sender's answer; anything else is a failure. */
 bool
 store_common_refused(int r)
 {
@@ -52,6 +56,8 @@ store_common_refused(int r)
 	       r == -ERR_NOT_MEMBER;
 }
 
+/* Both sides of a direct message get it live, the sender's other
+ * sessions included. */
 void
 store_common_rcpt_direct(const struct store_msg *m, struct store_ids *rcpt)
 {
@@ -61,6 +67,10 @@ store_common_rcpt_direct(const struct store_msg *m, struct store_ids *rcpt)
 	rcpt->n = 2;
 }
 
+/*
+ * As long as a wrong password: no timing tells whether a name exists.
+ * The dummy hash is made once per connection, on first use.
+ */
 int
 store_common_login_unknown(char **dummy, const struct store_options *opt,
                            const char *password)

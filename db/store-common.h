@@ -29,8 +29,7 @@ void store_common_msg_fill(const struct store_send *in, const char *conv,
 /* Reverses v[0..n) in place (newest-first rows into oldest-first). */
 void store_common_msgs_reverse(struct store_msg *v, size_t n);
 
-/* Whether r is a send's refusal (no such target, not allowed), not a
- * failure. */
+/* Whether r is a send's refusal (no such target, not allowed). */
 bool store_common_refused(int r);
 
 /*
