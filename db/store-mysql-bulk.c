@@ -107,16 +107,6 @@ struct store_mysql_bulk {
 	size_t mark; /* qlen after a list's head: the list is empty */
 };
 
-/* Makes room for one more element in a growing array. */
-static void *
-store_mysql_bulk_grow(void *v, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap != 0 ? *cap * 2 : 16;
-	return xrealloc(v, *cap * size);
-}
-
 /* --- building SQL --- */
 
 /* Makes room for len more bytes of SQL and a NUL. */
@@ -265,8 +255,8 @@ store_mysql_bulk_msgs_read(struct store_mysql_bulk *b, MYSQL_RES *res)
 	MYSQL_ROW row;
 
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		b->rows = store_mysql_bulk_grow(b->rows, b->nrows, &b->caprows,
-		                                sizeof(*b->rows));
+		b->rows = store_common_grow(b->rows, b->nrows, &b->caprows,
+		                            sizeof(*b->rows));
 		store_mysql_bulk_msg_row(row, mysql_fetch_lengths(res),
 		                         &b->rows[b->nrows++]);
 	}
@@ -281,7 +271,7 @@ store_mysql_bulk_pairs_read(MYSQL_RES *res, struct store_mysql_bulk_pair **v,
 	MYSQL_ROW row;
 
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		*v = store_mysql_bulk_grow(*v, *n, cap, sizeof(**v));
+		*v = store_common_grow(*v, *n, cap, sizeof(**v));
 		(*v)[*n].a = store_mysql_bulk_col_int(row, 0);
 		(*v)[(*n)++].b = store_mysql_bulk_col_int(row, 1);
 	}
@@ -632,8 +622,8 @@ store_mysql_bulk_names_read(struct store_mysql_bulk *b, MYSQL_RES *res)
 	MYSQL_ROW row;
 
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		b->names = store_mysql_bulk_grow(
-		    b->names, b->nnames, &b->capnames, sizeof(*b->names));
+		b->names = store_common_grow(b->names, b->nnames, &b->capnames,
+		                             sizeof(*b->names));
 		b->names[b->nnames].id = store_mysql_bulk_col_int(row, 0);
 		b->names[b->nnames++].name = store_mysql_bulk_col_str_nn(
 		    row, mysql_fetch_lengths(res), 1);

@@ -49,6 +49,7 @@ __all__ = [
     "Closed", "Conn", "Server", "start_natterd", "shared_server", "test",
     "run", "check", "check_eq", "check_err", "check_ok", "wait_until",
     "uniq", "new_user", "make_friends", "PASSWORD", "natterd_path", "natter_path",
+    "natter_bench_path",
     "DEFAULT_TIMEOUT",
 ]
 
@@ -76,6 +77,12 @@ def natterd_path():
 def natter_path():
     """The natter binary: $NATTER, or a build tree's natter."""
     return _binary("NATTER", "tui", "natter")
+
+
+def natter_bench_path():
+    """The load generator: $NATTER_BENCH, or a build tree's natter-bench."""
+    return _binary("NATTER_BENCH", os.path.join("tests", "bench"),
+                   "natter-bench")
 
 
 # ---------------------------------------------------------------- servers

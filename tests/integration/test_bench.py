@@ -45,15 +45,9 @@ def _compare_flags():
     return mod.NATTERD_FLAGS
 
 
-def bench_path():
-    """The natter-bench binary: $NATTER_BENCH, or a build tree's."""
-    return natlib._binary("NATTER_BENCH", os.path.join("tests", "bench"),
-                          "natter-bench")
-
-
 def _run(srv, workload):
     args, keys, positive = WORKLOADS[workload]
-    argv = [bench_path(), "--proto", "natter", "--port", str(srv.port),
+    argv = [natlib.natter_bench_path(), "--proto", "natter", "--port", str(srv.port),
             "--server-pid", str(srv.proc.pid), "--label", "natterd",
             "--workload", workload, "--duration", "1", "--warmup", "0.2",
             "--timeout", "60"] + args

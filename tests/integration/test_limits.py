@@ -394,9 +394,11 @@ def password_storage():
         check(h.startswith("$argon2id$"), "%s hash %r" % (n, h[:20]))
         check(secret not in h, "password inside the hash")
     check(rows[u1] != rows[u2], "same password, same hash: no salt")
-    log = wait_until(lambda: "logged in" in srv.log_text() and
-                     srv.log_text(), timeout=5,
-                     what="login lines in the log")
+    def log_with_logins():
+        text = srv.log_text()
+        return text if "logged in" in text else None
+
+    log = wait_until(log_with_logins, timeout=5, what="login lines in the log")
     for pw in (secret, wrong, wrong + "2"):
         check(pw not in log, "password %r in the log" % pw)
 
