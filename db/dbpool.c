@@ -246,12 +246,12 @@ dbpool_main(void *arg)
 {
 	struct dbpool_worker *w = arg;
 	struct dbpool_job *job;
+	size_t take = w->writer ? store_batch_max(w->st, DBPOOL_BATCH_MAX) : 1;
 
 	store_thread_init();
 	if (!w->writer)
 		dbpool_lower_priority();
-	while ((job = dbpool_queue_take(w->q, w->writer ? DBPOOL_BATCH_MAX
-	                                                : 1)) != NULL) {
+	while ((job = dbpool_queue_take(w->q, take)) != NULL) {
 		if (w->writer) {
 			dbpool_run_batch(w->pool, w->st, job);
 		} else {

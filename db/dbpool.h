@@ -16,8 +16,11 @@ struct dbpool;
 typedef void (*dbpool_run_fn)(struct store *st, void *arg);
 /* After a write job's transaction: err 0 if it committed. DB thread. */
 typedef void (*dbpool_commit_fn)(void *arg, int err);
-/* The most write jobs in one transaction, and in one many() call. */
-#define DBPOOL_BATCH_MAX 256
+/*
+ * The most write jobs in one transaction, and in one many() call; the
+ * writer takes fewer if its store says so (store_batch_max).
+ */
+#define DBPOOL_BATCH_MAX 1024
 
 /* run() for n write jobs at once, args in queue order. DB thread. */
 typedef void (*dbpool_many_fn)(struct store *st, void **args, size_t n);

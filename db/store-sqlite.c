@@ -59,6 +59,13 @@
  */
 #define STORE_SQLITE_PAGE_SIZE "2048"
 #define STORE_SQLITE_LIMIT_MAX ((size_t)1 << 30)
+/*
+ * The most sends in one transaction. A commit here is a write to the WAL,
+ * so a larger batch saves little and makes the first of a backlog (after
+ * a checkpoint's stall) wait for all of it: with 1024, latency's p99 at
+ * 20k msg/s was 28.3 ms against 24.8 (medians of 5 alternating runs).
+ */
+#define STORE_SQLITE_BATCH_MAX 256
 
 /*
  * The newest seq of conversation ?2, 0 if it has no message (schema
@@ -1707,6 +1714,7 @@ const struct store_backend store_sqlite_backend = {
     .migrate = store_sqlite_migrate,
     .batch_begin = store_sqlite_batch_begin,
     .batch_end = store_sqlite_batch_end,
+    .batch_max = STORE_SQLITE_BATCH_MAX,
     .sends_only = store_sqlite_sends_only,
     .checkpoint_due = store_sqlite_checkpoint_due,
     .checkpoint = store_sqlite_checkpoint,

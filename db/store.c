@@ -220,6 +220,14 @@ store_group_member_ids(struct store *st, int64_t gid, struct store_ids *out)
 }
 
 /* Stores a message and allocates its seq. */
+size_t
+store_batch_max(const struct store *st, size_t limit)
+{
+	size_t n = st->be->batch_max;
+
+	return n != 0 && n < limit ? n : limit;
+}
+
 int
 store_batch_begin(struct store *st)
 {

@@ -110,6 +110,12 @@ void store_close(struct store *st);
  */
 int store_batch_begin(struct store *st);
 int store_batch_end(struct store *st, bool commit);
+/*
+ * The most write calls a batch should hold on this backend (at most
+ * limit): what one transaction amortises differs, from a local commit
+ * (SQLite) to a dozen statements over the network (MariaDB).
+ */
+size_t store_batch_max(const struct store *st, size_t limit);
 
 /*
  * Says that this connection will only store messages (store_msg_append,

@@ -1186,6 +1186,26 @@ test_bulk(void)
 	free(ops);
 }
 
+/*
+ * How many sends a batch should hold: the backend's own figure, never
+ * above the caller's limit; MariaDB's, a dozen statements a batch, is the
+ * larger.
+ */
+static void
+test_batch_max(const char *url)
+{
+	size_t mine = store_batch_max(st, SIZE_MAX);
+
+	CHECK(mine >= 64 && mine < SIZE_MAX);
+	CHECK(store_batch_max(st, 1) == 1);
+	CHECK(store_batch_max(st, mine - 1) == mine - 1);
+	CHECK(store_batch_max(st, mine + 1) == mine);
+	if (strncmp(url, "mysql://", 8) == 0)
+		CHECK(mine == 1024);
+	else
+		CHECK(mine == 256);
+}
+
 /* The server's count of statements so far (all connections), or -1. */
 static long long
 test_mysql_questions(MYSQL *my)
@@ -1509,6 +1529,7 @@ main(void)
 	test_batch_kill(url);
 	test_bulk();
 	test_bulk_mysql(url);
+	test_batch_max(url);
 	test_bulk_kill(url);
 	test_open(url);
 	test_sends_only(url);
