@@ -219,7 +219,7 @@ store_group_member_ids(struct store *st, int64_t gid, struct store_ids *out)
 	return st->be->group_member_ids(st->c, gid, out);
 }
 
-/* Stores a message and allocates its seq. */
+/* The backend's batch size, capped at limit. */
 size_t
 store_batch_max(const struct store *st, size_t limit)
 {
@@ -262,6 +262,7 @@ store_checkpoint(struct store *st)
 	return st->be->checkpoint != NULL ? st->be->checkpoint(st->c) : 0;
 }
 
+/* Stores a message and allocates its seq. */
 int
 store_msg_append(struct store *st, const struct store_send *in,
                  struct store_msg *out, bool *dup, struct store_ids *rcpt)
