@@ -25,6 +25,8 @@
 #define RELAY_ROUTE_SECONDS 30 /* routes are refreshed every 3 ticks */
 #define RELAY_ROUTE_TICKS 3
 #define RELAY_MAX_DEPTH 6
+/* A batch of deliveries is published once it holds this many bytes. */
+#define RELAY_BATCH_BYTES ((size_t)256 * 1024)
 
 /* A user another node reports online. */
 struct relay_user {
@@ -60,12 +62,16 @@ struct relay {
 	pthread_cond_t cond;
 	bool left;
 	struct relay_node *nodes;
+	struct event *flush;    /* publishes the batch once the jobs ran */
+	struct codec_out batch; /* a "ms" message being built, or empty */
+	size_t nbatch;          /* deliveries in it */
 };
 
-/* A job from another thread: publish a payload, or announce a user. */
+/* A job from another thread: publish a delivery, or announce a user. */
 struct relay_job {
 	struct relay *r;
-	char *payload; /* a whole cluster message, or NULL */
+	char *item; /* a delivery {"u":[uids],"f":frame}, or NULL */
+	size_t len;
 	int64_t uid;
 	char *name;
 	int on;
@@ -330,6 +336,20 @@ relay_deliver(struct relay *r, struct json_object *m)
 	free(uids);
 }
 
+/* A batch of relayed events: each element of "m" as relay_deliver's. */
+static void
+relay_deliver_many(struct relay *r, struct json_object *m)
+{
+	struct json_object *v;
+	size_t i;
+
+	if (!json_object_object_get_ex(m, "m", &v) ||
+	    !json_object_is_type(v, json_type_array))
+		return;
+	for (i = 0; i < json_object_array_length(v); i++)
+		relay_deliver(r, json_object_array_get_idx(v, i));
+}
+
 /* Handles one cluster message from another node. */
 static void
 relay_handle(struct relay *r, struct json_object *m)
@@ -359,7 +379,9 @@ relay_handle(struct relay *r, struct json_object *m)
 	n = relay_node_seen(r, node, epoch);
 	codec_get_id(m, "u", &uid);
 	codec_get_string(m, "name", &name, &len);
-	if (strcmp(k, "m") == 0)
+	if (strcmp(k, "ms") == 0)
+		relay_deliver_many(r, m);
+	else if (strcmp(k, "m") == 0)
 		relay_deliver(r, m);
 	else if (strcmp(k, "on") == 0 && uid != 0)
 		relay_user_on(r, n, uid, name);
@@ -557,6 +579,54 @@ relay_tick_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- the thread, and what other threads hand it --- */
 
+/*
+ * Publishes the deliveries batched since the last call, as one message
+ * {"n","e","k":"ms","m":[{"u","f"}, ...]}: one PUBLISH, and one reply to
+ * parse on each other node, for all the deliveries of a loop turn (a
+ * group commit's worth) instead of one each. Dropped if Redis is down.
+ */
+static void
+relay_batch_flush(struct relay *r)
+{
+	if (r->nbatch == 0)
+		return;
+	codec_out_raw(&r->batch, "]}");
+	if (r->pub_ready)
+		redisAsyncCommand(r->pub, NULL, NULL, "PUBLISH %s %b",
+		                  RELAY_CHANNEL, r->batch.buf, r->batch.len);
+	r->batch.len = 0; /* the buffer stays for the next batch */
+	r->nbatch = 0;
+}
+
+/* The flush event: the jobs queued in this loop turn have all run. */
+static void
+relay_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	relay_batch_flush(arg);
+}
+
+/* Adds a delivery's text to the batch; it goes out after this loop turn. */
+static void
+relay_batch_add(struct relay *r, const char *item, size_t len)
+{
+	if (r->nbatch == 0) {
+		codec_out_raw(&r->batch, "{\"n\":");
+		codec_out_str(&r->batch, r->srv->node, strlen(r->srv->node));
+		codec_out_raw(&r->batch, ",\"e\":");
+		codec_out_int(&r->batch, r->epoch);
+		codec_out_raw(&r->batch, ",\"k\":\"ms\",\"m\":[");
+		event_active(r->flush, EV_TIMEOUT, 0);
+	} else {
+		codec_out_raw(&r->batch, ",");
+	}
+	codec_out_bytes(&r->batch, item, len);
+	r->nbatch++;
+	if (r->batch.len >= RELAY_BATCH_BYTES)
+		relay_batch_flush(r);
+}
+
 /* Relay thread: a job from a worker or DB thread. */
 static void
 relay_job_cb(void *arg)
@@ -565,11 +635,10 @@ relay_job_cb(void *arg)
 	struct relay *r = j->r;
 	struct json_object *m;
 
-	if (j->payload != NULL) {
-		if (r->pub_ready)
-			redisAsyncCommand(r->pub, NULL, NULL, "PUBLISH %s %s",
-			                  RELAY_CHANNEL, j->payload);
+	if (j->item != NULL) {
+		relay_batch_add(r, j->item, j->len);
 	} else if (!r->leaving) {
+		relay_batch_flush(r); /* what was sent before, first */
 		m = relay_message(r, j->on ? "on" : "off");
 		codec_set_int(m, "u", j->uid);
 		codec_set_string(m, "name", j->name);
@@ -585,14 +654,15 @@ relay_job_cb(void *arg)
 			                  "DEL natter:route:%lld:%s",
 			                  (long long)j->uid, r->srv->node);
 	}
-	free(j->payload);
+	free(j->item);
 	free(j->name);
 	free(j);
 }
 
 /*
- * Every delivery goes out as {"n","e","k":"m","u":[uids],"f":frame}. It
- * is written by hand: this runs once per message, on the DB writer.
+ * Every delivery goes to the relay thread as {"u":[uids],"f":frame}, to
+ * be batched (relay_batch_add). It is written by hand: this runs once per
+ * message, on the DB writer.
  */
 void
 relay_publish(struct relay *r, const int64_t *uids, size_t n, const char *frame,
@@ -602,11 +672,7 @@ relay_publish(struct relay *r, const int64_t *uids, size_t n, const char *frame,
 	struct codec_out o = {0};
 	size_t i;
 
-	codec_out_raw(&o, "{\"n\":");
-	codec_out_str(&o, r->srv->node, strlen(r->srv->node));
-	codec_out_raw(&o, ",\"e\":");
-	codec_out_int(&o, r->epoch);
-	codec_out_raw(&o, ",\"k\":\"m\",\"u\":[");
+	codec_out_raw(&o, "{\"u\":[");
 	for (i = 0; i < n; i++) {
 		if (i > 0)
 			codec_out_raw(&o, ",");
@@ -616,7 +682,7 @@ relay_publish(struct relay *r, const int64_t *uids, size_t n, const char *frame,
 	codec_out_str(&o, frame, len);
 	codec_out_raw(&o, "}");
 	j->r = r;
-	j->payload = codec_out_take(&o, NULL);
+	j->item = codec_out_take(&o, &j->len);
 	loopq_post(r->q, relay_job_cb, j);
 }
 
@@ -662,6 +728,7 @@ relay_new(struct server *srv, const char *addr)
 	r->q = loopq_new(r->base);
 	r->tick = event_new(r->base, -1, EV_PERSIST, relay_tick_cb, r);
 	event_add(r->tick, &tick);
+	r->flush = event_new(r->base, -1, 0, relay_flush_cb, r);
 	return r;
 }
 
@@ -681,6 +748,7 @@ relay_leave_cb(void *arg)
 {
 	struct relay *r = arg;
 
+	relay_batch_flush(r);
 	if (r->pub_ready) {
 		relay_send(r, relay_message(r, "bye"));
 		redisAsyncCommand(r->pub, NULL, NULL, "DEL natter:lease:%s",
@@ -740,6 +808,8 @@ relay_free(struct relay *r)
 		free(n);
 	}
 	event_free(r->tick);
+	event_free(r->flush);
+	free(r->batch.buf);
 	loopq_free(r->q);
 	event_base_free(r->base);
 	pthread_cond_destroy(&r->cond);

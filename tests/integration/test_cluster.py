@@ -242,6 +242,46 @@ async def _login_from(cl, src, node):
 
 
 @test
+def forged_cluster_batches_are_checked():
+    """Batched deliveries ("k":"ms") published by something that is not a
+    node: every malformed one is dropped, the node keeps serving, and a
+    well-formed batch reaches its user whole and in order."""
+    cl = cluster()
+    addrs = cl.addresses(per_node=2, first=150)
+    src = sorted(addrs.items())[0][1][0]
+    run_async(_forged_batches(cl, src), 30)
+
+
+async def _forged_batches(cl, src):
+    c = Client(cl, src)
+    await c.register_and_login()
+    head = {"n": "forger", "e": 1, "k": "ms"}
+    bad = ["x", None, 5, {"u": [c.uid]},
+           [1, "a", None, [], {"u": "x", "f": "{}\n"},
+            {"u": [c.uid], "f": 5}, {"u": [c.uid]}, {"f": "{}\n"}]]
+    texts = [json.dumps(dict(head, m=m)) for m in bad]
+    texts.append('{"n":"forger","e":1,"k":"ms","m":[{"u":[%d' % c.uid)
+    good = [{"u": [c.uid], "f": json.dumps({"type": "forged", "n": i}) + "\n"}
+            for i in range(3)]
+    # A bad element between good ones costs only itself.
+    texts.append(json.dumps(dict(head, m=[good[0], {"u": "x"}, good[1], 7,
+                                          good[2]])))
+    for t in texts:
+        cl.redis.cli("PUBLISH", "natter:cluster", t)
+    await _wait(lambda: sum(1 for e in c.events
+                            if e.get("type") == "forged") >= 3, 5,
+                "the well-formed batch")
+    await asyncio.sleep(0.2)
+    check_eq([e["n"] for e in c.events if e.get("type") == "forged"],
+             [0, 1, 2], "forged frames delivered")
+    check_eq(len([e for e in c.events if "type" not in e]), 0,
+             "frames of malformed batches")
+    r = await c.call("friends")
+    check(r.get("ok"), "the node still answers: %s" % r)
+    await c.close()
+
+
+@test
 def idle_client_behind_nginx_stays_60s():
     """proxy_timeout 10s, --heartbeat 4: natterd's pings alone keep a
     silent client's connection through nginx open for a minute."""
