@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <mysql.h>
+#include <mysqld_error.h>
 
 #include "errcode.h"
 #include "log.h"
@@ -105,6 +106,8 @@ struct store_mysql_bulk {
 	char *q; /* the SQL being built */
 	size_t qlen, qcap;
 	size_t mark; /* qlen after a list's head: the list is empty */
+	bool hopeful; /* no cmid lookup: no send is a retry, we hope */
+	bool missed;  /* one was (or may be): run again, with the lookup */
 };
 
 /* --- building SQL --- */
@@ -191,8 +194,14 @@ store_mysql_bulk_exec(struct store_mysql_bulk *b, const char *what,
 		*res = NULL;
 	if (db == NULL)
 		return -ERR_UNAVAILABLE;
-	if (mysql_real_query(db, b->q, (unsigned long)b->qlen) != 0)
+	if (mysql_real_query(db, b->q, (unsigned long)b->qlen) != 0) {
+		/* (sender, cmid) taken: a retry the hopeful attempt missed */
+		if (b->hopeful && mysql_errno(db) == ER_DUP_ENTRY) {
+			b->missed = true;
+			return -ERR_INTERNAL;
+		}
 		return store_mysql_conn_fail(b->s, what);
+	}
 	if (res != NULL && (*res = mysql_store_result(db)) == NULL)
 		return store_mysql_conn_fail(b->s, what);
 	return 0;
@@ -597,6 +606,9 @@ store_mysql_bulk_resolve(struct store_mysql_bulk *b)
 		} else if (it->check < 0) {
 			it->state = BULK_DONE;
 			b->res[i] = it->check;
+			/* A retry's stored message would win over the refusal. */
+			if (b->hopeful && b->in[i].cmid != NULL)
+				b->missed = true;
 		} else {
 			it->state = BULK_NEW;
 		}
@@ -665,12 +677,15 @@ store_mysql_bulk_reads(struct store_mysql_bulk *b)
 	int r;
 
 	store_mysql_bulk_prepare(b);
-	if ((r = store_mysql_bulk_lookup(b, BULK_CHECK)) < 0 ||
+	if ((!b->hopeful &&
+	     (r = store_mysql_bulk_lookup(b, BULK_CHECK)) < 0) ||
 	    (r = store_mysql_bulk_friends(b)) < 0 ||
 	    (r = store_mysql_bulk_members(b)) < 0 ||
 	    (r = store_mysql_bulk_check(b)) < 0)
 		return r;
 	store_mysql_bulk_resolve(b);
+	if (b->missed)
+		return -ERR_INTERNAL;
 	return store_mysql_bulk_names(b);
 }
 
@@ -967,9 +982,9 @@ store_mysql_bulk_fill(const struct store_mysql_bulk *b)
 
 /* --- the call --- */
 
-/* Frees what a bulk attempt read; the outputs stay. */
+/* Forgets what an attempt read, for another one. */
 static void
-store_mysql_bulk_free(struct store_mysql_bulk *b)
+store_mysql_bulk_reset(struct store_mysql_bulk *b)
 {
 	size_t i;
 
@@ -980,6 +995,21 @@ store_mysql_bulk_free(struct store_mysql_bulk *b)
 	free(b->friends);
 	free(b->members);
 	free(b->convs);
+	b->rows = NULL;
+	b->names = NULL;
+	b->friends = b->members = NULL;
+	b->convs = NULL;
+	b->nrows = b->caprows = b->nnames = b->capnames = 0;
+	b->nfriends = b->capfriends = b->nmembers = b->capmembers = 0;
+	b->nconvs = 0;
+	memset(b->it, 0, b->n * sizeof(*b->it));
+}
+
+/* Frees what a bulk attempt read; the outputs stay. */
+static void
+store_mysql_bulk_free(struct store_mysql_bulk *b)
+{
+	store_mysql_bulk_reset(b);
 	free(b->it);
 	free(b->q);
 }
@@ -989,7 +1019,7 @@ store_mysql_bulk_free(struct store_mysql_bulk *b)
  * it wrote (unless the batch is lost).
  */
 static int
-store_mysql_bulk_run(struct store_mysql_bulk *b)
+store_mysql_bulk_attempt(struct store_mysql_bulk *b)
 {
 	int r;
 
@@ -1003,6 +1033,26 @@ store_mysql_bulk_run(struct store_mysql_bulk *b)
 	}
 	store_mysql_bulk_fill(b);
 	return 0;
+}
+
+/*
+ * Retries are rare, so the first attempt does not look cmids up: a send
+ * that repeats a stored one then fails the INSERT on (sender, cmid), or
+ * (if the checks refuse it) might have; the attempt is undone and the
+ * batch runs again with the lookup, as it always did before.
+ */
+static int
+store_mysql_bulk_run(struct store_mysql_bulk *b)
+{
+	int r;
+
+	b->hopeful = true;
+	if ((r = store_mysql_bulk_attempt(b)) == 0 || !b->missed ||
+	    store_mysql_lost(b->s))
+		return r;
+	store_mysql_bulk_reset(b);
+	b->hopeful = b->missed = false;
+	return store_mysql_bulk_attempt(b);
 }
 
 /* Empties the outputs (freeing what they hold if held is set). */
