@@ -19,13 +19,13 @@
  * store_msg_append_many on MariaDB. One store_msg_append costs about four
  * round trips (savepoint, check, seq, insert); a batch of n sends here
  * costs a handful, whatever n:
- *   savepoint; the cmids already stored; the friendships; the group
- *   members; (the senders' names, if not given); the seqs of every
- *   conversation in one upsert, in sorted order (so that two nodes
- *   batching on one database lock conversation rows in the same order)
- *   and one read of them; one multi-row INSERT (split past
- *   STORE_MYSQL_BULK_CHUNK bytes); (the messages a send repeats within
- *   the batch, read back).
+ *   savepoint; (the cmids already stored: see store_mysql_bulk_run);
+ *   the friendships; the group members; (the senders' names, if not
+ *   given); the seqs of every conversation in one upsert, in sorted
+ *   order (so that two nodes batching on one database lock conversation
+ *   rows in the same order) and one read of them; one multi-row INSERT
+ *   (split past STORE_MYSQL_BULK_CHUNK bytes); (the messages a send
+ *   repeats within the batch, read back).
  * Refusals are rare: each one asks the single path's check why, for the
  * exact code. The text protocol carries the rows: strings escaped by the
  * connection (bodies) or as hex literals (cmids, byte-exact binary).
