@@ -381,7 +381,7 @@ relay_handle(struct relay *r, struct json_object *m)
 	codec_get_string(m, "name", &name, &len);
 	if (strcmp(k, "ms") == 0)
 		relay_deliver_many(r, m);
-	else if (strcmp(k, "m") == 0)
+	else if (strcmp(k, "m") == 0) /* one delivery: older nodes */
 		relay_deliver(r, m);
 	else if (strcmp(k, "on") == 0 && uid != 0)
 		relay_user_on(r, n, uid, name);
