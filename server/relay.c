@@ -78,6 +78,7 @@ struct relay_job {
 };
 
 static void relay_connect(struct relay *r);
+static void relay_batch_flush(struct relay *r);
 
 /* Wall-clock milliseconds: epochs differ across restarts. */
 static int64_t
@@ -101,13 +102,17 @@ relay_message(struct relay *r, const char *k)
 	return m;
 }
 
-/* PUBLISHes m on the cluster channel (relay thread); drops if down. */
+/*
+ * PUBLISHes m on the cluster channel (relay thread), after the deliveries
+ * batched before it; drops if down.
+ */
 static void
 relay_send(struct relay *r, struct json_object *m)
 {
 	const char *s;
 	size_t len;
 
+	relay_batch_flush(r);
 	if (r->pub_ready) {
 		s = json_object_to_json_string_length(
 		    m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
@@ -638,7 +643,6 @@ relay_job_cb(void *arg)
 	if (j->item != NULL) {
 		relay_batch_add(r, j->item, j->len);
 	} else if (!r->leaving) {
-		relay_batch_flush(r); /* what was sent before, first */
 		m = relay_message(r, j->on ? "on" : "off");
 		codec_set_int(m, "u", j->uid);
 		codec_set_string(m, "name", j->name);
@@ -748,7 +752,6 @@ relay_leave_cb(void *arg)
 {
 	struct relay *r = arg;
 
-	relay_batch_flush(r);
 	if (r->pub_ready) {
 		relay_send(r, relay_message(r, "bye"));
 		redisAsyncCommand(r->pub, NULL, NULL, "DEL natter:lease:%s",
