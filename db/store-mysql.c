@@ -110,6 +110,7 @@ enum store_mysql_sq {
 	SQ_SEQ_NEXT,
 	SQ_SEQ_BACK,
 	SQ_MSG_INSERT,
+	SQ_MSG_INSERT_ROWS,
 	SQ_SYNC,
 	SQ_MEMBER_CONV,
 	SQ_ACK,
@@ -228,6 +229,11 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
                        "to_group, body, ts, cmid) "
                        "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                        ""},
+    /* The same, executed with arrays of rows (store_mysql_insert_rows). */
+    [SQ_MSG_INSERT_ROWS] = {"INSERT INTO messages(conv, seq, sender, "
+                            "to_user, to_group, body, ts, cmid) "
+                            "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
+                            ""},
     [SQ_SYNC] = {"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
                  "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
                  "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
@@ -977,6 +983,58 @@ MYSQL *
 store_mysql_conn(struct store_mysql *s)
 {
 	return s->db;
+}
+
+/*
+ * Binds column i of store_mysql_insert_rows: an array of n values (ints
+ * or string pointers with lengths), NULL where ind says so.
+ */
+static void
+store_mysql_bind_col(MYSQL_BIND *b, enum enum_field_types type, void *values,
+                     unsigned long *len, char *ind)
+{
+	memset(b, 0, sizeof(*b));
+	b->buffer_type = type;
+	b->buffer = values;
+	b->length = len;
+	b->u.indicator = ind;
+}
+
+int
+store_mysql_insert_rows(struct store_mysql *s,
+                        const struct store_mysql_rows *r, size_t n)
+{
+	const char *sql = store_mysql_sql[SQ_MSG_INSERT_ROWS].sql;
+	unsigned int size = (unsigned int)n;
+	MYSQL_BIND b[8];
+	MYSQL_STMT *st;
+	int rc;
+
+	if ((rc = store_mysql_prep(s, SQ_MSG_INSERT_ROWS, &st)) < 0)
+		return rc;
+	store_mysql_bind_col(&b[0], MYSQL_TYPE_STRING, r->conv, r->conv_len,
+	                     NULL);
+	store_mysql_bind_col(&b[1], MYSQL_TYPE_LONGLONG, r->seq, NULL, NULL);
+	store_mysql_bind_col(&b[2], MYSQL_TYPE_LONGLONG, r->sender, NULL, NULL);
+	store_mysql_bind_col(&b[3], MYSQL_TYPE_LONGLONG, r->to_user, NULL,
+	                     r->to_user_ind);
+	store_mysql_bind_col(&b[4], MYSQL_TYPE_LONGLONG, r->to_group, NULL,
+	                     r->to_group_ind);
+	store_mysql_bind_col(&b[5], MYSQL_TYPE_STRING, r->body, r->body_len,
+	                     NULL);
+	store_mysql_bind_col(&b[6], MYSQL_TYPE_LONGLONG, r->ts, NULL, NULL);
+	store_mysql_bind_col(&b[7], MYSQL_TYPE_STRING, r->cmid, r->cmid_len,
+	                     r->cmid_ind);
+	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) ||
+	    mysql_stmt_bind_param(st, b))
+		return store_mysql_stmt_fail(s, st, sql);
+	if (mysql_stmt_execute(st)) {
+		if (mysql_stmt_errno(st) == ER_DUP_ENTRY)
+			return 1;
+		return store_mysql_fail(s, mysql_stmt_errno(st),
+		                        mysql_stmt_error(st), sql, false);
+	}
+	return 0;
 }
 
 /* Whether a group commit is open. */

@@ -41,6 +41,31 @@ void store_mysql_rollback_savepoint(struct store_mysql *s);
  */
 int store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
                           char *conv, struct store_ids *rcpt);
+/*
+ * Rows for store_mysql_insert_rows, column by column: n of each; an
+ * indicator STMT_INDICATOR_NULL makes that row's value NULL.
+ */
+struct store_mysql_rows {
+	const char **conv;
+	unsigned long *conv_len;
+	long long *seq, *sender, *to_user, *to_group, *ts;
+	char *to_user_ind, *to_group_ind;
+	const char **body;
+	unsigned long *body_len;
+	const char **cmid;
+	unsigned long *cmid_len;
+	char *cmid_ind;
+};
+
+/*
+ * Inserts n messages with one execution of a prepared INSERT bound to
+ * arrays (MariaDB's bulk execution: no SQL text for mariadbd to parse):
+ * 0, 1 if a row's key is taken (the rows before it stay inserted), or an
+ * errcode as any call's.
+ */
+int store_mysql_insert_rows(struct store_mysql *s,
+                            const struct store_mysql_rows *r, size_t n);
+
 /* store_msg_append on a struct store_mysql (c). */
 int store_mysql_msg_append(void *c, const struct store_send *in,
                            struct store_msg *out, bool *dup,
