@@ -283,15 +283,17 @@ def cmid_retry_after_reconnect():
 
 # A fast reader in its own process (a thread here would share the GIL with
 # the sender and could be starved into looking slow): logs in, reads raw
-# bytes until it has seen N msg frames, prints "all", "closed K" or
-# "timeout K".
+# bytes and prints "got K" after every FAST_STEP msg frames, then "all"
+# once it has N, or "closed K" / "timeout K".
+FAST_STEP = 50
 FAST_READER = r"""
 import json, os, socket, sys, time
 try:
     os.nice(-5)
 except OSError:
     pass
-port, name, pw, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+port, name, pw, n, step = sys.argv[1:6]
+port, n, step = int(port), int(n), int(step)
 s = socket.create_connection(("127.0.0.1", port))
 s.sendall(json.dumps({"type": "login", "req": 1, "name": name,
                       "password": pw}).encode() + b"\n")
@@ -301,20 +303,39 @@ while b"\n" not in buf:
 print("ready", flush=True)
 deadline = time.time() + 60
 s.settimeout(1)
+got, tail, told = 0, b"", 0
 while time.time() < deadline:
     try:
         d = s.recv(1 << 20)
     except socket.timeout:
         continue
     if not d:
-        print("closed", buf.count(b'"type":"msg"'), flush=True)
+        print("closed", got, flush=True)
         sys.exit(0)
-    buf.extend(d)
-    if buf.count(b'"type":"msg"') >= n:
+    # a marker may straddle two reads; 11 bytes never hold a whole one
+    chunk = tail + d
+    got += chunk.count(b'"type":"msg"')
+    tail = chunk[-11:]
+    if got >= n:
         print("all", flush=True)
         sys.exit(0)
-print("timeout", buf.count(b'"type":"msg"'), flush=True)
+    if got >= told + step:
+        told = got - got % step
+        print("got", got, flush=True)
+print("timeout", got, flush=True)
 """
+
+
+def fast_reader_wait(fast, want):
+    """Reads the fast reader's lines until it has at least want msgs;
+    returns its last line ("all" when it has every message)."""
+    while True:
+        line = fast.stdout.readline().strip()
+        if line == "all" or (line.startswith("got ") and
+                             int(line.split()[1]) >= want):
+            return line
+        if not line.startswith("got "):
+            return line or "(exited)"
 
 
 @test
@@ -328,16 +349,30 @@ def slow_consumer_closed_messages_kept():
     # more than the kernel can buffer (tcp_wmem max is 4 MB here) plus the
     # cap, so the server's own queue for the slow session must pass the cap
     n = 1500
+    # the sends wait for the fast reader: it is never more than `ahead`
+    # messages (600 KB, under the cap) behind, however the two cores are
+    # shared, so only the session that does not read is cut off
+    ahead = 150
     fast = subprocess.Popen([sys.executable, "-c", FAST_READER,
-                             str(srv.port), b.name, b.password, str(n)],
+                             str(srv.port), b.name, b.password, str(n),
+                             str(FAST_STEP)],
                             stdout=subprocess.PIPE, text=True)
     try:
         check_eq(fast.stdout.readline().strip(), "ready", "fast reader")
-        reqs = [a.send_req("send", to={"user": b.uid}, body=body,
-                           cmid="s%d" % i) for i in range(n)]
-        done = [a.wait_reply(q, timeout=30) for q in reqs]
+        done, last = [], ""
+        for first in range(0, n, FAST_STEP):
+            if first >= ahead and last != "all":
+                last = fast_reader_wait(fast, first - ahead + FAST_STEP)
+                check(last.startswith("got ") or last == "all",
+                      "fast reader keeps up: %s" % last)
+            reqs = [a.send_req("send", to={"user": b.uid}, body=body,
+                               cmid="s%d" % i)
+                    for i in range(first, first + FAST_STEP)]
+            done += [a.wait_reply(q, timeout=30) for q in reqs]
         check(all(r.get("ok") for r in done), "every send ok")
-        check_eq(fast.stdout.readline().strip(), "all",
+        if last != "all":
+            last = fast_reader_wait(fast, n + 1)
+        check_eq(last, "all",
                  "the fast session (reading) got every message")
     finally:
         fast.kill()
