@@ -106,7 +106,7 @@ struct store_mysql_bulk {
 	size_t nconvs;
 	char *q; /* the SQL being built */
 	size_t qlen, qcap;
-	size_t mark; /* qlen after a list's head: the list is empty */
+	size_t mark;  /* qlen after a list's head: the list is empty */
 	bool hopeful; /* no cmid lookup: no send is a retry, we hope */
 	bool missed;  /* one was (or may be): run again, with the lookup */
 };
@@ -607,7 +607,8 @@ store_mysql_bulk_resolve(struct store_mysql_bulk *b)
 		} else if (it->check < 0) {
 			it->state = BULK_DONE;
 			b->res[i] = it->check;
-			/* A retry's stored message would win over the refusal. */
+			/* A retry's stored message would win over the refusal.
+			 */
 			if (b->hopeful && b->in[i].cmid != NULL)
 				b->missed = true;
 		} else {
@@ -678,8 +679,7 @@ store_mysql_bulk_reads(struct store_mysql_bulk *b)
 	int r;
 
 	store_mysql_bulk_prepare(b);
-	if ((!b->hopeful &&
-	     (r = store_mysql_bulk_lookup(b, BULK_CHECK)) < 0) ||
+	if ((!b->hopeful && (r = store_mysql_bulk_lookup(b, BULK_CHECK)) < 0) ||
 	    (r = store_mysql_bulk_friends(b)) < 0 ||
 	    (r = store_mysql_bulk_members(b)) < 0 ||
 	    (r = store_mysql_bulk_check(b)) < 0)
@@ -808,43 +808,40 @@ store_mysql_bulk_seqs(struct store_mysql_bulk *b)
 	return 0;
 }
 
-/* Column arrays of the rows to insert, for n sends at most. */
+/* The next size bytes of a block being cut into arrays. */
+static void *
+store_mysql_bulk_cut(char **p, size_t size)
+{
+	void *at = *p;
+
+	*p += size;
+	return at;
+}
+
+/*
+ * Column arrays of the rows to insert, for n sends at most: one block,
+ * the eight-byte columns first (the block's alignment holds for them),
+ * the one-byte indicators last; r->conv is its start.
+ */
 static void
 store_mysql_bulk_rows_new(struct store_mysql_rows *r, size_t n)
 {
-	r->conv = xcalloc(n, sizeof(*r->conv));
-	r->conv_len = xcalloc(n, sizeof(*r->conv_len));
-	r->seq = xcalloc(n, sizeof(*r->seq));
-	r->sender = xcalloc(n, sizeof(*r->sender));
-	r->to_user = xcalloc(n, sizeof(*r->to_user));
-	r->to_group = xcalloc(n, sizeof(*r->to_group));
-	r->ts = xcalloc(n, sizeof(*r->ts));
-	r->to_user_ind = xcalloc(n, sizeof(*r->to_user_ind));
-	r->to_group_ind = xcalloc(n, sizeof(*r->to_group_ind));
-	r->body = xcalloc(n, sizeof(*r->body));
-	r->body_len = xcalloc(n, sizeof(*r->body_len));
-	r->cmid = xcalloc(n, sizeof(*r->cmid));
-	r->cmid_len = xcalloc(n, sizeof(*r->cmid_len));
-	r->cmid_ind = xcalloc(n, sizeof(*r->cmid_ind));
-}
+	char *p = xcalloc(n, 11 * sizeof(long long) + 3);
 
-static void
-store_mysql_bulk_rows_free(struct store_mysql_rows *r)
-{
-	free(r->conv);
-	free(r->conv_len);
-	free(r->seq);
-	free(r->sender);
-	free(r->to_user);
-	free(r->to_group);
-	free(r->ts);
-	free(r->to_user_ind);
-	free(r->to_group_ind);
-	free(r->body);
-	free(r->body_len);
-	free(r->cmid);
-	free(r->cmid_len);
-	free(r->cmid_ind);
+	r->conv = store_mysql_bulk_cut(&p, n * sizeof(*r->conv));
+	r->conv_len = store_mysql_bulk_cut(&p, n * sizeof(*r->conv_len));
+	r->seq = store_mysql_bulk_cut(&p, n * sizeof(*r->seq));
+	r->sender = store_mysql_bulk_cut(&p, n * sizeof(*r->sender));
+	r->to_user = store_mysql_bulk_cut(&p, n * sizeof(*r->to_user));
+	r->to_group = store_mysql_bulk_cut(&p, n * sizeof(*r->to_group));
+	r->ts = store_mysql_bulk_cut(&p, n * sizeof(*r->ts));
+	r->body = store_mysql_bulk_cut(&p, n * sizeof(*r->body));
+	r->body_len = store_mysql_bulk_cut(&p, n * sizeof(*r->body_len));
+	r->cmid = store_mysql_bulk_cut(&p, n * sizeof(*r->cmid));
+	r->cmid_len = store_mysql_bulk_cut(&p, n * sizeof(*r->cmid_len));
+	r->to_user_ind = store_mysql_bulk_cut(&p, n);
+	r->to_group_ind = store_mysql_bulk_cut(&p, n);
+	r->cmid_ind = store_mysql_bulk_cut(&p, n);
 }
 
 /* Puts send i's row at k of the column arrays; returns its body's size. */
@@ -918,7 +915,7 @@ store_mysql_bulk_insert(struct store_mysql_bulk *b)
 	}
 	if (rc == 0 && k > 0)
 		rc = store_mysql_bulk_put(b, &r, k);
-	store_mysql_bulk_rows_free(&r);
+	free((void *)r.conv); /* the block */
 	return rc;
 }
 
