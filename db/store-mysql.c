@@ -265,6 +265,7 @@ struct store_mysql {
 	bool batch;      /* in a group commit: calls use savepoints */
 	bool batch_lost; /* the batch's transaction is gone */
 	bool sends_only; /* store_sends_only: foreign key checks off */
+	bool bulk_exec;  /* the server runs statements bound to arrays */
 	int64_t redial;  /* ms: no connect attempt before this */
 };
 
@@ -446,6 +447,25 @@ store_mysql_options(MYSQL *db, bool sends_only)
 }
 
 /*
+ * Whether the server executes a statement bound to arrays of rows in one
+ * go (COM_STMT_BULK_EXECUTE: MariaDB 10.2 and later). Oracle MySQL, and
+ * proxies that present themselves as it, set CLIENT_MYSQL and lack it.
+ */
+static bool
+store_mysql_can_bulk(MYSQL *db)
+{
+	unsigned long caps = 0, ext = 0;
+
+	if (mariadb_get_infov(db, MARIADB_CONNECTION_SERVER_CAPABILITIES,
+	                      &caps) != 0 ||
+	    mariadb_get_infov(
+	        db, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &ext) != 0)
+		return false;
+	return (caps & CLIENT_MYSQL) == 0 &&
+	       (ext & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
+}
+
+/*
  * Connects (no statements yet). On failure returns -ERR_UNAVAILABLE and,
  * if err is not NULL, a message in *err.
  */
@@ -474,6 +494,12 @@ store_mysql_connect(struct store_mysql *s, char **err)
 		return -ERR_UNAVAILABLE;
 	}
 	s->db = db;
+	s->bulk_exec = !s->opt.mysql_rows_each && store_mysql_can_bulk(db);
+	if (!s->bulk_exec && !s->opt.mysql_rows_each)
+		log_warn(
+		    "mysql %s:%u: the server lacks bulk execution (not "
+		    "MariaDB?): a batch's messages are inserted row by row",
+		    s->host, s->port);
 	return 0;
 }
 
@@ -1000,9 +1026,41 @@ store_mysql_bind_col(MYSQL_BIND *b, enum enum_field_types type, void *values,
 	b->u.indicator = ind;
 }
 
+/*
+ * store_mysql_insert_rows without bulk execution: one execution of the
+ * single-row INSERT per row, the same results.
+ */
+static int
+store_mysql_insert_each(struct store_mysql *s, const struct store_mysql_rows *r,
+                        size_t n)
+{
+	bool dup = false;
+	size_t k;
+	int rc;
+
+	for (k = 0; k < n; k++) {
+		rc = store_mysql_run_dup(
+		    s, SQ_MSG_INSERT, &dup, "siinnbis", r->conv[k],
+		    (int64_t)r->seq[k], (int64_t)r->sender[k],
+		    (int64_t)(r->to_user_ind[k] == STMT_INDICATOR_NULL
+		                  ? 0
+		                  : r->to_user[k]),
+		    (int64_t)(r->to_group_ind[k] == STMT_INDICATOR_NULL
+		                  ? 0
+		                  : r->to_group[k]),
+		    r->body[k], (size_t)r->body_len[k], (int64_t)r->ts[k],
+		    r->cmid_ind[k] == STMT_INDICATOR_NULL ? NULL : r->cmid[k]);
+		if (rc < 0)
+			return rc;
+		if (dup)
+			return 1;
+	}
+	return 0;
+}
+
 int
-store_mysql_insert_rows(struct store_mysql *s,
-                        const struct store_mysql_rows *r, size_t n)
+store_mysql_insert_rows(struct store_mysql *s, const struct store_mysql_rows *r,
+                        size_t n)
 {
 	const char *sql = store_mysql_sql[SQ_MSG_INSERT_ROWS].sql;
 	unsigned int size = (unsigned int)n;
@@ -1010,6 +1068,8 @@ store_mysql_insert_rows(struct store_mysql *s,
 	MYSQL_STMT *st;
 	int rc;
 
+	if (!s->bulk_exec)
+		return store_mysql_insert_each(s, r, n);
 	if ((rc = store_mysql_prep(s, SQ_MSG_INSERT_ROWS, &st)) < 0)
 		return rc;
 	store_mysql_bind_col(&b[0], MYSQL_TYPE_STRING, r->conv, r->conv_len,

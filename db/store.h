@@ -23,6 +23,11 @@ struct store_options {
 	/* libsodium crypto_pwhash cost; 0 means the INTERACTIVE defaults. */
 	unsigned long long pwhash_ops;
 	size_t pwhash_mem;
+	/*
+	 * MariaDB: insert a batch's rows one by one, as against a server
+	 * without bulk execution (Oracle MySQL); for tests of that path.
+	 */
+	bool mysql_rows_each;
 };
 
 struct store_user {

@@ -451,8 +451,9 @@ server_node_name(struct server *srv)
 int
 server_init(struct server *srv, const struct config *cfg)
 {
-	struct store_options opt = {(unsigned long long)cfg->pwhash_ops,
-	                            (size_t)cfg->pwhash_mem};
+	struct store_options opt = {.pwhash_ops =
+	                                (unsigned long long)cfg->pwhash_ops,
+	                            .pwhash_mem = (size_t)cfg->pwhash_mem};
 	char *url, *err = NULL;
 	int i;
 

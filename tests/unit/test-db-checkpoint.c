@@ -70,8 +70,8 @@ test_size(const char *path)
 int
 main(void)
 {
-	struct store_options opt = {crypto_pwhash_OPSLIMIT_MIN,
-	                            crypto_pwhash_MEMLIMIT_MIN};
+	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
+	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
 	const char *tmp = getenv("NATTER_TEST_TMP");
 	char *path, *wal, *url, *body = xmalloc(TEST_BODY + 1);
 	struct store *w = NULL, *ck = NULL, *mem = NULL;

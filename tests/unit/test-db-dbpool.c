@@ -214,8 +214,8 @@ test_submit_all(struct dbpool *p, struct loopq *q, const int64_t *ids,
 int
 main(void)
 {
-	struct store_options opt = {crypto_pwhash_OPSLIMIT_MIN,
-	                            crypto_pwhash_MEMLIMIT_MIN};
+	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
+	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
 	const char *tmp = getenv("NATTER_TEST_TMP");
 	int64_t ids[TEST_CLIENTS + 1] = {0};
 	struct timeval tv = {60, 0};

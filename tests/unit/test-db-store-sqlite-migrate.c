@@ -137,8 +137,8 @@ test_no_counter(const char *path)
 int
 main(void)
 {
-	struct store_options opt = {crypto_pwhash_OPSLIMIT_MIN,
-	                            crypto_pwhash_MEMLIMIT_MIN};
+	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
+	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
 	const char *tmp = getenv("NATTER_TEST_TMP");
 	char *path, *url, *p;
 	struct store *st = NULL;

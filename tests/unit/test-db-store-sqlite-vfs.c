@@ -27,8 +27,8 @@ static char body[BODY];
 static struct store *
 test_open(const char *url)
 {
-	struct store_options opt = {crypto_pwhash_OPSLIMIT_MIN,
-	                            crypto_pwhash_MEMLIMIT_MIN};
+	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
+	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
 	struct store *st = NULL;
 	char *err = NULL;
 

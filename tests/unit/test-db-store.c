@@ -1161,9 +1161,20 @@ test_script(struct test_op *ops, size_t n, unsigned int seed)
 	}
 }
 
-/* Bulk equals one by one: sizes 1, 2 and 256 (random-ish), edge cases. */
+/* "TAG" + "NAME" in buf (8 bytes). */
+static const char *
+test_tag(char *buf, const char *tag, const char *name)
+{
+	snprintf(buf, 8, "%s%s", tag, name);
+	return buf;
+}
+
+/*
+ * Bulk equals one by one: sizes 1, 2 and 256 (random-ish), edge cases;
+ * tag makes the worlds' names unique in the database.
+ */
 static void
-test_bulk(void)
+test_bulk(const char *tag)
 {
 	static const struct test_op one[] = {{0, 'g', 0, 4, 7, 2}};
 	static const struct test_op two[] = {{0, 'u', 1, 2, 9, 2},
@@ -1180,18 +1191,20 @@ test_bulk(void)
 	    {1, 'u', 2, 11, 1, 1},   {4, 'g', 1, 5, 1, 2},
 	};
 	struct test_op *ops = xcalloc(256, sizeof(*ops));
+	char pfx[8];
 
-	test_bulk_compare("s1", one, 1);
-	test_bulk_compare("s2", two, 2);
-	test_bulk_compare("se", edge, sizeof(edge) / sizeof(*edge));
+	test_bulk_compare(test_tag(pfx, tag, "s1"), one, 1);
+	test_bulk_compare(test_tag(pfx, tag, "s2"), two, 2);
+	test_bulk_compare(test_tag(pfx, tag, "se"), edge,
+	                  sizeof(edge) / sizeof(*edge));
 	test_script(ops, 256, 42);
-	test_bulk_compare("s256", ops, 256);
+	test_bulk_compare(test_tag(pfx, tag, "s256"), ops, 256);
 	test_script(ops, 256, 7);
-	test_bulk_compare("t256", ops, 256);
+	test_bulk_compare(test_tag(pfx, tag, "t256"), ops, 256);
 	/* Without recipients a group send reads only its sender's row. */
 	test_want_rcpt = false;
 	test_script(ops, 256, 11);
-	test_bulk_compare("n256", ops, 256);
+	test_bulk_compare(test_tag(pfx, tag, "n256"), ops, 256);
 	test_want_rcpt = true;
 	free(ops);
 }
@@ -1233,6 +1246,21 @@ test_mysql_questions(MYSQL *my)
 	return n;
 }
 
+/* n sends, every one allowed, each with a cmid of its own. */
+static void
+test_ops_allowed(struct test_op *ops, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ops[i] = (struct test_op){(int)(i % 3),       i % 4 ? 'u' : 'g',
+		                          (int)((i + 1) % 3), (int)(i % 11),
+		                          (int)(100 + i),     1};
+		if (ops[i].kind == 'g')
+			ops[i].to = 0;
+	}
+}
+
 /*
  * MariaDB: a batch of 256 allowed sends costs a few statements in bulk
  * (about 4 per send one by one); an invalid body makes the bulk path fall
@@ -1259,13 +1287,7 @@ test_bulk_mysql(const char *url)
 		free(ops);
 		return;
 	}
-	for (i = 0; i < 256; i++) {
-		ops[i] = (struct test_op){(int)(i % 3),       i % 4 ? 'u' : 'g',
-		                          (int)((i + 1) % 3), (int)(i % 11),
-		                          (int)(100 + i),     1};
-		if (ops[i].kind == 'g')
-			ops[i].to = 0;
-	}
+	test_ops_allowed(ops, 256);
 	test_world_new(&w, "rt");
 	q0 = test_mysql_questions(my);
 	test_world_run(&w, ops, 256, true, res);
@@ -1292,6 +1314,47 @@ test_bulk_mysql(const char *url)
 	CHECK(q0 >= 0 && q1 - q0 - 1 <= 12);
 	mysql_close(my);
 	free(ops);
+}
+
+/*
+ * MariaDB against a server without bulk execution (Oracle MySQL): a
+ * batch's rows go one INSERT each, with the same results as the other
+ * paths, retries of stored messages (the rerun) included.
+ */
+static void
+test_bulk_rows_each(const char *url)
+{
+	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
+	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN,
+	                            .mysql_rows_each = true};
+	struct store *keep = st;
+	struct test_op ops[64];
+	struct test_world w;
+	char *res[64];
+	long long q0, q1;
+	size_t i;
+	MYSQL *my;
+
+	if (strncmp(url, "mysql://", 8) != 0 ||
+	    (my = test_mysql_connect(url)) == NULL)
+		return;
+	CHECK_EQ_INT(store_open(url, &opt, &st, NULL), 0);
+	test_bulk("e");
+	/* and the rows did go one by one: an INSERT each */
+	test_ops_allowed(ops, 64);
+	test_world_new(&w, "er");
+	q0 = test_mysql_questions(my);
+	test_world_run(&w, ops, 64, true, res);
+	q1 = test_mysql_questions(my);
+	for (i = 0; i < 64; i++) {
+		CHECK(strncmp(res[i], "res=0 dup=0", 11) == 0);
+		free(res[i]);
+	}
+	printf("rows each: 64 sends in %lld statements\n", q1 - q0 - 1);
+	CHECK(q1 - q0 - 1 >= 64);
+	store_close(st);
+	st = keep;
+	mysql_close(my);
 }
 
 /* A killer thread's connection and the one it spares. */
@@ -1514,8 +1577,8 @@ test_unlink(const char *path)
 int
 main(void)
 {
-	struct store_options opt = {crypto_pwhash_OPSLIMIT_MIN,
-	                            crypto_pwhash_MEMLIMIT_MIN};
+	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
+	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
 	const char *tmp = getenv("NATTER_TEST_TMP");
 	const char *env = getenv("NATTER_TEST_STORE_URL");
 	char *url, *path = NULL, *err = NULL;
@@ -1544,8 +1607,9 @@ main(void)
 	test_from_name();
 	test_batch();
 	test_batch_kill(url);
-	test_bulk();
+	test_bulk("");
 	test_bulk_mysql(url);
+	test_bulk_rows_each(url);
 	test_batch_max(url);
 	test_bulk_kill(url);
 	test_open(url);
