@@ -111,6 +111,8 @@ enum store_mysql_sq {
 	SQ_SEQ_BACK,
 	SQ_MSG_INSERT,
 	SQ_MSG_INSERT_ROWS,
+	SQ_EPOCH_READ,
+	SQ_EPOCH_BUMP,
 	SQ_SYNC,
 	SQ_MEMBER_CONV,
 	SQ_ACK,
@@ -234,6 +236,9 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
                             "to_user, to_group, body, ts, cmid) "
                             "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
                             ""},
+    /* Schema 2; see struct store_mysql_known. */
+    [SQ_EPOCH_READ] = {"SELECT n FROM social_epoch WHERE id = 1", "i"},
+    [SQ_EPOCH_BUMP] = {"UPDATE social_epoch SET n = n + 1 WHERE id = 1", ""},
     [SQ_SYNC] = {"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
                  "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
                  "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
@@ -266,7 +271,8 @@ struct store_mysql {
 	bool batch_lost; /* the batch's transaction is gone */
 	bool sends_only; /* store_sends_only: foreign key checks off */
 	bool bulk_exec;  /* the server runs statements bound to arrays */
-	int64_t redial;  /* ms: no connect attempt before this */
+	struct store_mysql_known known; /* the bulk path's friendships */
+	int64_t redial;                 /* ms: no connect attempt before this */
 };
 
 /* Parameters bound to one execution; they must outlive it. */
@@ -416,6 +422,8 @@ store_mysql_disconnect(struct store_mysql *s)
 	s->in_txn = false;
 	if (s->batch) /* its transaction went with the connection */
 		s->batch_lost = true;
+	s->known.valid = false; /* a removal may pass unseen meanwhile */
+	s->known.n = 0;
 }
 
 /*
@@ -1097,6 +1105,20 @@ store_mysql_insert_rows(struct store_mysql *s, const struct store_mysql_rows *r,
 	return 0;
 }
 
+struct store_mysql_known *
+store_mysql_known(struct store_mysql *s)
+{
+	return &s->known;
+}
+
+int
+store_mysql_epoch(struct store_mysql *s, int64_t *epoch)
+{
+	int r = store_mysql_int(s, SQ_EPOCH_READ, epoch, "");
+
+	return r < 0 ? r : r == 0 ? -ERR_INTERNAL : 0;
+}
+
 /* Whether a group commit is open. */
 bool
 store_mysql_batching(const struct store_mysql *s)
@@ -1304,6 +1326,7 @@ store_mysql_close(void *c)
 	if (s == NULL)
 		return;
 	store_mysql_disconnect(s);
+	free(s->known.v);
 	free(s->dummy);
 	free(s->host);
 	free(s->user);
@@ -1680,6 +1703,9 @@ store_mysql_friend_remove_txn(struct store_mysql *s, void *arg)
 		return r;
 	if (n == 0)
 		return -ERR_NOT_FRIENDS;
+	/* The writers' known friendships are void from its commit on. */
+	if ((r = store_mysql_run(s, SQ_EPOCH_BUMP, "")) < 0)
+		return r;
 	store_conv_direct(conv, op->uid, op->gid);
 	if ((r = store_mysql_run(s, SQ_CONV_LEAVE, "si", conv, op->uid)) < 0)
 		return r;

@@ -41,6 +41,32 @@ void store_mysql_rollback_savepoint(struct store_mysql *s);
  */
 int store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
                           char *conv, struct store_ids *rcpt);
+/* A friendship (user, friend) or a membership (group, user). */
+struct store_mysql_pair {
+	int64_t a, b;
+};
+
+/*
+ * The friendships the bulk path has found, sorted, kept across batches
+ * while the social epoch they were read under holds (schema 2: every
+ * friendship removal bumps it in its transaction). Forgotten when the
+ * connection is lost; at most STORE_MYSQL_KNOWN_MAX of them.
+ */
+struct store_mysql_known {
+	bool valid; /* epoch was read on this connection */
+	int64_t epoch;
+	struct store_mysql_pair *v;
+	size_t n, cap;
+};
+
+#define STORE_MYSQL_KNOWN_MAX ((size_t)1 << 16)
+
+/* s's known friendships (owned by s). */
+struct store_mysql_known *store_mysql_known(struct store_mysql *s);
+
+/* Reads the social epoch into *epoch: 0, or a negative errcode. */
+int store_mysql_epoch(struct store_mysql *s, int64_t *epoch);
+
 /*
  * Rows for store_mysql_insert_rows, column by column: n of each; an
  * indicator STMT_INDICATOR_NULL makes that row's value NULL.

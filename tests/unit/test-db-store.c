@@ -1357,6 +1357,56 @@ test_bulk_rows_each(const char *url)
 	mysql_close(my);
 }
 
+/* Runs one bulk send of ops[0]; checks its result code. */
+static void
+test_bulk_one(const struct test_world *w, struct test_op op, int want)
+{
+	char *res, *pfx = xasprintf("res=%d ", want);
+
+	test_world_run(w, &op, 1, true, &res);
+	if (strncmp(res, pfx, strlen(pfx)) != 0)
+		fprintf(stderr, "bulk send: %s, want %s\n", res, pfx);
+	CHECK(strncmp(res, pfx, strlen(pfx)) == 0);
+	free(res);
+	free(pfx);
+}
+
+/*
+ * A friendship removed by another connection (a pool thread, another
+ * node) stops the bulk path's sends at once, though the writer's
+ * connection found it before (MariaDB keeps the friendships it found
+ * while the social epoch holds); one added again is found again.
+ */
+static void
+test_bulk_unfriend(const char *url)
+{
+	struct store *keep = st, *other = NULL;
+	struct store_user u = {0};
+	struct test_world w;
+	bool created;
+
+	CHECK_EQ_INT(store_open(url, NULL, &other, NULL), 0);
+	test_world_new(&w, "uf");
+	test_bulk_one(&w, (struct test_op){0, 'u', 1, 0, 50, 1}, 0);
+	test_bulk_one(&w, (struct test_op){0, 'u', 2, 0, 51, 1}, 0);
+	st = other;
+	CHECK_EQ_INT(store_friend_remove(st, w.u[0], w.u[1]), 0);
+	st = keep;
+	test_bulk_one(&w, (struct test_op){0, 'u', 1, 0, 52, 1},
+	              -ERR_NOT_FRIENDS);
+	test_bulk_one(&w, (struct test_op){0, 'u', 2, 0, 53, 1}, 0);
+	/* the writer's own connection removing one */
+	CHECK_EQ_INT(store_friend_remove(st, w.u[2], w.u[0]), 0);
+	test_bulk_one(&w, (struct test_op){0, 'u', 2, 0, 54, 1},
+	              -ERR_NOT_FRIENDS);
+	CHECK_EQ_INT(store_friend_add(other, w.u[1], w.name[0], &u, &created),
+	             0);
+	CHECK(created);
+	store_user_clear(&u);
+	test_bulk_one(&w, (struct test_op){0, 'u', 1, 0, 55, 1}, 0);
+	store_close(other);
+}
+
 /* A killer thread's connection and the one it spares. */
 struct test_killer {
 	MYSQL *my;
@@ -1610,6 +1660,7 @@ main(void)
 	test_bulk("");
 	test_bulk_mysql(url);
 	test_bulk_rows_each(url);
+	test_bulk_unfriend(url);
 	test_batch_max(url);
 	test_bulk_kill(url);
 	test_open(url);
