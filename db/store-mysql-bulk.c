@@ -466,6 +466,8 @@ store_mysql_bulk_friends_wanted(struct store_mysql_bulk *b)
 		b->friends[b->nfriends].a = b->in[i].from_id;
 		b->friends[b->nfriends++].b = b->in[i].to_user;
 	}
+	if (b->nfriends == 0) /* b->friends may be NULL: no qsort */
+		return;
 	qsort(b->friends, b->nfriends, sizeof(*b->friends),
 	      store_mysql_bulk_pair_cmp);
 	for (i = 0; i < b->nfriends; i++)
