@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include <mysql.h>
-#include <mysqld_error.h>
 
 #include "errcode.h"
 #include "log.h"
@@ -191,14 +190,8 @@ store_mysql_bulk_exec(struct store_mysql_bulk *b, const char *what,
 		*res = NULL;
 	if (db == NULL)
 		return -ERR_UNAVAILABLE;
-	if (mysql_real_query(db, b->q, (unsigned long)b->qlen) != 0) {
-		/* (sender, cmid) taken: a retry the hopeful attempt missed */
-		if (b->hopeful && mysql_errno(db) == ER_DUP_ENTRY) {
-			b->missed = true;
-			return -ERR_INTERNAL;
-		}
+	if (mysql_real_query(db, b->q, (unsigned long)b->qlen) != 0)
 		return store_mysql_conn_fail(b->s, what);
-	}
 	if (res != NULL && (*res = mysql_store_result(db)) == NULL)
 		return store_mysql_conn_fail(b->s, what);
 	return 0;

@@ -126,6 +126,10 @@ struct store_mysql_sql {
 	const char *cols;
 };
 
+#define STORE_MYSQL_MSG_INSERT                                                 \
+	"INSERT INTO messages(conv, seq, sender, to_user, to_group, body, "    \
+	"ts, cmid) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"
+
 static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     [SQ_BEGIN] = {"START TRANSACTION", ""},
     [SQ_COMMIT] = {"COMMIT", ""},
@@ -227,15 +231,12 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     [SQ_SEQ_BACK] = {"UPDATE conversations SET last_seq = last_seq - 1 "
                      "WHERE id = ?",
                      ""},
-    [SQ_MSG_INSERT] = {"INSERT INTO messages(conv, seq, sender, to_user, "
-                       "to_group, body, ts, cmid) "
-                       "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                       ""},
-    /* The same, executed with arrays of rows (store_mysql_insert_rows). */
-    [SQ_MSG_INSERT_ROWS] = {"INSERT INTO messages(conv, seq, sender, "
-                            "to_user, to_group, body, ts, cmid) "
-                            "VALUES(?, ?, ?, ?, ?, ?, ?, ?)",
-                            ""},
+    [SQ_MSG_INSERT] = {STORE_MYSQL_MSG_INSERT, ""},
+    /*
+     * The same text in a statement of its own: store_mysql_insert_rows
+     * binds it to arrays of rows (STMT_ATTR_ARRAY_SIZE stays set on it).
+     */
+    [SQ_MSG_INSERT_ROWS] = {STORE_MYSQL_MSG_INSERT, ""},
     /* Schema 2; see struct store_mysql_known. */
     [SQ_EPOCH_READ] = {"SELECT n FROM social_epoch WHERE id = 1", "i"},
     [SQ_EPOCH_BUMP] = {"UPDATE social_epoch SET n = n + 1 WHERE id = 1", ""},
