@@ -440,6 +440,21 @@ store_mysql_bulk_pair_cmp(const void *x, const void *y)
 	return p->b < q->b ? -1 : p->b > q->b;
 }
 
+/* Sorts v and drops repeats; returns the new count. */
+static size_t
+store_mysql_bulk_unique(struct store_mysql_pair *v, size_t n)
+{
+	size_t i, k = 0;
+
+	if (n == 0) /* v may be NULL: no qsort */
+		return 0;
+	qsort(v, n, sizeof(*v), store_mysql_bulk_pair_cmp);
+	for (i = 0; i < n; i++)
+		if (k == 0 || store_mysql_bulk_pair_cmp(&v[k - 1], &v[i]) != 0)
+			v[k++] = v[i];
+	return k;
+}
+
 /*
  * Lists the (sender, target) pairs of the direct sends being checked in
  * b->friends, sorted, each once.
@@ -447,7 +462,7 @@ store_mysql_bulk_pair_cmp(const void *x, const void *y)
 static void
 store_mysql_bulk_friends_wanted(struct store_mysql_bulk *b)
 {
-	size_t i, k = 0;
+	size_t i;
 
 	b->nfriends = 0;
 	for (i = 0; i < b->n; i++) {
@@ -459,15 +474,7 @@ store_mysql_bulk_friends_wanted(struct store_mysql_bulk *b)
 		b->friends[b->nfriends].a = b->in[i].from_id;
 		b->friends[b->nfriends++].b = b->in[i].to_user;
 	}
-	if (b->nfriends == 0) /* b->friends may be NULL: no qsort */
-		return;
-	qsort(b->friends, b->nfriends, sizeof(*b->friends),
-	      store_mysql_bulk_pair_cmp);
-	for (i = 0; i < b->nfriends; i++)
-		if (k == 0 || store_mysql_bulk_pair_cmp(&b->friends[k - 1],
-		                                        &b->friends[i]) != 0)
-			b->friends[k++] = b->friends[i];
-	b->nfriends = k;
+	b->nfriends = store_mysql_bulk_unique(b->friends, b->nfriends);
 }
 
 /*
@@ -559,35 +566,45 @@ store_mysql_bulk_friends(struct store_mysql_bulk *b)
 }
 
 /*
- * Adds send i's part of the membership query: its group's whole member
- * list when recipients are wanted (a retry's: the stored message's
- * group), else just the sender's row.
+ * Lists in b->members, sorted, each once, what the membership read needs
+ * for each send being checked (or a retry of a group's message): its
+ * group as (group, 0) when recipients are wanted, since the whole member
+ * list is read, else its (group, sender) row.
  */
 static void
-store_mysql_bulk_members_add(struct store_mysql_bulk *b, size_t i)
+store_mysql_bulk_members_wanted(struct store_mysql_bulk *b)
 {
-	const struct store_send *in = &b->in[i];
-	const char *sep = store_mysql_bulk_sep(b, " OR ");
-	int64_t gid;
+	const struct store_send *in;
+	struct store_mysql_pair p;
+	size_t i;
 
-	if (b->it[i].state == BULK_OLD) {
-		gid = b->rows[b->it[i].row].to_group;
-		if (b->rcpt != NULL && gid != 0)
-			store_mysql_bulk_add(b, "%sgroup_id = %" PRId64, sep,
-			                     gid);
-	} else if (b->it[i].state == BULK_CHECK && in->to_group != 0) {
-		if (b->rcpt != NULL)
-			store_mysql_bulk_add(b, "%sgroup_id = %" PRId64, sep,
-			                     in->to_group);
+	b->nmembers = 0;
+	for (i = 0; i < b->n; i++) {
+		in = &b->in[i];
+		if (b->it[i].state == BULK_OLD && b->rcpt != NULL)
+			p = (struct store_mysql_pair){
+			    b->rows[b->it[i].row].to_group, 0};
+		else if (b->it[i].state == BULK_CHECK && in->to_group != 0)
+			p = (struct store_mysql_pair){
+			    in->to_group, b->rcpt != NULL ? 0 : in->from_id};
 		else
-			store_mysql_bulk_add(b,
-			                     "%s(group_id = %" PRId64
-			                     " AND user_id = %" PRId64 ")",
-			                     sep, in->to_group, in->from_id);
+			continue;
+		if (p.a == 0) /* a retry of a direct message */
+			continue;
+		b->members =
+		    store_common_grow(b->members, b->nmembers, &b->capmembers,
+		                      sizeof(*b->members));
+		b->members[b->nmembers++] = p;
 	}
+	b->nmembers = store_mysql_bulk_unique(b->members, b->nmembers);
 }
 
-/* Reads the group memberships the batch needs, sorted. */
+/*
+ * Reads the group memberships the batch needs, sorted: whole member
+ * lists as one IN list of groups, or (group, user) rows. A batch's sends
+ * mostly go to a few groups; naming a group once per send made the
+ * optimizer plan one range per send.
+ */
 static int
 store_mysql_bulk_members(struct store_mysql_bulk *b)
 {
@@ -595,13 +612,26 @@ store_mysql_bulk_members(struct store_mysql_bulk *b)
 	size_t i;
 	int r;
 
-	store_mysql_bulk_start(b, "SELECT group_id, user_id FROM group_members "
-	                          "WHERE ");
-	for (i = 0; i < b->n; i++)
-		store_mysql_bulk_members_add(b, i);
-	if (b->qlen == b->mark)
+	store_mysql_bulk_members_wanted(b);
+	if (b->nmembers == 0)
 		return 0;
-	store_mysql_bulk_add(b, " ORDER BY group_id, user_id");
+	if (b->rcpt != NULL)
+		store_mysql_bulk_start(b, "SELECT group_id, user_id FROM "
+		                          "group_members WHERE group_id IN (");
+	else
+		store_mysql_bulk_start(b, "SELECT group_id, user_id FROM "
+		                          "group_members WHERE (group_id, "
+		                          "user_id) IN (");
+	for (i = 0; i < b->nmembers; i++)
+		if (b->rcpt != NULL)
+			store_mysql_bulk_add(b, "%s%" PRId64, i > 0 ? ", " : "",
+			                     b->members[i].a);
+		else
+			store_mysql_bulk_add(b, "%s(%" PRId64 ", %" PRId64 ")",
+			                     i > 0 ? ", " : "", b->members[i].a,
+			                     b->members[i].b);
+	store_mysql_bulk_add(b, ") ORDER BY group_id, user_id");
+	b->nmembers = 0;
 	if ((r = store_mysql_bulk_exec(b, "bulk: members", &res)) < 0)
 		return r;
 	store_mysql_bulk_pairs_read(res, &b->members, &b->nmembers,
