@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bench-fanout.h"
+#include "bench-groups.h"
 #include "bench-idle.h"
 #include "bench-irc.h"
 #include "bench-mqtt.h"
@@ -18,7 +19,8 @@
 
 static const char bench_main_usage[] =
     "usage: natter-bench --proto natter|mqtt|irc --port PORT\n"
-    "                    --workload relay|latency|fanout|idle|storm [options]\n"
+    "                    --workload relay|latency|fanout|groups|idle|storm\n"
+    "                    [options]\n"
     "  --host ADDR        server address (127.0.0.1)\n"
     "  --server-pid PID   server process, for its CPU and memory\n"
     "  --host2 ADDR       relay/latency/storm: receivers' server (--host)\n"
@@ -32,12 +34,14 @@ static const char bench_main_usage[] =
     "  --pairs N          relay/latency/storm pairs (100)\n"
     "  --members N        fanout group size (100)\n"
     "  --senders N        fanout senders among the members (4)\n"
+    "  --groups N         groups: how many groups (100)\n"
+    "  --group-size N     groups: members of each, all senders (10)\n"
     "  --conns N          idle connections (1000)\n"
     "  --logins N         storm logins (2000)\n"
     "  --burst N          connections being set up at once (200)\n"
     "  --window N         messages in flight per sender (16)\n"
     "  --body N           message body bytes (100)\n"
-    "  --rate N           latency/storm total messages/s (20000)\n"
+    "  --rate N           latency/storm/groups total messages/s (20000)\n"
     "  --duration S       measured seconds (10)\n"
     "  --warmup S         seconds before measuring (1)\n"
     "  --timeout S        give up after this long in all (300)\n"
@@ -60,6 +64,8 @@ static const struct option bench_main_longopts[] = {
     {"pairs", required_argument, NULL, 'n'},
     {"members", required_argument, NULL, 'm'},
     {"senders", required_argument, NULL, 's'},
+    {"groups", required_argument, NULL, 'g'},
+    {"group-size", required_argument, NULL, 'G'},
     {"conns", required_argument, NULL, 'c'},
     {"logins", required_argument, NULL, 'l'},
     {"burst", required_argument, NULL, 'B'},
@@ -102,6 +108,8 @@ bench_main_defaults(struct bench_opts *o)
 	o->pairs = 100;
 	o->members = 100;
 	o->senders = 4;
+	o->groups = 100;
+	o->group_size = 10;
 	o->conns = 1000;
 	o->logins = 2000;
 	o->burst = 200;
@@ -186,6 +194,12 @@ bench_main_opt(struct bench_opts *o, int ch, const char *v)
 	case 's':
 		o->senders = atoi(v);
 		return 0;
+	case 'g':
+		o->groups = atoi(v);
+		return 0;
+	case 'G':
+		o->group_size = atoi(v);
+		return 0;
 	case 'c':
 		o->conns = atoi(v);
 		return 0;
@@ -237,6 +251,12 @@ bench_main_args(struct bench_opts *o, int argc, char **argv)
 	    o->conns < 1 || o->burst < 1 || o->window < 1 || o->body < 32 ||
 	    o->body > 4000 || o->rate <= 0)
 		goto usage;
+	/* A group needs someone to send to. Its members are connections, so
+	 * far fewer than a million fit under the file limit anyway; the cap
+	 * keeps the connection numbers (group * size + member) in an int. */
+	if (o->groups < 1 || o->group_size < 2 ||
+	    (long long)o->groups * o->group_size > 1000000)
+		goto usage;
 	/* Only the pair workloads know where receivers are. */
 	if (o->server2.sin_port != 0 && strcmp(o->workload, "relay") != 0 &&
 	    strcmp(o->workload, "latency") != 0 &&
@@ -267,6 +287,8 @@ main(int argc, char **argv)
 		r = bench_pairs_run(run);
 	else if (strcmp(o.workload, "fanout") == 0)
 		r = bench_fanout_run(run);
+	else if (strcmp(o.workload, "groups") == 0)
+		r = bench_groups_run(run);
 	else if (strcmp(o.workload, "idle") == 0)
 		r = bench_idle_run(run);
 	else {

@@ -17,7 +17,7 @@ struct event_base;
 struct bench_opts {
 	const struct bench_proto *proto;
 	const char *label;    /* server name in the results */
-	const char *workload; /* relay, latency, fanout, idle, storm */
+	const char *workload; /* relay, latency, fanout, groups, idle, storm */
 	const char *tag;      /* prefix of every user/nick/client id */
 	struct sockaddr_in server;
 	struct sockaddr_in server2; /* pairs' receivers; sin_port 0: server */
@@ -27,7 +27,8 @@ struct bench_opts {
 	int naux;
 	int sources; /* source addresses 127.0.0.1 .. 127.0.0.N */
 	int pairs, members, senders, conns, logins, window, body;
-	int burst; /* connections being set up at once */
+	int groups, group_size; /* groups: how many, members of each */
+	int burst;              /* connections being set up at once */
 	double duration, warmup, timeout, rate;
 };
 

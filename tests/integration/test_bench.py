@@ -29,6 +29,8 @@ WORKLOADS = {
                 "rate"),
     "fanout": (["--members", "20", "--senders", "2"],
                ["deliveries_per_s", "members"], "deliveries_per_s"),
+    "groups": (["--groups", "5", "--group-size", "4", "--rate", "500"],
+               ["rate", "deliveries_per_s", "p99_ms", "ack_p99_ms"], "rate"),
     "idle": (["--conns", "200"], ["conns", "kib_per_conn"], "conns"),
     "storm": (["--pairs", "10", "--rate", "500", "--logins", "100",
                "--burst", "20"],
@@ -99,6 +101,14 @@ def latency_runs():
 @test
 def fanout_runs():
     _run(_server(), "fanout")
+
+
+@test
+def groups_runs():
+    res = _run(_server(), "groups")
+    # 500 msg/s, each to the 3 others of its group of 4
+    check_eq(res["deliveries_per_s"] > 2 * res["rate"], True,
+             "deliveries per message: %r" % res)
 
 
 @test
