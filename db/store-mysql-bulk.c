@@ -19,7 +19,9 @@
  * round trips (savepoint, check, seq, insert); a batch of n sends here
  * costs a handful, whatever n:
  *   savepoint; (the cmids already stored: see store_mysql_bulk_run);
- *   the friendships; the group members; (the senders' names, if not
+ *   the friendships and the group members (each an epoch's one row,
+ *   and only what the connection does not know yet: store_mysql_known);
+ *   (the senders' names, if not
  *   given); the seqs of every conversation in one upsert, in sorted
  *   order (so that two nodes batching on one database lock conversation
  *   rows in the same order) and one read of them; one execution of a
@@ -95,6 +97,8 @@ struct store_mysql_bulk {
 	/* friendships wanted (sorted), then found; memberships (sorted) */
 	struct store_mysql_pair *friends, *members;
 	size_t nfriends, capfriends, nmembers, capmembers;
+	const struct store_mysql_pair *mv; /* the memberships to check */
+	size_t mn;
 	struct store_mysql_bulk_name *names;
 	size_t nnames, capnames;
 	struct store_mysql_bulk_conv *convs; /* sorted by id */
@@ -478,53 +482,63 @@ store_mysql_bulk_friends_wanted(struct store_mysql_bulk *b)
 }
 
 /*
- * Drops from b->friends the pairs kn knows to be friends, after reading
- * the social epoch: a new one (a friendship was removed) voids them all.
+ * Reads epoch which; a new one (or kn's first) voids everything kn
+ * knew, as does kn having outgrown STORE_MYSQL_KNOWN_MAX.
  */
 static int
-store_mysql_bulk_friends_known(struct store_mysql_bulk *b,
-                               struct store_mysql_known *kn)
+store_mysql_bulk_epoch(struct store_mysql_bulk *b,
+                       enum store_mysql_epoch_id which,
+                       struct store_mysql_known *kn)
 {
 	int64_t epoch;
-	size_t i, k = 0;
 	int r;
 
-	if ((r = store_mysql_epoch(b->s, &epoch)) < 0)
+	if ((r = store_mysql_epoch(b->s, which, &epoch)) < 0)
 		return r;
-	if (!kn->valid || kn->epoch != epoch) {
+	if (!kn->valid || kn->epoch != epoch || kn->n > STORE_MYSQL_KNOWN_MAX) {
 		kn->valid = true;
 		kn->epoch = epoch;
 		kn->n = 0;
 	}
-	for (i = 0; i < b->nfriends; i++)
-		if (!store_mysql_bulk_has(kn->v, kn->n, b->friends[i].a,
-		                          b->friends[i].b))
-			b->friends[k++] = b->friends[i];
-	b->nfriends = k;
 	return 0;
 }
 
-/* Merges the friendships just read (b->friends: sorted, new) into kn. */
+/*
+ * Merges v (sorted, n pairs, none of them in kn) into kn. kn may outgrow
+ * STORE_MYSQL_KNOWN_MAX by one batch's reads: this batch still relies on
+ * all of it; the next one's store_mysql_bulk_epoch starts over.
+ */
 static void
-store_mysql_bulk_friends_learn(struct store_mysql_bulk *b,
-                               struct store_mysql_known *kn)
+store_mysql_bulk_learn(struct store_mysql_known *kn,
+                       const struct store_mysql_pair *v, size_t n)
 {
-	size_t i = kn->n, j = b->nfriends, k;
+	size_t i = kn->n, j = n, k = kn->n + n;
 
-	if (kn->n + b->nfriends > STORE_MYSQL_KNOWN_MAX)
-		i = kn->n = 0;
-	k = i + j;
 	while (kn->cap < k)
 		kn->v =
 		    store_common_grow(kn->v, kn->cap, &kn->cap, sizeof(*kn->v));
 	/* from the back, so that nothing is moved twice */
 	while (j > 0)
-		if (i > 0 && store_mysql_bulk_pair_cmp(&kn->v[i - 1],
-		                                       &b->friends[j - 1]) > 0)
+		if (i > 0 &&
+		    store_mysql_bulk_pair_cmp(&kn->v[i - 1], &v[j - 1]) > 0)
 			kn->v[--k] = kn->v[--i];
 		else
-			kn->v[--k] = b->friends[--j];
-	kn->n += b->nfriends;
+			kn->v[--k] = v[--j];
+	kn->n += n;
+}
+
+/* Drops from b->friends the pairs kn knows to be friends. */
+static void
+store_mysql_bulk_friends_known(struct store_mysql_bulk *b,
+                               const struct store_mysql_known *kn)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < b->nfriends; i++)
+		if (!store_mysql_bulk_has(kn->v, kn->n, b->friends[i].a,
+		                          b->friends[i].b))
+			b->friends[k++] = b->friends[i];
+	b->nfriends = k;
 }
 
 /*
@@ -539,7 +553,8 @@ store_mysql_bulk_friends_learn(struct store_mysql_bulk *b,
 static int
 store_mysql_bulk_friends(struct store_mysql_bulk *b)
 {
-	struct store_mysql_known *kn = store_mysql_known(b->s);
+	struct store_mysql_known *kn =
+	    store_mysql_known(b->s, STORE_MYSQL_EPOCH_FRIENDS);
 	MYSQL_RES *res;
 	size_t i;
 	int r;
@@ -547,8 +562,11 @@ store_mysql_bulk_friends(struct store_mysql_bulk *b)
 	store_mysql_bulk_friends_wanted(b);
 	if (b->nfriends == 0)
 		return 0;
-	if ((r = store_mysql_bulk_friends_known(b, kn)) < 0 || b->nfriends == 0)
+	if ((r = store_mysql_bulk_epoch(b, STORE_MYSQL_EPOCH_FRIENDS, kn)) < 0)
 		return r;
+	store_mysql_bulk_friends_known(b, kn);
+	if (b->nfriends == 0)
+		return 0;
 	store_mysql_bulk_start(b, "SELECT user_id, friend_id FROM friendships "
 	                          "WHERE (user_id, friend_id) IN (");
 	for (i = 0; i < b->nfriends; i++)
@@ -561,7 +579,7 @@ store_mysql_bulk_friends(struct store_mysql_bulk *b)
 		return r;
 	store_mysql_bulk_pairs_read(res, &b->friends, &b->nfriends,
 	                            &b->capfriends);
-	store_mysql_bulk_friends_learn(b, kn);
+	store_mysql_bulk_learn(kn, b->friends, b->nfriends);
 	return 0;
 }
 
@@ -599,22 +617,33 @@ store_mysql_bulk_members_wanted(struct store_mysql_bulk *b)
 	b->nmembers = store_mysql_bulk_unique(b->members, b->nmembers);
 }
 
+/* Drops from b->members the groups whose member lists kn holds. */
+static void
+store_mysql_bulk_members_known(struct store_mysql_bulk *b,
+                               const struct store_mysql_known *kn)
+{
+	size_t i, j, k = 0;
+
+	for (i = 0; i < b->nmembers; i++) {
+		j = store_mysql_bulk_lower(kn->v, kn->n, b->members[i].a,
+		                           INT64_MIN);
+		if (j == kn->n || kn->v[j].a != b->members[i].a)
+			b->members[k++] = b->members[i];
+	}
+	b->nmembers = k;
+}
+
 /*
- * Reads the group memberships the batch needs, sorted: whole member
- * lists as one IN list of groups, or (group, user) rows. A batch's sends
- * mostly go to a few groups; naming a group once per send made the
- * optimizer plan one range per send.
+ * Reads what store_mysql_bulk_members_wanted listed: whole member lists
+ * as one IN list of groups, or (group, user) rows; sorted.
  */
 static int
-store_mysql_bulk_members(struct store_mysql_bulk *b)
+store_mysql_bulk_members_read(struct store_mysql_bulk *b)
 {
 	MYSQL_RES *res;
 	size_t i;
 	int r;
 
-	store_mysql_bulk_members_wanted(b);
-	if (b->nmembers == 0)
-		return 0;
 	if (b->rcpt != NULL)
 		store_mysql_bulk_start(b, "SELECT group_id, user_id FROM "
 		                          "group_members WHERE group_id IN (");
@@ -640,13 +669,53 @@ store_mysql_bulk_members(struct store_mysql_bulk *b)
 }
 
 /*
+ * Makes b->mv hold the memberships the batch needs. With recipients
+ * wanted (the server's writer always wants them) those are whole member
+ * lists, kept on the connection (store_mysql_known) while the members
+ * epoch holds, so a batch reads only the groups it has not sent to
+ * before: in fanout to 100 members on MariaDB, reading the list was
+ * ~150 us a batch, the costliest statement. A join or leave (or a lost
+ * connection) voids them all, so a leaver gets nothing pushed once the
+ * leave has committed, as when every batch read the lists.
+ */
+static int
+store_mysql_bulk_members(struct store_mysql_bulk *b)
+{
+	struct store_mysql_known *kn =
+	    store_mysql_known(b->s, STORE_MYSQL_EPOCH_MEMBERS);
+	int r;
+
+	store_mysql_bulk_members_wanted(b);
+	if (b->nmembers == 0)
+		return 0;
+	if (b->rcpt == NULL) {
+		r = store_mysql_bulk_members_read(b);
+		b->mv = b->members;
+		b->mn = b->nmembers;
+		return r;
+	}
+	if ((r = store_mysql_bulk_epoch(b, STORE_MYSQL_EPOCH_MEMBERS, kn)) < 0)
+		return r;
+	store_mysql_bulk_members_known(b, kn);
+	if (b->nmembers > 0) {
+		if ((r = store_mysql_bulk_members_read(b)) < 0)
+			return r;
+		store_mysql_bulk_learn(kn, b->members, b->nmembers);
+	}
+	b->mv = kn->v;
+	b->mn = kn->n;
+	return 0;
+}
+
+/*
  * Decides each check from the rows read; a send they do not allow asks
  * the single path's check why (no such target, or not allowed).
  */
 static int
 store_mysql_bulk_check(struct store_mysql_bulk *b)
 {
-	const struct store_mysql_known *kn = store_mysql_known(b->s);
+	const struct store_mysql_known *kn =
+	    store_mysql_known(b->s, STORE_MYSQL_EPOCH_FRIENDS);
 	const struct store_send *in;
 	char conv[STORE_CONV_MAX];
 	size_t i;
@@ -661,7 +730,7 @@ store_mysql_bulk_check(struct store_mysql_bulk *b)
 		                         in->to_user))
 			continue;
 		if (in->to_group != 0 &&
-		    store_mysql_bulk_has(b->members, b->nmembers, in->to_group,
+		    store_mysql_bulk_has(b->mv, b->mn, in->to_group,
 		                         in->from_id))
 			continue;
 		r = store_mysql_msg_check(b->s, in, conv, NULL);
@@ -1069,15 +1138,14 @@ store_mysql_bulk_rcpt(const struct store_mysql_bulk *b, size_t i,
 		store_common_rcpt_direct(m, rcpt);
 		return;
 	}
-	j = store_mysql_bulk_lower(b->members, b->nmembers, m->to_group,
-	                           INT64_MIN);
-	for (k = j; k < b->nmembers && b->members[k].a == m->to_group; k++)
+	j = store_mysql_bulk_lower(b->mv, b->mn, m->to_group, INT64_MIN);
+	for (k = j; k < b->mn && b->mv[k].a == m->to_group; k++)
 		;
 	if (k == j)
 		return;
 	rcpt->ids = xmalloc((k - j) * sizeof(*rcpt->ids));
 	for (rcpt->n = 0; j < k; j++)
-		rcpt->ids[rcpt->n++] = b->members[j].b;
+		rcpt->ids[rcpt->n++] = b->mv[j].b;
 }
 
 /* A deep copy of a stored message. */
@@ -1152,6 +1220,8 @@ store_mysql_bulk_reset(struct store_mysql_bulk *b)
 	b->rows = NULL;
 	b->names = NULL;
 	b->friends = b->members = NULL;
+	b->mv = NULL;
+	b->mn = 0;
 	b->convs = NULL;
 	b->nrows = b->caprows = b->nnames = b->capnames = 0;
 	b->nfriends = b->capfriends = b->nmembers = b->capmembers = 0;

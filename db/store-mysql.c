@@ -237,9 +237,9 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
      * binds it to arrays of rows (STMT_ATTR_ARRAY_SIZE stays set on it).
      */
     [SQ_MSG_INSERT_ROWS] = {STORE_MYSQL_MSG_INSERT, ""},
-    /* Schema 2; see struct store_mysql_known. */
-    [SQ_EPOCH_READ] = {"SELECT n FROM social_epoch WHERE id = 1", "i"},
-    [SQ_EPOCH_BUMP] = {"UPDATE social_epoch SET n = n + 1 WHERE id = 1", ""},
+    /* Schemas 2 and 3; see struct store_mysql_known. */
+    [SQ_EPOCH_READ] = {"SELECT n FROM social_epoch WHERE id = ?", "i"},
+    [SQ_EPOCH_BUMP] = {"UPDATE social_epoch SET n = n + 1 WHERE id = ?", ""},
     [SQ_SYNC] = {"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
                  "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
                  "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
@@ -272,8 +272,9 @@ struct store_mysql {
 	bool batch_lost; /* the batch's transaction is gone */
 	bool sends_only; /* store_sends_only: foreign key checks off */
 	bool bulk_exec;  /* the server runs statements bound to arrays */
-	struct store_mysql_known known; /* the bulk path's friendships */
-	int64_t redial;                 /* ms: no connect attempt before this */
+	struct store_mysql_known known;   /* the bulk path's friendships */
+	struct store_mysql_known members; /* and group members */
+	int64_t redial; /* ms: no connect attempt before this */
 };
 
 /* Parameters bound to one execution; they must outlive it. */
@@ -423,8 +424,9 @@ store_mysql_disconnect(struct store_mysql *s)
 	s->in_txn = false;
 	if (s->batch) /* its transaction went with the connection */
 		s->batch_lost = true;
-	s->known.valid = false; /* a removal may pass unseen meanwhile */
-	s->known.n = 0;
+	/* A change may pass unseen meanwhile. */
+	s->known.valid = s->members.valid = false;
+	s->known.n = s->members.n = 0;
 }
 
 /*
@@ -1107,15 +1109,16 @@ store_mysql_insert_rows(struct store_mysql *s, const struct store_mysql_rows *r,
 }
 
 struct store_mysql_known *
-store_mysql_known(struct store_mysql *s)
+store_mysql_known(struct store_mysql *s, enum store_mysql_epoch_id which)
 {
-	return &s->known;
+	return which == STORE_MYSQL_EPOCH_MEMBERS ? &s->members : &s->known;
 }
 
 int
-store_mysql_epoch(struct store_mysql *s, int64_t *epoch)
+store_mysql_epoch(struct store_mysql *s, enum store_mysql_epoch_id which,
+                  int64_t *epoch)
 {
-	int r = store_mysql_int(s, SQ_EPOCH_READ, epoch, "");
+	int r = store_mysql_int(s, SQ_EPOCH_READ, epoch, "i", (int64_t)which);
 
 	return r < 0 ? r : r == 0 ? -ERR_INTERNAL : 0;
 }
@@ -1328,6 +1331,7 @@ store_mysql_close(void *c)
 		return;
 	store_mysql_disconnect(s);
 	free(s->known.v);
+	free(s->members.v);
 	free(s->dummy);
 	free(s->host);
 	free(s->user);
@@ -1705,7 +1709,8 @@ store_mysql_friend_remove_txn(struct store_mysql *s, void *arg)
 	if (n == 0)
 		return -ERR_NOT_FRIENDS;
 	/* The writers' known friendships are void from its commit on. */
-	if ((r = store_mysql_run(s, SQ_EPOCH_BUMP, "")) < 0)
+	if ((r = store_mysql_run(s, SQ_EPOCH_BUMP, "i",
+	                         (int64_t)STORE_MYSQL_EPOCH_FRIENDS)) < 0)
 		return r;
 	store_conv_direct(conv, op->uid, op->gid);
 	if ((r = store_mysql_run(s, SQ_CONV_LEAVE, "si", conv, op->uid)) < 0)
@@ -1894,6 +1899,10 @@ store_mysql_group_join_txn(struct store_mysql *s, void *arg)
 		return r;
 	if (dup)
 		return -ERR_ALREADY_MEMBER;
+	/* The writers' known member lists are void from its commit on. */
+	if ((r = store_mysql_run(s, SQ_EPOCH_BUMP, "i",
+	                         (int64_t)STORE_MYSQL_EPOCH_MEMBERS)) < 0)
+		return r;
 	store_conv_group(conv, op->group->id);
 	op->group->role = STORE_ROLE_MEMBER;
 	return store_mysql_conv_enter(s, conv, op->uid, true);
@@ -1937,6 +1946,10 @@ store_mysql_group_leave_txn(struct store_mysql *s, void *arg)
 		return r;
 	if (n == 0)
 		return -ERR_NOT_MEMBER;
+	/* A writer must not push to the leaver from its commit on. */
+	if ((r = store_mysql_run(s, SQ_EPOCH_BUMP, "i",
+	                         (int64_t)STORE_MYSQL_EPOCH_MEMBERS)) < 0)
+		return r;
 	store_conv_group(conv, op->gid);
 	return store_mysql_run(s, SQ_CONV_LEAVE, "si", conv, op->uid);
 }

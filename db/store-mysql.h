@@ -46,11 +46,18 @@ struct store_mysql_pair {
 	int64_t a, b;
 };
 
+/* The rows of the one-row-each table social_epoch (schemas 2 and 3). */
+enum store_mysql_epoch_id {
+	STORE_MYSQL_EPOCH_FRIENDS = 1, /* bumped by every friendship removal */
+	STORE_MYSQL_EPOCH_MEMBERS = 2, /* by every group join and leave */
+};
+
 /*
- * The friendships the bulk path has found, sorted, kept across batches
- * while the social epoch they were read under holds (schema 2: every
- * friendship removal bumps it in its transaction). Forgotten when the
- * connection is lost; at most STORE_MYSQL_KNOWN_MAX of them.
+ * What the bulk path has read, kept across batches while the epoch it
+ * was read under holds: the friendships it found, or the whole member
+ * lists of the groups it sent to (a group is known if it has a pair
+ * here; empty lists are not kept). Sorted; forgotten when the connection
+ * is lost; about STORE_MYSQL_KNOWN_MAX pairs at most.
  */
 struct store_mysql_known {
 	bool valid; /* epoch was read on this connection */
@@ -61,11 +68,13 @@ struct store_mysql_known {
 
 #define STORE_MYSQL_KNOWN_MAX ((size_t)1 << 16)
 
-/* s's known friendships (owned by s). */
-struct store_mysql_known *store_mysql_known(struct store_mysql *s);
+/* s's known friendships or member lists (owned by s). */
+struct store_mysql_known *store_mysql_known(struct store_mysql *s,
+                                            enum store_mysql_epoch_id which);
 
-/* Reads the social epoch into *epoch: 0, or a negative errcode. */
-int store_mysql_epoch(struct store_mysql *s, int64_t *epoch);
+/* Reads an epoch into *epoch: 0, or a negative errcode. */
+int store_mysql_epoch(struct store_mysql *s, enum store_mysql_epoch_id which,
+                      int64_t *epoch);
 
 /*
  * Rows for store_mysql_insert_rows, column by column: n of each; an

@@ -1417,6 +1417,55 @@ test_bulk_unfriend(const char *url)
 	store_close(other);
 }
 
+/* Runs one bulk send of op; checks that its result holds want. */
+static void
+test_bulk_has(const struct test_world *w, struct test_op op, const char *want)
+{
+	char *res;
+
+	test_world_run(w, &op, 1, true, &res);
+	if (strstr(res, want) == NULL)
+		fprintf(stderr, "bulk send: %s, want %s\n", res, want);
+	CHECK(strstr(res, want) != NULL);
+	free(res);
+}
+
+/*
+ * A member who leaves (by another connection, or the writer's own) gets
+ * nothing more pushed by the bulk path, and a new member gets the next
+ * message at once, though the writer's connection read the list before
+ * (MariaDB keeps member lists while the members epoch holds).
+ */
+static void
+test_bulk_leave(const char *url)
+{
+	struct store *other = NULL;
+	struct store_group g;
+	struct test_world w;
+
+	CHECK_EQ_INT(store_open(url, NULL, &other, NULL), 0);
+	test_world_new(&w, "lv");
+	test_bulk_has(&w, (struct test_op){0, 'g', 0, 0, 60, 1},
+	              "rcpt=[ u0 u1 u2]");
+	CHECK_EQ_INT(store_group_leave(other, w.u[1], w.g[0]), 0);
+	test_bulk_has(&w, (struct test_op){0, 'g', 0, 0, 61, 1},
+	              "rcpt=[ u0 u2]");
+	test_bulk_one(&w, (struct test_op){1, 'g', 0, 0, 62, 1},
+	              -ERR_NOT_MEMBER);
+	CHECK_EQ_INT(store_group_join(other, w.u[3], w.g[0], NULL, &g), 0);
+	store_group_clear(&g);
+	test_bulk_has(&w, (struct test_op){3, 'g', 0, 0, 63, 1},
+	              "rcpt=[ u0 u2 u3]");
+	/* the writer's own connection */
+	CHECK_EQ_INT(store_group_leave(st, w.u[2], w.g[0]), 0);
+	test_bulk_has(&w, (struct test_op){0, 'g', 0, 0, 65, 1},
+	              "rcpt=[ u0 u3]");
+	/* a group the list of which is known beside one that is not */
+	test_bulk_has(&w, (struct test_op){4, 'g', 1, 0, 66, 1},
+	              "rcpt=[ u3 u4]");
+	store_close(other);
+}
+
 /* A killer thread's connection and the one it spares. */
 struct test_killer {
 	MYSQL *my;
@@ -1671,6 +1720,7 @@ main(void)
 	test_bulk_mysql(url);
 	test_bulk_rows_each(url);
 	test_bulk_unfriend(url);
+	test_bulk_leave(url);
 	test_batch_max(url);
 	test_bulk_kill(url);
 	test_open(url);
