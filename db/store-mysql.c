@@ -272,6 +272,7 @@ struct store_mysql {
 	bool batch_lost; /* the batch's transaction is gone */
 	bool sends_only; /* store_sends_only: foreign key checks off */
 	bool bulk_exec;  /* the server runs statements bound to arrays */
+	bool returning;  /* and INSERT ... RETURNING */
 	struct store_mysql_known known;   /* the bulk path's friendships */
 	struct store_mysql_known members; /* and group members */
 	int64_t redial; /* ms: no connect attempt before this */
@@ -476,6 +477,19 @@ store_mysql_can_bulk(MYSQL *db)
 	       (ext & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
 }
 
+/* Whether INSERT ... RETURNING works: MariaDB 10.5 and later. */
+static bool
+store_mysql_can_return(MYSQL *db)
+{
+	unsigned long caps = 0;
+
+	if (mariadb_get_infov(db, MARIADB_CONNECTION_SERVER_CAPABILITIES,
+	                      &caps) != 0)
+		return false;
+	return (caps & CLIENT_MYSQL) == 0 &&
+	       mysql_get_server_version(db) >= 100500;
+}
+
 /*
  * Connects (no statements yet). On failure returns -ERR_UNAVAILABLE and,
  * if err is not NULL, a message in *err.
@@ -506,6 +520,7 @@ store_mysql_connect(struct store_mysql *s, char **err)
 	}
 	s->db = db;
 	s->bulk_exec = !s->opt.mysql_rows_each && store_mysql_can_bulk(db);
+	s->returning = !s->opt.mysql_rows_each && store_mysql_can_return(db);
 	if (!s->bulk_exec && !s->opt.mysql_rows_each)
 		log_warn(
 		    "mysql %s:%u: the server lacks bulk execution (not "
@@ -1121,6 +1136,12 @@ store_mysql_epoch(struct store_mysql *s, enum store_mysql_epoch_id which,
 	int r = store_mysql_int(s, SQ_EPOCH_READ, epoch, "i", (int64_t)which);
 
 	return r < 0 ? r : r == 0 ? -ERR_INTERNAL : 0;
+}
+
+bool
+store_mysql_returning(const struct store_mysql *s)
+{
+	return s->returning;
 }
 
 /* Whether a group commit is open. */

@@ -18,6 +18,8 @@ struct store_mysql;
 MYSQL *store_mysql_conn(struct store_mysql *s);
 /* Whether a group commit (store_batch_begin) is open. */
 bool store_mysql_batching(const struct store_mysql *s);
+/* Whether the server takes INSERT ... RETURNING (MariaDB 10.5 on). */
+bool store_mysql_returning(const struct store_mysql *s);
 /* Whether the open batch's transaction is lost (connection gone too). */
 bool store_mysql_lost(struct store_mysql *s);
 /*

@@ -24,8 +24,9 @@ struct store_options {
 	unsigned long long pwhash_ops;
 	size_t pwhash_mem;
 	/*
-	 * MariaDB: insert a batch's rows one by one, as against a server
-	 * without bulk execution (Oracle MySQL); for tests of that path.
+	 * MariaDB: work as against a server without bulk execution and
+	 * INSERT ... RETURNING (Oracle MySQL): a batch's rows inserted one
+	 * by one, its seqs read back by a SELECT; for tests of that path.
 	 */
 	bool mysql_rows_each;
 };
