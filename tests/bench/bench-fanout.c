@@ -81,11 +81,12 @@ bench_fanout_msg(struct bench_fanout *f, struct bench_conn *c, const char *body,
 	uint64_t sent;
 	int k;
 
-	if (f->run->measuring)
-		f->delivered++;
+	/* A sender's own message coming back (mosquitto) is no delivery. */
 	if (bench_run_body_parse(body, len, &sent, &k) < 0 || k < 0 ||
 	    k >= f->run->o->senders || k == c->idx)
 		return;
+	if (f->run->measuring)
+		f->delivered++;
 	f->got[k]++;
 	if (f->running)
 		bench_fanout_refill(f, k);

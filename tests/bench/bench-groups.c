@@ -188,20 +188,6 @@ bench_groups_cb(struct bench_conn *c, enum bench_ev ev, const char *body,
 	}
 }
 
-/* h's p50, p99 and p99.9 (ack: as ack_p50_ms...), unless h is empty. */
-static void
-bench_groups_pcts(struct bench_run *run, struct bench_hist *h, bool ack)
-{
-	if (bench_hist_count(h) == 0)
-		return;
-	bench_run_result(run, ack ? "ack_p50_ms" : "p50_ms",
-	                 bench_hist_pct(h, 50));
-	bench_run_result(run, ack ? "ack_p99_ms" : "p99_ms",
-	                 bench_hist_pct(h, 99));
-	bench_run_result(run, ack ? "ack_p999_ms" : "p999_ms",
-	                 bench_hist_pct(h, 99.9));
-}
-
 /* The measured window ends: print the figures and stop. */
 static void
 bench_groups_end(void *arg)
@@ -216,11 +202,9 @@ bench_groups_end(void *arg)
 	b->running = false;
 	bench_run_result(run, "rate", per_s / (b->size - 1));
 	bench_run_result(run, "deliveries_per_s", per_s);
-	/* No percentiles, rather than 0, when nothing sent in the window
-	 * arrived before it ended (as latency). */
 	bench_run_result(run, "samples", (double)bench_hist_count(b->e2e));
-	bench_groups_pcts(run, b->e2e, false);
-	bench_groups_pcts(run, b->ack, true);
+	bench_run_pcts(run, b->e2e, false);
+	bench_run_pcts(run, b->ack, true);
 	bench_run_result(run, "skipped", (double)b->skipped);
 	bench_run_result(run, "failures", (double)b->failures);
 	bench_run_result(run, "groups", b->ngroups);

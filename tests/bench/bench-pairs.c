@@ -184,26 +184,10 @@ bench_pairs_end(void *arg)
 		                 (double)b->delivered / secs);
 	} else {
 		bench_run_result(run, "rate", (double)b->delivered / secs);
-		/* A server far behind delivers nothing sent in the window
-		 * before it ends: no percentiles then, rather than 0. */
 		bench_run_result(run, "samples",
 		                 (double)bench_hist_count(b->e2e));
-		if (bench_hist_count(b->e2e) > 0) {
-			bench_run_result(run, "p50_ms",
-			                 bench_hist_pct(b->e2e, 50));
-			bench_run_result(run, "p99_ms",
-			                 bench_hist_pct(b->e2e, 99));
-			bench_run_result(run, "p999_ms",
-			                 bench_hist_pct(b->e2e, 99.9));
-		}
-		if (bench_hist_count(b->ack) > 0) {
-			bench_run_result(run, "ack_p50_ms",
-			                 bench_hist_pct(b->ack, 50));
-			bench_run_result(run, "ack_p99_ms",
-			                 bench_hist_pct(b->ack, 99));
-			bench_run_result(run, "ack_p999_ms",
-			                 bench_hist_pct(b->ack, 99.9));
-		}
+		bench_run_pcts(run, b->e2e, false);
+		bench_run_pcts(run, b->ack, true);
 		bench_run_result(run, "skipped", (double)b->skipped);
 	}
 	if (b->storm) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench-hist.h"
 #include "bench-natter.h"
 #include "bench-proc.h"
 #include "bench-run.h"
@@ -311,6 +312,19 @@ bench_run_addr(const struct sockaddr_in *sa, char *buf, size_t len)
 }
 
 /* One text line for people, one JSON line for the compare script. */
+void
+bench_run_pcts(struct bench_run *run, struct bench_hist *h, bool ack)
+{
+	if (bench_hist_count(h) == 0)
+		return;
+	bench_run_result(run, ack ? "ack_p50_ms" : "p50_ms",
+	                 bench_hist_pct(h, 50));
+	bench_run_result(run, ack ? "ack_p99_ms" : "p99_ms",
+	                 bench_hist_pct(h, 99));
+	bench_run_result(run, ack ? "ack_p999_ms" : "p999_ms",
+	                 bench_hist_pct(h, 99.9));
+}
+
 void
 bench_run_finish(struct bench_run *run)
 {

@@ -112,6 +112,13 @@ void bench_run_cpu_start(struct bench_run *run);
 void bench_run_cpu_stop(struct bench_run *run);
 
 void bench_run_result(struct bench_run *run, const char *key, double v);
+/*
+ * Adds h's p50, p99 and p99.9 in ms as p50_ms... (ack: ack_p50_ms...),
+ * unless h is empty: a server far behind delivers nothing sent in the
+ * measured window before it ends, and no figure beats a 0.
+ */
+struct bench_hist;
+void bench_run_pcts(struct bench_run *run, struct bench_hist *h, bool ack);
 
 /* Prints the results (a text line, then one JSON line) and stops. */
 void bench_run_finish(struct bench_run *run);
