@@ -448,6 +448,23 @@ server_node_name(struct server *srv)
 		snprintf(srv->node, sizeof srv->node, "natterd");
 }
 
+/*
+ * SIGTERM and SIGINT go to server_signal_cb from the end of server_init
+ * on: a supervisor (or a test) that stops natterd the moment it logs
+ * "listening on" (server_start) must get the graceful exit, not the
+ * default action, which it got when the handlers came after
+ * server_start. Before, while the store opens and migrates, the default
+ * action still stops a natterd that hangs there at once.
+ */
+static void
+server_signals(struct server *srv)
+{
+	srv->sig_term = evsignal_new(srv->base, SIGTERM, server_signal_cb, srv);
+	srv->sig_int = evsignal_new(srv->base, SIGINT, server_signal_cb, srv);
+	evsignal_add(srv->sig_term, NULL);
+	evsignal_add(srv->sig_int, NULL);
+}
+
 int
 server_init(struct server *srv, const struct config *cfg)
 {
@@ -485,6 +502,7 @@ server_init(struct server *srv, const struct config *cfg)
 	srv->workers = xcalloc((size_t)srv->nworkers, sizeof *srv->workers);
 	for (i = 0; i < srv->nworkers; i++)
 		srv->workers[i] = worker_new(srv, i);
+	server_signals(srv);
 	return 0;
 }
 
@@ -545,12 +563,6 @@ server_run(const struct config *cfg)
 
 	signal(SIGPIPE, SIG_IGN);
 	if (server_init(&srv, cfg) == 0 && server_start(&srv) == 0) {
-		srv.sig_term =
-		    evsignal_new(srv.base, SIGTERM, server_signal_cb, &srv);
-		srv.sig_int =
-		    evsignal_new(srv.base, SIGINT, server_signal_cb, &srv);
-		evsignal_add(srv.sig_term, NULL);
-		evsignal_add(srv.sig_int, NULL);
 		event_base_dispatch(srv.base);
 		for (i = 0; i < srv.nworkers; i++)
 			worker_join(srv.workers[i]);
