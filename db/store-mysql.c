@@ -84,6 +84,7 @@ enum store_mysql_sq {
 	SQ_VERSION_TABLE,
 	SQ_VERSION_HAS,
 	SQ_VERSION_ADD,
+	SQ_VERSION_MAX,
 	SQ_USER_BY_NAME,
 	SQ_USER_ID_BY_NAME,
 	SQ_USER_BY_ID,
@@ -146,6 +147,9 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
                           "DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
                           ""},
     [SQ_VERSION_HAS] = {"SELECT 1 FROM schema_version WHERE version = ?", "i"},
+    [SQ_VERSION_MAX] = {"SELECT COALESCE(MAX(version), 0) "
+                        "FROM schema_version",
+                        "i"},
     [SQ_VERSION_ADD] = {"INSERT INTO schema_version(version, name, "
                         "applied) VALUES(?, ?, ?)",
                         ""},
@@ -1457,7 +1461,7 @@ static int
 store_mysql_migrate_body(struct store_mysql *s, void *arg)
 {
 	const struct schema_step *step;
-	int64_t got = 0;
+	int64_t got = 0, newest = 0;
 	int r;
 
 	(void)arg;
@@ -1466,6 +1470,13 @@ store_mysql_migrate_body(struct store_mysql *s, void *arg)
 	if (got != 1)
 		return -ERR_UNAVAILABLE;
 	r = store_mysql_run(s, SQ_VERSION_TABLE, "");
+	if (r == 0 && (r = store_mysql_int(s, SQ_VERSION_MAX, &newest, "")) > 0)
+		r = 0;
+	if (r == 0 && newest > schema_newest(schema_mysql)) {
+		log_error("mysql %s/%s: " SCHEMA_NEWER_MSG, s->host, s->name,
+		          (long long)newest, schema_newest(schema_mysql));
+		r = -ERR_INTERNAL;
+	}
 	for (step = schema_mysql; r == 0 && step->version != 0; step++)
 		r = store_mysql_migrate_step(s, step);
 	if (s->db != NULL)

@@ -88,6 +88,7 @@ enum store_sqlite_sq {
 	SQ_ROLLBACK_TO,
 	SQ_VERSION_HAS,
 	SQ_VERSION_ADD,
+	SQ_VERSION_MAX,
 	SQ_USER_BY_NAME,
 	SQ_USER_ID_BY_NAME,
 	SQ_USER_BY_ID,
@@ -128,6 +129,7 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
     [SQ_RELEASE] = "RELEASE call",
     [SQ_ROLLBACK_TO] = "ROLLBACK TO call",
     [SQ_VERSION_HAS] = "SELECT 1 FROM schema_version WHERE version = ?1",
+    [SQ_VERSION_MAX] = "SELECT COALESCE(MAX(version), 0) FROM schema_version",
     [SQ_VERSION_ADD] = "INSERT INTO schema_version(version, name, applied) "
                        "VALUES(?1, ?2, ?3)",
     [SQ_USER_BY_NAME] = "SELECT id, name, pwhash FROM users WHERE name = ?1",
@@ -692,6 +694,7 @@ store_sqlite_migrate(void *c)
 {
 	struct store_sqlite *s = c;
 	const struct schema_step *step;
+	int64_t newest = 0;
 	int r, rc;
 
 	rc = sqlite3_exec(s->db,
@@ -701,6 +704,13 @@ store_sqlite_migrate(void *c)
 	                  NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(s, rc, "create schema_version");
+	if ((r = store_sqlite_int(s, SQ_VERSION_MAX, &newest, "")) < 0)
+		return r;
+	if (newest > schema_newest(schema_sqlite)) {
+		log_error("sqlite %s: " SCHEMA_NEWER_MSG, s->path,
+		          (long long)newest, schema_newest(schema_sqlite));
+		return -ERR_INTERNAL;
+	}
 	for (step = schema_sqlite; step->version != 0; step++)
 		if ((r = store_sqlite_migrate_step(s, step)) < 0)
 			return r;

@@ -600,5 +600,41 @@ def restart_persistence():
     srv2.stop(expect_code=0)
 
 
+def _add_schema_version(srv, version):
+    """Records a schema version in srv's stopped database, as a newer
+    natterd's migration would (SQLite file, or the MariaDB database when
+    the tests run on one)."""
+    if "--store" in srv.args:
+        import natlib
+        url = srv.args[srv.args.index("--store") + 1]
+        natlib._mysql.sql("INSERT INTO schema_version VALUES (%d, 'future', 0)"
+                          % version, db=url.rsplit("/", 1)[1])
+        return
+    import sqlite3
+    db = sqlite3.connect(os.path.join(srv.data_dir, "natter.db"))
+    db.execute("INSERT INTO schema_version VALUES (?, 'future', 0)",
+               (version,))
+    db.commit()
+    db.close()
+
+
+@test
+def newer_schema_refused():
+    """A database a newer natterd migrated (a schema version this one does
+    not know) is refused at start-up with the reason in the log: an older
+    node must not run beside newer ones, whose caches rely on every node
+    keeping what the newer schema promises."""
+    srv = start_natterd()
+    srv.stop(expect_code=0)
+    _add_schema_version(srv, 999)
+    try:
+        start_natterd([], data_dir=srv.data_dir)
+    except AssertionError as e:
+        check("is version 999, newer than this natterd" in str(e),
+              "the reason is logged: %s" % e)
+    else:
+        check(False, "natterd started on a newer schema")
+
+
 if __name__ == "__main__":
     run()
