@@ -43,13 +43,23 @@ struct bench_groups {
 static void bench_groups_cb(struct bench_conn *c, enum bench_ev ev,
                             const char *body, size_t len);
 
-/* Opens the next member's connection; NULL if the run failed. */
+/*
+ * Opens the next member's connection; NULL if the run failed. With a
+ * second server (--port2: another node of a cluster) every other member
+ * of each group connects there, so each message reaches both nodes.
+ */
 static struct bench_conn *
 bench_groups_open(struct bench_groups *b)
 {
+	const struct bench_opts *o = b->run->o;
 	int k = b->opened++;
 
-	return b->m[k] = bench_run_open(b->run, "g", k, bench_groups_cb, b);
+	if (o->server2.sin_port != 0 && (k % b->size) % 2 == 1)
+		b->m[k] = bench_run_open_at(b->run, &o->server2, "g", k,
+		                            bench_groups_cb, b);
+	else
+		b->m[k] = bench_run_open(b->run, "g", k, bench_groups_cb, b);
+	return b->m[k];
 }
 
 /* A member logged in: keep o->burst connecting, start joins once all are. */

@@ -11,7 +11,9 @@ struct bench_run;
  * sender, so every member sends and each message reaches the group's
  * other members. Delivered messages/s, p50/p99/p99.9 from send to every
  * delivery and to the ack (natter only); a member's own messages coming
- * back (MQTT) are not deliveries. Returns the run's exit status.
+ * back (MQTT) are not deliveries. With o->server2 (--port2), every other
+ * member of each group is on that second node. Returns the run's exit
+ * status.
  */
 int bench_groups_run(struct bench_run *run);
 

@@ -23,9 +23,10 @@ static const char bench_main_usage[] =
     "                    [options]\n"
     "  --host ADDR        server address (127.0.0.1)\n"
     "  --server-pid PID   server process, for its CPU and memory\n"
-    "  --host2 ADDR       relay/latency/storm: receivers' server (--host)\n"
+    "  --host2 ADDR       relay/latency/storm/groups: second server (--host)\n"
     "  --port2 PORT       relay/latency/storm: receivers connect there, to\n"
-    "                     a second node; senders stay on --port\n"
+    "                     a second node; senders stay on --port; groups:\n"
+    "                     every other member of each group\n"
     "  --server-pid2 PID  second node: its CPU adds to the server's\n"
     "  --aux-pid PID      a helper (database, Redis): aux_cpu; up to 4\n"
     "  --label NAME       server name in the results (the protocol)\n"
@@ -257,10 +258,11 @@ bench_main_args(struct bench_opts *o, int argc, char **argv)
 	if (o->groups < 1 || o->group_size < 2 ||
 	    (long long)o->groups * o->group_size > 1000000)
 		goto usage;
-	/* Only the pair workloads know where receivers are. */
+	/* Only these workloads know whom to put on a second node. */
 	if (o->server2.sin_port != 0 && strcmp(o->workload, "relay") != 0 &&
 	    strcmp(o->workload, "latency") != 0 &&
-	    strcmp(o->workload, "storm") != 0)
+	    strcmp(o->workload, "storm") != 0 &&
+	    strcmp(o->workload, "groups") != 0)
 		goto usage;
 	if (o->label == NULL)
 		o->label = o->proto->name;

@@ -307,6 +307,37 @@ def idle_client_behind_nginx_stays_60s():
 
 
 @test
+def bench_groups_across_two_nodes():
+    """natter-bench's groups workload with every other member of each
+    group on a second node (compare's xgroups), briefly: each message
+    reaches the members on both nodes. Speed is compare's business; here
+    only that the generator's cross-node groups still work."""
+    # Nodes of their own: the shared cluster's expect nginx's PROXY lines
+    # from 127.0.0.1, and the generator dials the nodes directly.
+    cl = Cluster(nodes=2, proxy=False)
+    argv = [natlib.natter_bench_path(), "--proto", "natter",
+            "--port", str(cl.nodes[0].port), "--port2",
+            str(cl.nodes[1].port), "--workload", "groups", "--groups", "3",
+            "--group-size", "4", "--rate", "200", "--duration", "1",
+            "--warmup", "0.2", "--timeout", "60"]
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=90)
+    finally:
+        cl.close()
+    check_eq(p.returncode, 0, "natter-bench exit code (%s %s)" %
+             (p.stdout.strip()[-300:], p.stderr.strip()[-300:]))
+    js = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    check_eq(len(js), 1, "one JSON line: %r" % p.stdout)
+    res = json.loads(js[0])
+    check("error" not in res, "groups failed: %r" % res)
+    # 200 msg/s, each to the 3 others of its group of 4, two on each node
+    check(res["deliveries_per_s"] > 2 * res["rate"] > 0,
+          "deliveries per message: %r" % res)
+    check_eq(res.get("failures"), 0, "failures")
+
+
+@test
 def cluster_shuts_down_cleanly():
     """Every node exits 0 on SIGTERM."""
     cl = cluster()
