@@ -1,7 +1,9 @@
 #include <string.h>
 
 #include "errcode.h"
+#include "log.h"
 #include "pwhash.h"
+#include "schema.h"
 #include "store-common.h"
 #include "xmalloc.h"
 
@@ -84,4 +86,21 @@ store_common_login_unknown(char **dummy, const struct store_options *opt,
 	}
 	(void)pwhash_check(*dummy, password);
 	return -ERR_BAD_CREDENTIALS;
+}
+
+int
+store_common_schema_newer(const struct schema_step *steps, int64_t have,
+                          const char *where)
+{
+	int newest = 0;
+
+	for (; steps->version != 0; steps++)
+		newest = steps->version;
+	if (have <= newest)
+		return 0;
+	log_error("%s: the database's schema is version %lld, newer than this "
+	          "natterd's %d: run a natterd at least as new as the one that "
+	          "migrated it",
+	          where, (long long)have, newest);
+	return -ERR_INTERNAL;
 }

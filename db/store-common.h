@@ -47,4 +47,16 @@ void store_common_rcpt_direct(const struct store_msg *m,
 int store_common_login_unknown(char **dummy, const struct store_options *opt,
                                const char *password);
 
+struct schema_step;
+
+/*
+ * Whether the database's newest recorded schema version, have, is newer
+ * than the newest of steps (the binary's migrations): then a newer
+ * natterd migrated it, and this one must not run on it (it would not keep
+ * what the newer schema promises, such as bumping social_epoch). Logs why,
+ * with where (the database) first, and returns -ERR_INTERNAL; else 0.
+ */
+int store_common_schema_newer(const struct schema_step *steps, int64_t have,
+                              const char *where);
+
 #endif

@@ -1461,7 +1461,8 @@ static int
 store_mysql_migrate_body(struct store_mysql *s, void *arg)
 {
 	const struct schema_step *step;
-	int64_t got = 0, newest = 0;
+	int64_t got = 0, have = 0;
+	char *where;
 	int r;
 
 	(void)arg;
@@ -1469,13 +1470,11 @@ store_mysql_migrate_body(struct store_mysql *s, void *arg)
 		return r;
 	if (got != 1)
 		return -ERR_UNAVAILABLE;
-	r = store_mysql_run(s, SQ_VERSION_TABLE, "");
-	if (r == 0 && (r = store_mysql_int(s, SQ_VERSION_MAX, &newest, "")) > 0)
-		r = 0;
-	if (r == 0 && newest > schema_newest(schema_mysql)) {
-		log_error("mysql %s/%s: " SCHEMA_NEWER_MSG, s->host, s->name,
-		          (long long)newest, schema_newest(schema_mysql));
-		r = -ERR_INTERNAL;
+	if ((r = store_mysql_run(s, SQ_VERSION_TABLE, "")) == 0 &&
+	    (r = store_mysql_int(s, SQ_VERSION_MAX, &have, "")) >= 0) {
+		where = xasprintf("mysql %s/%s", s->host, s->name);
+		r = store_common_schema_newer(schema_mysql, have, where);
+		free(where);
 	}
 	for (step = schema_mysql; r == 0 && step->version != 0; step++)
 		r = store_mysql_migrate_step(s, step);

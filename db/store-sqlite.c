@@ -694,7 +694,8 @@ store_sqlite_migrate(void *c)
 {
 	struct store_sqlite *s = c;
 	const struct schema_step *step;
-	int64_t newest = 0;
+	int64_t have = 0;
+	char *where;
 	int r, rc;
 
 	rc = sqlite3_exec(s->db,
@@ -704,13 +705,13 @@ store_sqlite_migrate(void *c)
 	                  NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return store_sqlite_fail(s, rc, "create schema_version");
-	if ((r = store_sqlite_int(s, SQ_VERSION_MAX, &newest, "")) < 0)
+	if ((r = store_sqlite_int(s, SQ_VERSION_MAX, &have, "")) < 0)
 		return r;
-	if (newest > schema_newest(schema_sqlite)) {
-		log_error("sqlite %s: " SCHEMA_NEWER_MSG, s->path,
-		          (long long)newest, schema_newest(schema_sqlite));
-		return -ERR_INTERNAL;
-	}
+	where = xasprintf("sqlite %s", s->path);
+	r = store_common_schema_newer(schema_sqlite, have, where);
+	free(where);
+	if (r < 0)
+		return r;
 	for (step = schema_sqlite; step->version != 0; step++)
 		if ((r = store_sqlite_migrate_step(s, step)) < 0)
 			return r;
