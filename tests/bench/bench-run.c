@@ -311,7 +311,7 @@ bench_run_addr(const struct sockaddr_in *sa, char *buf, size_t len)
 	snprintf(buf, len, "%s:%u", host, (unsigned)ntohs(sa->sin_port));
 }
 
-/* One text line for people, one JSON line for the compare script. */
+/* p50, p99 and p99.9 of h as results (bench-run.h). */
 void
 bench_run_pcts(struct bench_run *run, struct bench_hist *h, bool ack)
 {
@@ -325,6 +325,7 @@ bench_run_pcts(struct bench_run *run, struct bench_hist *h, bool ack)
 	                 bench_hist_pct(h, 99.9));
 }
 
+/* One text line for people, one JSON line for the compare script. */
 void
 bench_run_finish(struct bench_run *run)
 {
