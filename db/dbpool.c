@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dbpool.h"
@@ -74,8 +75,13 @@ struct dbpool {
 static void
 dbpool_queue_init(struct dbpool_queue *q)
 {
+	pthread_condattr_t ca;
+
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* for timedwait */
+	pthread_cond_init(&q->cv, &ca);
+	pthread_condattr_destroy(&ca);
 }
 
 /* Appends the jobs of more (a non-empty list) to l. */
@@ -107,19 +113,44 @@ dbpool_queue_put(struct dbpool_queue *q, struct dbpool_job *job)
 	dbpool_queue_append(q, (struct dbpool_list){job, job});
 }
 
+/* When a wait of ms milliseconds from now ends. */
+static struct timespec
+dbpool_deadline(int ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
 /*
  * Takes up to max jobs, waiting for one, as a list; NULL once stopping
- * and drained.
+ * and drained. With idle_ms > 0, also NULL (and *idle set) when no job
+ * came for that long.
  */
 static struct dbpool_job *
-dbpool_queue_take(struct dbpool_queue *q, int max)
+dbpool_queue_take(struct dbpool_queue *q, int max, int idle_ms, bool *idle)
 {
 	struct dbpool_job *first, *last;
+	struct timespec until = {0, 0};
 	int n = 1;
 
+	*idle = false;
+	if (idle_ms > 0)
+		until = dbpool_deadline(idle_ms);
 	pthread_mutex_lock(&q->mu);
-	while (q->jobs.head == NULL && !q->stopping)
-		pthread_cond_wait(&q->cv, &q->mu);
+	while (q->jobs.head == NULL && !q->stopping && !*idle)
+		if (idle_ms <= 0)
+			pthread_cond_wait(&q->cv, &q->mu);
+		else if (pthread_cond_timedwait(&q->cv, &q->mu, &until) ==
+		         ETIMEDOUT)
+			*idle = q->jobs.head == NULL;
 	if ((first = q->jobs.head) != NULL) {
 		for (last = first; last->next != NULL && n < max; n++)
 			last = last->next;
@@ -240,21 +271,46 @@ dbpool_lower_priority(void)
 		log_debug("dbpool: setpriority: %s", strerror(errno));
 }
 
+/*
+ * The writer: batches until told to stop; once a batch has run, the first
+ * DBPOOL_IDLE_MS without a job is its idle time (store_idle).
+ */
+static void
+dbpool_write_loop(struct dbpool_worker *w)
+{
+	size_t take = store_batch_max(w->st, DBPOOL_BATCH_MAX);
+	struct dbpool_job *job;
+	bool ran = false, idle;
+
+	for (;;) {
+		job = dbpool_queue_take(w->q, (int)take,
+		                        ran ? DBPOOL_IDLE_MS : 0, &idle);
+		if (job != NULL) {
+			dbpool_run_batch(w->pool, w->st, job);
+			ran = true;
+		} else if (idle) {
+			(void)store_idle(w->st); /* it logs its own failure */
+			ran = false;
+		} else {
+			return;
+		}
+	}
+}
+
 /* A DB thread: runs jobs with its own connection until told to stop. */
 static void *
 dbpool_main(void *arg)
 {
 	struct dbpool_worker *w = arg;
 	struct dbpool_job *job;
-	size_t take = w->writer ? store_batch_max(w->st, DBPOOL_BATCH_MAX) : 1;
+	bool idle;
 
 	store_thread_init();
-	if (!w->writer)
+	if (w->writer) {
+		dbpool_write_loop(w);
+	} else {
 		dbpool_lower_priority();
-	while ((job = dbpool_queue_take(w->q, take)) != NULL) {
-		if (w->writer) {
-			dbpool_run_batch(w->pool, w->st, job);
-		} else {
+		while ((job = dbpool_queue_take(w->q, 1, 0, &idle)) != NULL) {
 			job->run(w->st, job->arg);
 			dbpool_finish(job);
 		}

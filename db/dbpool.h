@@ -21,6 +21,8 @@ typedef void (*dbpool_commit_fn)(void *arg, int err);
  * writer takes fewer if its store says so (store_batch_max).
  */
 #define DBPOOL_BATCH_MAX 1024
+/* The writer is idle (store_idle) after this long without a job. */
+#define DBPOOL_IDLE_MS 100
 
 /* run() for n write jobs at once, args in queue order. DB thread. */
 typedef void (*dbpool_many_fn)(struct store *st, void **args, size_t n);

@@ -262,6 +262,12 @@ store_checkpoint(struct store *st)
 	return st->be->checkpoint != NULL ? st->be->checkpoint(st->c) : 0;
 }
 
+int
+store_idle(struct store *st)
+{
+	return st->be->idle != NULL ? st->be->idle(st->c) : 0;
+}
+
 /* Stores a message and allocates its seq. */
 int
 store_msg_append(struct store *st, const struct store_send *in,

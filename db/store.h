@@ -148,6 +148,14 @@ int store_sends_only(struct store *st);
 bool store_checkpoint_due(struct store *st);
 int store_checkpoint(struct store *st);
 
+/*
+ * On the connection that writes, after it has had nothing to do for a
+ * while (DBPOOL_IDLE_MS): upkeep that would stop it under load, now that
+ * nobody waits for it. SQLite checkpoints all of its WAL there, so that
+ * the next commit starts the WAL over. Returns 0 or a negative errcode.
+ */
+int store_idle(struct store *st);
+
 /* Applies pending schema migrations (versioned, idempotent). */
 int store_migrate(struct store *st);
 

@@ -2,7 +2,8 @@
  * SQLite checkpoints off the writer: the writing connection says when one
  * is due (once per STORE_SQLITE_CHECKPOINT WAL pages), another connection
  * runs it, and the WAL starts over at the writer's next commit. Other
- * backends are never due.
+ * backends are never due. An idle writer (store_idle) checkpoints a WAL
+ * of some size itself, so that its next commit starts it over.
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -67,6 +68,32 @@ test_size(const char *path)
 	return stat(path, &sb) == 0 ? (long)sb.st_size : -1;
 }
 
+/*
+ * store_idle: with a long WAL, the next commit starts it over; with a few
+ * batches in it, nothing; and only once for one idle spell.
+ */
+static void
+test_idle(struct store *w, const char *wal, int64_t a, int64_t b,
+          const char *body)
+{
+	long restarts = unit_wal_restarts(wal);
+	int i;
+
+	CHECK(restarts >= 0);
+	CHECK_EQ_INT(store_idle(w), 0); /* the WAL is long from main */
+	test_batch(w, a, b, body);
+	CHECK(unit_wal_restarts(wal) == ++restarts);
+	CHECK_EQ_INT(store_idle(w), 0);
+	test_batch(w, a, b, body);
+	CHECK(unit_wal_restarts(wal) == restarts); /* too little to bother */
+	for (i = 0; i < 10; i++)
+		test_batch(w, a, b, body);
+	CHECK_EQ_INT(store_idle(w), 0);
+	CHECK_EQ_INT(store_idle(w), 0);
+	test_batch(w, a, b, body);
+	CHECK(unit_wal_restarts(wal) == ++restarts);
+}
+
 int
 main(void)
 {
@@ -105,10 +132,12 @@ main(void)
 	while (!(due = store_checkpoint_due(w)) && n < TEST_MAX)
 		n += test_batch(w, a, b, body);
 	CHECK(due && n > 1000);
+	test_idle(w, wal, a, b, body);
 
 	CHECK_EQ_INT(store_open("sqlite::memory:", &opt, &mem, NULL), 0);
 	CHECK(!store_checkpoint_due(mem));
 	CHECK_EQ_INT(store_checkpoint(mem), 0);
+	CHECK_EQ_INT(store_idle(mem), 0);
 	store_close(mem);
 	store_close(ck);
 	store_close(w);

@@ -4,7 +4,7 @@
  * once, and every completion must arrive on the loop thread. Then the
  * same through the writer (group commit): seqs 401..800 in exactly the
  * order the jobs were submitted, each told its commit before its
- * completion.
+ * completion. Last, an idle writer starts a long WAL over (store_idle).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,6 +23,8 @@
 #define TEST_CLIENTS 8
 #define TEST_PER_CLIENT 50
 #define TEST_TOTAL (TEST_CLIENTS * TEST_PER_CLIENT)
+#define TEST_BIG 600       /* messages to grow the WAL past idle's floor */
+#define TEST_BIG_BODY 3000 /* bytes: about two WAL pages a message */
 
 struct test_job {
 	int64_t from, gid;
@@ -210,6 +212,60 @@ test_submit_all(struct dbpool *p, struct loopq *q, const int64_t *ids,
 	}
 }
 
+/* On the writer: a large message from the first client to the group. */
+static void
+test_big_run(struct store *st, void *arg)
+{
+	const int64_t *ids = arg;
+	char body[TEST_BIG_BODY];
+	struct store_send in = {.from_id = ids[0],
+	                        .to_group = ids[TEST_CLIENTS],
+	                        .body = body,
+	                        .body_len = sizeof(body),
+	                        .ts = 1};
+	struct store_msg m;
+	bool dup;
+
+	memset(body, 'x', sizeof(body));
+	CHECK_EQ_INT(store_msg_append(st, &in, &m, &dup, NULL), 0);
+	store_msg_clear(&m);
+}
+
+/* On the loop: n large messages stored, then stop. */
+static void
+test_big_done(void *arg)
+{
+	static int n;
+
+	(void)arg;
+	if (++n == TEST_BIG || n == TEST_BIG + 1)
+		event_base_loopbreak(base);
+}
+
+/*
+ * The WAL, grown by TEST_BIG messages, starts over at the first commit
+ * after the writer has been idle.
+ */
+static void
+test_idle(struct dbpool *p, struct loopq *q, int64_t *ids, const char *path)
+{
+	char *wal = xasprintf("%s-wal", path);
+	long restarts;
+	int i;
+
+	for (i = 0; i < TEST_BIG; i++)
+		dbpool_submit_write(p, test_big_run, NULL, NULL, test_big_done,
+		                    ids, q);
+	event_base_dispatch(base);
+	restarts = unit_wal_restarts(wal);
+	CHECK(restarts >= 0);
+	usleep(3 * DBPOOL_IDLE_MS * 1000);
+	dbpool_submit_write(p, test_big_run, NULL, NULL, test_big_done, ids, q);
+	event_base_dispatch(base);
+	CHECK(unit_wal_restarts(wal) == restarts + 1);
+	free(wal);
+}
+
 /* Sets up the clients through the pool, then races their appends. */
 int
 main(void)
@@ -258,6 +314,7 @@ main(void)
 	CHECK_EQ_INT(commit_rank, TEST_TOTAL);
 	CHECK_EQ_INT(many_jobs, TEST_TOTAL / 2); /* odd rounds */
 	CHECK_EQ_INT(wrong_thread, 0);
+	test_idle(p, q, ids, path);
 
 	dbpool_free(p);
 	dbpool_free(NULL);

@@ -37,4 +37,23 @@ static int unit_passed, unit_failed;
 	(printf("%d passed, %d failed\n", unit_passed, unit_failed),         \
 	    unit_failed ? 1 : 0)
 
+/*
+ * An SQLite WAL header's checkpoint sequence number (big-endian, at byte
+ * 12): SQLite adds one each time the WAL starts over. -1 if unreadable.
+ */
+static inline long
+unit_wal_restarts(const char *wal)
+{
+	unsigned char h[16];
+	FILE *f = fopen(wal, "rb");
+	long n = -1;
+
+	if (f != NULL && fread(h, 1, sizeof(h), f) == sizeof(h))
+		n = (long)h[12] << 24 | (long)h[13] << 16 | (long)h[14] << 8 |
+		    (long)h[15];
+	if (f != NULL)
+		fclose(f);
+	return n;
+}
+
 #endif
