@@ -65,6 +65,7 @@ struct relay {
 	struct event *flush;    /* publishes the batch once the jobs ran */
 	struct codec_out batch; /* a "ms" message being built, or empty */
 	size_t nbatch;          /* deliveries in it */
+	struct codec_out ms;    /* how every "ms" message of ours begins */
 };
 
 /* A job from another thread: publish a delivery, or announce a user. */
@@ -402,6 +403,18 @@ relay_handle(struct relay *r, struct json_object *m)
 		server_resync(r->srv);
 }
 
+/*
+ * Our own batches of deliveries come back to us, as every node reads the
+ * one channel. They begin with r->ms, byte for byte: skipped unparsed, as
+ * they are up to RELAY_BATCH_BYTES of JSON.
+ */
+static bool
+relay_is_own_ms(const struct relay *r, const redisReply *payload)
+{
+	return payload->len > r->ms.len &&
+	       memcmp(payload->str, r->ms.buf, r->ms.len) == 0;
+}
+
 /* A reply on the subscriber connection: a message, or a confirmation. */
 static void
 relay_sub_cb(redisAsyncContext *ac, void *reply, void *arg)
@@ -416,6 +429,8 @@ relay_sub_cb(redisAsyncContext *ac, void *reply, void *arg)
 	    strcmp(rep->element[0]->str, "message") != 0)
 		return;
 	payload = rep->element[2];
+	if (payload->type == REDIS_REPLY_STRING && relay_is_own_ms(r, payload))
+		return;
 	if (payload->type != REDIS_REPLY_STRING ||
 	    codec_parse(payload->str, payload->len, RELAY_MAX_DEPTH, &m) < 0) {
 		log_warn("relay: malformed cluster message");
@@ -617,11 +632,7 @@ static void
 relay_batch_add(struct relay *r, const char *item, size_t len)
 {
 	if (r->nbatch == 0) {
-		codec_out_raw(&r->batch, "{\"n\":");
-		codec_out_str(&r->batch, r->srv->node, strlen(r->srv->node));
-		codec_out_raw(&r->batch, ",\"e\":");
-		codec_out_int(&r->batch, r->epoch);
-		codec_out_raw(&r->batch, ",\"k\":\"ms\",\"m\":[");
+		codec_out_bytes(&r->batch, r->ms.buf, r->ms.len);
 		event_active(r->flush, EV_TIMEOUT, 0);
 	} else {
 		codec_out_raw(&r->batch, ",");
@@ -727,6 +738,11 @@ relay_new(struct server *srv, const char *addr)
 	snprintf(r->host, sizeof r->host, "%.*s",
 	         colon != NULL ? (int)(colon - addr) : (int)strlen(addr), addr);
 	r->epoch = relay_now_ms();
+	codec_out_raw(&r->ms, "{\"n\":");
+	codec_out_str(&r->ms, srv->node, strlen(srv->node));
+	codec_out_raw(&r->ms, ",\"e\":");
+	codec_out_int(&r->ms, r->epoch);
+	codec_out_raw(&r->ms, ",\"k\":\"ms\",\"m\":[");
 	if ((r->base = event_base_new()) == NULL)
 		fatal("%s: event_base_new failed", __func__);
 	r->q = loopq_new(r->base);
@@ -813,6 +829,7 @@ relay_free(struct relay *r)
 	event_free(r->tick);
 	event_free(r->flush);
 	free(r->batch.buf);
+	free(r->ms.buf);
 	loopq_free(r->q);
 	event_base_free(r->base);
 	pthread_cond_destroy(&r->cond);
