@@ -642,15 +642,14 @@ store_sqlite_setup(struct store_sqlite *s, char **err)
 
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_handler(s->db, store_sqlite_busy, NULL);
-	rc =
-	    sqlite3_exec(s->db,
-	                 /* Before WAL: that writes the first page. */
-	                 "PRAGMA page_size=" STORE_SQLITE_PAGE_SIZE "; "
-	                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-	                 "PRAGMA foreign_keys=ON; "
-	                 "PRAGMA journal_size_limit=" STORE_SQLITE_STR(
-	                     STORE_SQLITE_WAL_MAX) ";",
-	                 NULL, NULL, &msg);
+	rc = sqlite3_exec(s->db,
+	                  /* Before WAL: that writes the first page. */
+	                  "PRAGMA page_size=" STORE_SQLITE_PAGE_SIZE "; "
+	                  "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	                  "PRAGMA foreign_keys=ON; "
+	                  "PRAGMA journal_size_limit=" STORE_SQLITE_STR(
+	                      STORE_SQLITE_WAL_MAX) ";",
+	                  NULL, NULL, &msg);
 	/* Replaces SQLite's automatic checkpoints. */
 	sqlite3_wal_hook(s->db, store_sqlite_wal_hook, s);
 	if (rc != SQLITE_OK) {

@@ -13,9 +13,11 @@
 #include <json-c/json.h>
 
 #include "codec.h"
+#include "jsonfast.h"
 #include "log.h"
 #include "loopq.h"
 #include "presence.h"
+#include "relay-ms.h"
 #include "server.h"
 #include "xmalloc.h"
 
@@ -66,6 +68,8 @@ struct relay {
 	struct codec_out batch; /* a "ms" message being built, or empty */
 	size_t nbatch;          /* deliveries in it */
 	struct codec_out ms;    /* how every "ms" message of ours begins */
+	struct relay_ms in;     /* another node's batch, read in place */
+	struct codec_out frame; /* a frame of it, unescaped */
 };
 
 /* A job from another thread: publish a delivery, or announce a user. */
@@ -319,6 +323,20 @@ relay_send_snapshot(struct relay *r)
 	relay_send(r, m);
 }
 
+/*
+ * A message names us as its node: ours, come back on the channel (or a
+ * node misconfigured with our name), which we do not handle.
+ */
+static bool
+relay_is_self(const struct relay *r, const char *node, int64_t epoch)
+{
+	if (strcmp(node, r->srv->node) != 0)
+		return false;
+	if (epoch != r->epoch)
+		log_warn("relay: another node calls itself %s", node);
+	return true;
+}
+
 /* A relayed event for some users: deliver to those on this node. */
 static void
 relay_deliver(struct relay *r, struct json_object *m)
@@ -356,6 +374,46 @@ relay_deliver_many(struct relay *r, struct json_object *m)
 		relay_deliver(r, json_object_array_get_idx(v, i));
 }
 
+/* A delivery of another node's batch, read in place (relay-ms.h). */
+static void
+relay_deliver_item(struct relay *r, const struct relay_ms_item *it)
+{
+	const char *frame = it->frame;
+	size_t len = it->len;
+
+	if (it->escaped) {
+		r->frame.len = 0;
+		if (it->len + 1 > r->frame.cap)
+			codec_out_grow(&r->frame, it->len);
+		len = jsonfast_unescape(it->frame, it->len, r->frame.buf);
+		frame = r->frame.buf;
+	}
+	server_deliver_frame(r->srv, r->in.uids + it->uid0, it->nuid, frame,
+	                     len, 0, false);
+}
+
+/*
+ * Another node's batch of deliveries, read without json-c: false if the
+ * payload is not in that node's exact shape (json-c then reads it).
+ */
+static bool
+relay_deliver_fast(struct relay *r, const char *s, size_t len)
+{
+	char *node;
+	size_t i;
+
+	if (relay_ms_read(s, len, &r->in) != 0)
+		return false;
+	node = xmemdup0(r->in.node, r->in.node_len);
+	if (!relay_is_self(r, node, r->in.epoch)) {
+		relay_node_seen(r, node, r->in.epoch);
+		for (i = 0; i < r->in.nitems; i++)
+			relay_deliver_item(r, &r->in.items[i]);
+	}
+	free(node);
+	return true;
+}
+
 /* Handles one cluster message from another node. */
 static void
 relay_handle(struct relay *r, struct json_object *m)
@@ -372,11 +430,8 @@ relay_handle(struct relay *r, struct json_object *m)
 	    codec_get_uint(m, "e", INT64_MAX, &e) != 0)
 		return;
 	epoch = (int64_t)e;
-	if (strcmp(node, r->srv->node) == 0) {
-		if (epoch != r->epoch)
-			log_warn("relay: another node calls itself %s", node);
+	if (relay_is_self(r, node, epoch))
 		return;
-	}
 	if (strcmp(k, "bye") == 0) {
 		if ((n = relay_node_find(r, node)) != NULL)
 			relay_node_remove(r, n);
@@ -429,7 +484,9 @@ relay_sub_cb(redisAsyncContext *ac, void *reply, void *arg)
 	    strcmp(rep->element[0]->str, "message") != 0)
 		return;
 	payload = rep->element[2];
-	if (payload->type == REDIS_REPLY_STRING && relay_is_own_ms(r, payload))
+	if (payload->type == REDIS_REPLY_STRING &&
+	    (relay_is_own_ms(r, payload) ||
+	     relay_deliver_fast(r, payload->str, payload->len)))
 		return;
 	if (payload->type != REDIS_REPLY_STRING ||
 	    codec_parse(payload->str, payload->len, RELAY_MAX_DEPTH, &m) < 0) {
@@ -830,6 +887,8 @@ relay_free(struct relay *r)
 	event_free(r->flush);
 	free(r->batch.buf);
 	free(r->ms.buf);
+	free(r->frame.buf);
+	relay_ms_clear(&r->in);
 	loopq_free(r->q);
 	event_base_free(r->base);
 	pthread_cond_destroy(&r->cond);

@@ -483,3 +483,37 @@ jsonfast_fields(const char *s, size_t len, int max_depth,
 	jsonfast_ws(&j);
 	return j.p == j.end ? 0 : 1;
 }
+
+bool
+jsonfast_next_lit(struct jsonfast_cursor *c, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+		return false;
+	c->p += n;
+	return true;
+}
+
+bool
+jsonfast_next_int(struct jsonfast_cursor *c, int64_t *v)
+{
+	struct jsonfast j = {c->p, c->end, 0};
+
+	if (!jsonfast_int_scan(&j, v))
+		return false;
+	c->p = j.p;
+	return true;
+}
+
+bool
+jsonfast_next_string(struct jsonfast_cursor *c, const char **s, size_t *n,
+                     bool *escaped)
+{
+	struct jsonfast j = {c->p, c->end, 0};
+
+	if (!jsonfast_eat(&j, '"') || !jsonfast_scan_string(&j, s, n, escaped))
+		return false;
+	c->p = j.p;
+	return true;
+}

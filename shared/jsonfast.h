@@ -69,6 +69,29 @@ int jsonfast_fields(const char *s, size_t len, int max_depth,
                     struct jsonfast_field *f, size_t n);
 
 /*
+ * A cursor, for callers that scan text of a shape they know exactly (the
+ * cluster relay's batches, which natterd writes itself) with this
+ * module's scanners. Each call consumes what it matched and returns true,
+ * or returns false (the cursor then points anywhere): the caller gives up
+ * on the fast path.
+ */
+struct jsonfast_cursor {
+	const char *p;   /* the next byte */
+	const char *end; /* one past the last byte */
+};
+
+/* These bytes, exactly. */
+bool jsonfast_next_lit(struct jsonfast_cursor *c, const char *lit);
+/* An integer as jsonfast_parse takes them: at most 18 digits. */
+bool jsonfast_next_int(struct jsonfast_cursor *c, int64_t *v);
+/*
+ * A string, quotes included: its raw text (*s, *n) as jsonfast_fields
+ * gives it, escapes and all (*escaped: jsonfast_unescape it).
+ */
+bool jsonfast_next_string(struct jsonfast_cursor *c, const char **s, size_t *n,
+                          bool *escaped);
+
+/*
  * A mask of the bytes among the 8 at s that are special in a JSON string:
  * below 0x20, '"' or '\\'. The usual word-at-a-time tests: 0 exactly
  * when there is none; bits above the first special byte's may be wrong.

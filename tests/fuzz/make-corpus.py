@@ -176,6 +176,27 @@ def dispatch():
     ]))
 
 
+def relay_ms():
+    # Batches of deliveries as a node publishes them (server/relay.c), then
+    # near misses that must go to json-c (server/relay-ms.c).
+    frames = [j({"ev": "msg", "conv": "u:1:2", "seq": 1, "from": 1,
+                 "body": "hi \"there\"\n", "ts": 1}),
+              j({"ev": "msg", "body": "\u4f60\u597d \U0001f600"}), "plain"]
+    items = ",".join(j({"u": [i + 1, 100 + i], "f": f})
+                     for i, f in enumerate(frames))
+    batch = '{"n":"node-1","e":1733400000000,"k":"ms","m":[%s]}' % items
+    write("fuzz-relay-ms", "batch", batch)
+    write("fuzz-relay-ms", "one", '{"n":"a","e":1,"k":"ms","m":[%s]}' %
+          j({"u": [7], "f": frames[0]}))
+    write("fuzz-relay-ms", "spaced", batch.replace(",", ", ", 3))
+    write("fuzz-relay-ms", "empty-users",
+          '{"n":"a","e":1,"k":"ms","m":[{"u":[],"f":"x"}]}')
+    write("fuzz-relay-ms", "cut", batch[:len(batch) // 2])
+    write("fuzz-relay-ms", "on", j({"n": "a", "e": 1, "k": "on", "u": 3,
+                                     "name": "bob"}))
+
+
 codec()
 frame()
 dispatch()
+relay_ms()
