@@ -8,10 +8,9 @@
 #include <string.h>
 
 #include "codec.h"
-#include "jsonfast.h"
 #include "relay-ms.h"
+#include "relay-ms-ref.h"
 #include "unit.h"
-#include "xmalloc.h"
 
 /* Frames with what a frame's text holds: quotes, backslashes, UTF-8. */
 static const char *test_frames[] = {
@@ -41,47 +40,13 @@ test_batch(size_t *len)
 	return codec_out_take(&o, len);
 }
 
-/* Item i's frame, unescaped, equals json-c's string for it. */
-static void
-test_same_frame(const struct relay_ms_item *it, struct json_object *f)
-{
-	char *buf = xmalloc(it->len + 1);
-	size_t n =
-	    it->escaped ? jsonfast_unescape(it->frame, it->len, buf) : it->len;
-
-	if (!it->escaped)
-		memcpy(buf, it->frame, n);
-	CHECK_EQ_INT(n, json_object_get_string_len(f));
-	CHECK(memcmp(buf, json_object_get_string(f), n) == 0);
-	free(buf);
-}
-
 /* What relay_ms_read found is what json-c finds in the same text. */
 static void
 test_as_json_c(const char *s, const struct relay_ms *ms)
 {
-	struct json_object *o = json_tokener_parse(s), *m, *v, *u;
-	size_t i, k;
+	struct json_object *o = json_tokener_parse(s);
 
-	CHECK(o != NULL);
-	CHECK(json_object_object_get_ex(o, "n", &v));
-	CHECK_EQ_INT(ms->node_len, json_object_get_string_len(v));
-	CHECK(memcmp(ms->node, json_object_get_string(v), ms->node_len) == 0);
-	CHECK(json_object_object_get_ex(o, "e", &v));
-	CHECK_EQ_INT(ms->epoch, json_object_get_int64(v));
-	CHECK(json_object_object_get_ex(o, "m", &m));
-	CHECK_EQ_INT(ms->nitems, json_object_array_length(m));
-	for (i = 0; i < ms->nitems && i < json_object_array_length(m); i++) {
-		v = json_object_array_get_idx(m, i);
-		CHECK(json_object_object_get_ex(v, "u", &u));
-		CHECK_EQ_INT(ms->items[i].nuid, json_object_array_length(u));
-		for (k = 0; k < ms->items[i].nuid; k++)
-			CHECK_EQ_INT(ms->uids[ms->items[i].uid0 + k],
-			             json_object_get_int64(
-			                 json_object_array_get_idx(u, k)));
-		CHECK(json_object_object_get_ex(v, "f", &u));
-		test_same_frame(&ms->items[i], u);
-	}
+	CHECK(o != NULL && relay_ms_ref_batch(o, ms));
 	json_object_put(o);
 }
 
