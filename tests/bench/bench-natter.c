@@ -153,6 +153,9 @@ bench_natter_reply(struct bench_conn *c, const char *type,
 		return;
 	}
 	if (!ok) {
+		/* A refused send is answered too: its send time goes. */
+		if (strcmp(type, "send") == 0)
+			(void)bench_conn_ack_pop(c);
 		bench_natter_fail(c, type, o);
 	} else if (strcmp(type, "send") == 0) {
 		c->cb(c, BENCH_EV_ACK, NULL, 0);

@@ -15,6 +15,17 @@
 #define BENCH_RUN_REGISTRARS 4  /* connections used to pre-register */
 #define BENCH_RUN_REG_WINDOW 64 /* registers in flight on each */
 
+/*
+ * A one-shot timer's trampoline, on the run's list until it fires, so a
+ * run that ends first (failed, timed out) frees the ones still pending.
+ */
+struct bench_run_timer {
+	void (*fn)(void *);
+	void *arg;
+	struct bench_run *run;
+	struct bench_run_timer *prev, *next;
+};
+
 /* The run's time limit passed before the workload finished. */
 static void
 bench_run_deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -43,6 +54,7 @@ bench_run_new(const struct bench_opts *o)
 void
 bench_run_free(struct bench_run *run)
 {
+	struct bench_run_timer *t;
 	size_t i;
 
 	if (run == NULL)
@@ -51,7 +63,12 @@ bench_run_free(struct bench_run *run)
 		bench_conn_free(run->conns[i]);
 	free(run->conns);
 	event_free(run->deadline);
+	/* event_base_free drops the pending once-events, not their args. */
 	event_base_free(run->base);
+	while ((t = run->timers) != NULL) {
+		run->timers = t->next;
+		free(t);
+	}
 	free(run);
 }
 
@@ -120,11 +137,17 @@ bench_run_close(struct bench_run *run, struct bench_conn *c)
 	bench_conn_close(c);
 }
 
-/* A one-shot timer's trampoline. */
-struct bench_run_timer {
-	void (*fn)(void *);
-	void *arg;
-};
+/* Takes t off its run's list. */
+static void
+bench_run_timer_unlink(struct bench_run_timer *t)
+{
+	if (t->prev != NULL)
+		t->prev->next = t->next;
+	else
+		t->run->timers = t->next;
+	if (t->next != NULL)
+		t->next->prev = t->prev;
+}
 
 /* Calls the timer's function and frees the timer. */
 static void
@@ -134,6 +157,7 @@ bench_run_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	bench_run_timer_unlink(arg);
 	free(arg);
 	t.fn(t.arg);
 }
@@ -143,14 +167,24 @@ void
 bench_run_after(struct bench_run *run, double secs, void (*fn)(void *),
                 void *arg)
 {
-	struct bench_run_timer *t = xmalloc(sizeof *t);
+	struct bench_run_timer *t = xcalloc(1, sizeof *t);
 	struct timeval tv;
 
 	t->fn = fn;
 	t->arg = arg;
+	t->run = run;
 	tv.tv_sec = (time_t)secs;
 	tv.tv_usec = (suseconds_t)((secs - (double)tv.tv_sec) * 1e6);
-	event_base_once(run->base, -1, EV_TIMEOUT, bench_run_timer_cb, t, &tv);
+	if (event_base_once(run->base, -1, EV_TIMEOUT, bench_run_timer_cb, t,
+	                    &tv) != 0) {
+		free(t);
+		bench_run_fail(run, "cannot arm a timer");
+		return;
+	}
+	t->next = run->timers;
+	if (t->next != NULL)
+		t->next->prev = t;
+	run->timers = t;
 }
 
 /* Pre-registration state (bench_run_accounts). */

@@ -10,6 +10,7 @@
 #include "bench-conn.h"
 
 struct event_base;
+struct bench_run_timer;
 
 #define BENCH_RUN_MAX_AUX 4
 
@@ -45,7 +46,8 @@ struct bench_run {
 	struct bench_conn **conns;
 	size_t nconns, cap;
 	struct event *deadline;
-	int status; /* exit status: 0 ok, 1 failed */
+	struct bench_run_timer *timers; /* bench_run_after's, not yet fired */
+	int status;                     /* exit status: 0 ok, 1 failed */
 	bool measuring;
 	const char *phase; /* what the run is doing, for a time-out report */
 	int progress;      /* how far it got in that phase */

@@ -122,5 +122,23 @@ def storm_runs():
     _run(_server(), "storm")
 
 
+@test
+def timed_out_run_fails_cleanly():
+    """A run whose time limit passes with its end timer still pending
+    reports the time-out and exits 1; under ASan, it frees that timer."""
+    srv = _server()
+    argv = [natlib.natter_bench_path(), "--proto", "natter", "--port",
+            str(srv.port), "--workload", "relay", "--pairs", "2",
+            "--duration", "30", "--timeout", "2"]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=60)
+    check_eq(p.returncode, 1, "exit code (stderr: %s)" % p.stderr[-300:])
+    js = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    check_eq(len(js), 1, "JSON lines: %r" % p.stdout)
+    check("timed out" in json.loads(js[0]).get("error", ""),
+          "error: %r" % js[0])
+    check("LeakSanitizer" not in p.stderr, "leak: %s" % p.stderr[-600:])
+
+
 if __name__ == "__main__":
     natlib.run()
