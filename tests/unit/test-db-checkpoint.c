@@ -3,9 +3,11 @@
  * is due (once per STORE_SQLITE_CHECKPOINT WAL pages), another connection
  * runs it, and the WAL starts over at the writer's next commit. Other
  * backends are never due. An idle writer (store_idle) checkpoints a WAL
- * of some size itself, so that its next commit starts it over.
+ * of some size itself, so that its next commit starts it over. A
+ * checkpoint that cannot catch up with the WAL still syncs the database.
  */
 #include <sodium.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,51 @@
 #define TEST_BODY 3000 /* bytes: the WAL grows about a page a message */
 #define TEST_BATCH 100 /* messages per transaction */
 #define TEST_MAX 20000 /* messages before giving up on "due" */
+
+/*
+ * The default VFS, wrapped to count syncs of database files (not WALs):
+ * installed before the first store opens, so natter's layer sits on it.
+ */
+static sqlite3_vfs test_vfs, *test_vfs_real;
+static sqlite3_io_methods test_db_methods;
+static const sqlite3_io_methods *test_db_real;
+static int test_db_syncs;
+
+static int
+test_db_sync(sqlite3_file *f, int flags)
+{
+	test_db_syncs++;
+	return test_db_real->xSync(f, flags);
+}
+
+/* Opens through the real VFS; a database file gets the counting xSync. */
+static int
+test_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
+              int *out)
+{
+	int rc = test_vfs_real->xOpen(test_vfs_real, name, f, flags, out);
+
+	(void)vfs;
+	if (rc == SQLITE_OK && f->pMethods != NULL &&
+	    (flags & SQLITE_OPEN_MAIN_DB) != 0) {
+		test_db_real = f->pMethods;
+		test_db_methods = *f->pMethods;
+		test_db_methods.xSync = test_db_sync;
+		f->pMethods = &test_db_methods;
+	}
+	return rc;
+}
+
+static void
+test_vfs_install(void)
+{
+	test_vfs_real = sqlite3_vfs_find(NULL);
+	test_vfs = *test_vfs_real;
+	test_vfs.zName = "test-count";
+	test_vfs.pNext = NULL;
+	test_vfs.xOpen = test_vfs_open;
+	CHECK_EQ_INT(sqlite3_vfs_register(&test_vfs, 1), SQLITE_OK);
+}
 
 /* Two friends; their ids in a and b. */
 static void
@@ -69,6 +116,32 @@ test_size(const char *path)
 }
 
 /*
+ * A reader on an older snapshot keeps the checkpoint from catching up, so
+ * SQLite itself would not sync the database: the pool's checkpoint does,
+ * else the writer's restart would have all of those pages to sync.
+ */
+static void
+test_sync(struct store *w, struct store *ck, const char *path, int64_t a,
+          int64_t b, const char *body)
+{
+	sqlite3 *rd = NULL;
+	int syncs;
+
+	test_batch(w, a, b, body);
+	CHECK_EQ_INT(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, NULL),
+	             SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM messages",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	test_batch(w, a, b, body); /* past rd's snapshot */
+	syncs = test_db_syncs;
+	CHECK_EQ_INT(store_checkpoint(ck), 0);
+	CHECK(test_db_syncs > syncs);
+	CHECK_EQ_INT(sqlite3_exec(rd, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(rd);
+}
+
+/*
  * store_idle: with a long WAL, the next commit starts it over; with a few
  * batches in it, nothing; and only once for one idle spell.
  */
@@ -111,6 +184,7 @@ main(void)
 	url = xasprintf("sqlite:%s", path);
 	memset(body, 'x', TEST_BODY);
 	body[TEST_BODY] = '\0';
+	test_vfs_install();
 	CHECK_EQ_INT(store_open(url, &opt, &w, NULL), 0);
 	CHECK_EQ_INT(store_migrate(w), 0);
 	CHECK_EQ_INT(store_open(url, &opt, &ck, NULL), 0);
@@ -132,6 +206,7 @@ main(void)
 	while (!(due = store_checkpoint_due(w)) && n < TEST_MAX)
 		n += test_batch(w, a, b, body);
 	CHECK(due && n > 1000);
+	test_sync(w, ck, path, a, b, body);
 	test_idle(w, wal, a, b, body);
 
 	CHECK_EQ_INT(store_open("sqlite::memory:", &opt, &mem, NULL), 0);
