@@ -176,7 +176,7 @@ test_integrity(const char *path)
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
 
-	CHECK_EQ_INT(test_page_size(path), 2048); /* a new database's */
+	CHECK_EQ_INT(test_page_size(path), 1024); /* a new database's */
 
 	CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
 	CHECK_EQ_INT(
