@@ -1,5 +1,4 @@
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "store-backend.h"
 #include "xmalloc.h"
+#include "yield.h"
 
 /*
  * The DB worker pool, after redis's bio.c: mutex-guarded FIFOs of jobs,
@@ -263,7 +263,11 @@ dbpool_run_batch(struct dbpool *p, struct store *st, struct dbpool_job *jobs)
 /*
  * The general threads run below the loops and the writer (Linux nice is
  * per thread): their jobs include password hashing, milliseconds of CPU
- * each, and a storm of logins must not starve the chat traffic.
+ * each, and a storm of logins must not starve the chat traffic. They also
+ * yield (yield.h) between jobs and inside SQLite checkpoints, at most
+ * every DBPOOL_YIELD_US: in a login storm `perf sched` showed the event
+ * loop waiting 3-5 ms behind one of them (nice 10, even SCHED_IDLE), and
+ * the chat's p99 during the storm was 2.8x its p99 without.
  */
 static void
 dbpool_lower_priority(void)
@@ -271,32 +275,6 @@ dbpool_lower_priority(void)
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
 	                DBPOOL_GENERAL_NICE) != 0)
 		log_debug("dbpool: setpriority: %s", strerror(errno));
-}
-
-/*
- * A general thread, between jobs: gives the core away (sched_yield) once
- * it has run DBPOOL_YIELD_US since it last did. Its niceness alone does
- * not keep it from holding the core: under EEVDF (Linux 6.6 and later)
- * a thread that gets the core at a tick keeps it until it sleeps, yields
- * or the next tick (4 ms at 250 Hz) if the thread it displaced is still
- * runnable rather than woken. In a login storm those threads never sleep
- * (200 logins queued), and `perf sched` showed the event loop waiting
- * 3-5 ms behind one of them: the chat's p99 during the storm was 2.8x
- * its p99 without. A yield costs a syscall, about once a millisecond,
- * and only when the thread is busy.
- */
-static void
-dbpool_yield_if_due(struct timespec *last)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if ((now.tv_sec - last->tv_sec) * 1000000L +
-	        (now.tv_nsec - last->tv_nsec) / 1000 <
-	    DBPOOL_YIELD_US)
-		return;
-	sched_yield();
-	clock_gettime(CLOCK_MONOTONIC, last);
 }
 
 /*
@@ -330,7 +308,6 @@ static void *
 dbpool_main(void *arg)
 {
 	struct dbpool_worker *w = arg;
-	struct timespec yielded = {0, 0};
 	struct dbpool_job *job;
 	bool idle;
 
@@ -339,10 +316,11 @@ dbpool_main(void *arg)
 		dbpool_write_loop(w);
 	} else {
 		dbpool_lower_priority();
+		yield_enable(DBPOOL_YIELD_US);
 		while ((job = dbpool_queue_take(w->q, 1, 0, &idle)) != NULL) {
 			job->run(w->st, job->arg);
 			dbpool_finish(job);
-			dbpool_yield_if_due(&yielded);
+			yield_point();
 		}
 	}
 	store_thread_end(); /* mysql_thread_end */

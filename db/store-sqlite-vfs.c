@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "xmalloc.h"
+#include "yield.h"
 
 #define STORE_SQLITE_VFS "natter"
 /* Below 128 KiB: SQLite's unix VFS writes at most that much per call. */
@@ -119,6 +120,7 @@ store_sqlite_vfs_write(sqlite3_file *f, const void *data, int amt,
 
 	if (p->is_wal)
 		return store_sqlite_vfs_wal_write(p, data, amt, off);
+	yield_point(); /* a checkpoint's copy, on a general thread */
 	return store_sqlite_vfs_put(p, data, amt, off);
 }
 
