@@ -13,7 +13,7 @@ yield_enable(long us)
 	yield_last = (struct timespec){0, 0};
 }
 
-/* A clock read (vDSO, no system call) unless yielding is on. */
+/* Off: returns at once. On: a clock read (vDSO), a sched_yield when due. */
 void
 yield_point(void)
 {
