@@ -7,16 +7,6 @@
 #include "store-common.h"
 #include "xmalloc.h"
 
-/* Doubles the array when element n would not fit (store-common.h). */
-void *
-store_common_grow(void *v, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap != 0 ? *cap * 2 : 8;
-	return xrealloc(v, *cap * size);
-}
-
 /* What was just stored, as the caller returns it; takes from_name. */
 void
 store_common_msg_fill(const struct store_send *in, const char *conv,

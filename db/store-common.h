@@ -14,12 +14,6 @@
  */
 
 /*
- * Makes room for element n of an array of *cap elements of size bytes:
- * returns v, or v reallocated to twice *cap (first 8), *cap updated.
- */
-void *store_common_grow(void *v, size_t n, size_t *cap, size_t size);
-
-/*
  * Fills out with the message in stored as (conv, seq); takes from_name,
  * copies the body and the cmid.
  */

@@ -258,8 +258,8 @@ store_mysql_bulk_msgs_read(struct store_mysql_bulk *b, MYSQL_RES *res)
 	MYSQL_ROW row;
 
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		b->rows = store_common_grow(b->rows, b->nrows, &b->caprows,
-		                            sizeof(*b->rows));
+		b->rows =
+		    xgrow(b->rows, b->nrows, &b->caprows, sizeof(*b->rows));
 		store_mysql_bulk_msg_row(row, mysql_fetch_lengths(res),
 		                         &b->rows[b->nrows++]);
 	}
@@ -274,7 +274,7 @@ store_mysql_bulk_pairs_read(MYSQL_RES *res, struct store_mysql_pair **v,
 	MYSQL_ROW row;
 
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		*v = store_common_grow(*v, *n, cap, sizeof(**v));
+		*v = xgrow(*v, *n, cap, sizeof(**v));
 		(*v)[*n].a = store_mysql_bulk_col_int(row, 0);
 		(*v)[(*n)++].b = store_mysql_bulk_col_int(row, 1);
 	}
@@ -472,9 +472,8 @@ store_mysql_bulk_friends_wanted(struct store_mysql_bulk *b)
 	for (i = 0; i < b->n; i++) {
 		if (!store_mysql_bulk_direct(b, i))
 			continue;
-		b->friends =
-		    store_common_grow(b->friends, b->nfriends, &b->capfriends,
-		                      sizeof(*b->friends));
+		b->friends = xgrow(b->friends, b->nfriends, &b->capfriends,
+		                   sizeof(*b->friends));
 		b->friends[b->nfriends].a = b->in[i].from_id;
 		b->friends[b->nfriends++].b = b->in[i].to_user;
 	}
@@ -515,8 +514,7 @@ store_mysql_bulk_learn(struct store_mysql_known *kn,
 	size_t i = kn->n, j = n, k = kn->n + n;
 
 	while (kn->cap < k)
-		kn->v =
-		    store_common_grow(kn->v, kn->cap, &kn->cap, sizeof(*kn->v));
+		kn->v = xgrow(kn->v, kn->cap, &kn->cap, sizeof(*kn->v));
 	/* from the back, so that nothing is moved twice */
 	while (j > 0)
 		if (i > 0 &&
@@ -609,9 +607,8 @@ store_mysql_bulk_members_wanted(struct store_mysql_bulk *b)
 			continue;
 		if (p.a == 0) /* a retry of a direct message */
 			continue;
-		b->members =
-		    store_common_grow(b->members, b->nmembers, &b->capmembers,
-		                      sizeof(*b->members));
+		b->members = xgrow(b->members, b->nmembers, &b->capmembers,
+		                   sizeof(*b->members));
 		b->members[b->nmembers++] = p;
 	}
 	b->nmembers = store_mysql_bulk_unique(b->members, b->nmembers);
@@ -808,8 +805,8 @@ store_mysql_bulk_names_read(struct store_mysql_bulk *b, MYSQL_RES *res)
 	MYSQL_ROW row;
 
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		b->names = store_common_grow(b->names, b->nnames, &b->capnames,
-		                             sizeof(*b->names));
+		b->names =
+		    xgrow(b->names, b->nnames, &b->capnames, sizeof(*b->names));
 		b->names[b->nnames].id = store_mysql_bulk_col_int(row, 0);
 		b->names[b->nnames++].name = store_mysql_bulk_col_str_nn(
 		    row, mysql_fetch_lengths(res), 1);

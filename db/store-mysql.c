@@ -927,8 +927,7 @@ store_mysql_ids(struct store_mysql *s, enum store_mysql_sq id, int64_t key,
 	if ((r = store_mysql_query(s, id, &res, "i", key)) < 0)
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
-		out->ids = store_common_grow(out->ids, out->n, &cap,
-		                             sizeof(*out->ids));
+		out->ids = xgrow(out->ids, out->n, &cap, sizeof(*out->ids));
 		out->ids[out->n++] = store_mysql_col_int(&res, 0);
 	}
 	store_mysql_res_end(&res);
@@ -1783,8 +1782,8 @@ store_mysql_friends_read(struct store_mysql *s, void *arg)
 	if ((r = store_mysql_query(s, SQ_FRIENDS, &res, "i", op->uid)) < 0)
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
-		*op->users = store_common_grow(*op->users, *op->n, &cap,
-		                               sizeof(**op->users));
+		*op->users =
+		    xgrow(*op->users, *op->n, &cap, sizeof(**op->users));
 		u = &(*op->users)[(*op->n)++];
 		memset(u, 0, sizeof(*u));
 		u->id = store_mysql_col_int(&res, 0);
@@ -2026,8 +2025,8 @@ store_mysql_groups_read(struct store_mysql *s, void *arg)
 	if ((r = store_mysql_query(s, SQ_GROUPS, &res, "i", op->uid)) < 0)
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
-		*op->groups = store_common_grow(*op->groups, *op->n, &cap,
-		                                sizeof(**op->groups));
+		*op->groups =
+		    xgrow(*op->groups, *op->n, &cap, sizeof(**op->groups));
 		g = &(*op->groups)[(*op->n)++];
 		g->id = store_mysql_col_int(&res, 0);
 		g->name = store_mysql_col_str_nn(&res, 1);
@@ -2080,8 +2079,8 @@ store_mysql_members_read(struct store_mysql *s, void *arg)
 	if ((r = store_mysql_query(s, SQ_MEMBERS, &res, "i", op->gid)) < 0)
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
-		*op->members = store_common_grow(*op->members, *op->n, &cap,
-		                                 sizeof(**op->members));
+		*op->members =
+		    xgrow(*op->members, *op->n, &cap, sizeof(**op->members));
 		m = &(*op->members)[(*op->n)++];
 		memset(m, 0, sizeof(*m));
 		m->id = store_mysql_col_int(&res, 0);
@@ -2155,7 +2154,7 @@ store_mysql_msgs_read(struct store_mysql_res *res, size_t max,
 			r = 0;
 			break;
 		}
-		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
+		*out = xgrow(*out, *n, &cap, sizeof(**out));
 		store_mysql_msg_row(res, &(*out)[(*n)++]);
 	}
 	store_mysql_res_end(res);

@@ -482,8 +482,7 @@ store_sqlite_ids(struct store_sqlite *s, enum store_sqlite_sq id, int64_t key,
 	if ((r = store_sqlite_query(s, id, &st, "i", key)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		out->ids = store_common_grow(out->ids, out->n, &cap,
-		                             sizeof(*out->ids));
+		out->ids = xgrow(out->ids, out->n, &cap, sizeof(*out->ids));
 		out->ids[out->n++] = sqlite3_column_int64(st, 0);
 	}
 	if ((r = store_sqlite_done(s, st, rc)) < 0) {
@@ -985,7 +984,7 @@ store_sqlite_friends(void *c, int64_t uid, struct store_user **out, size_t *n)
 	if ((r = store_sqlite_query(s, SQ_FRIENDS, &st, "i", uid)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
+		*out = xgrow(*out, *n, &cap, sizeof(**out));
 		memset(&(*out)[*n], 0, sizeof(**out));
 		(*out)[*n].id = sqlite3_column_int64(st, 0);
 		(*out)[(*n)++].name = store_sqlite_text_nn(st, 1);
@@ -1166,7 +1165,7 @@ store_sqlite_groups(void *c, int64_t uid, struct store_group **out, size_t *n)
 	if ((r = store_sqlite_query(s, SQ_GROUPS, &st, "i", uid)) < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
+		*out = xgrow(*out, *n, &cap, sizeof(**out));
 		g = &(*out)[(*n)++];
 		g->id = sqlite3_column_int64(st, 0);
 		g->name = store_sqlite_text_nn(st, 1);
@@ -1193,7 +1192,7 @@ store_sqlite_members_read(struct store_sqlite *s, sqlite3_stmt *st,
 	int r, rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
+		*out = xgrow(*out, *n, &cap, sizeof(**out));
 		m = &(*out)[(*n)++];
 		memset(m, 0, sizeof(*m));
 		m->id = sqlite3_column_int64(st, 0);
@@ -1277,7 +1276,7 @@ store_sqlite_msgs_read(struct store_sqlite *s, sqlite3_stmt *st, size_t max,
 			*more = true;
 			break;
 		}
-		*out = store_common_grow(*out, *n, &cap, sizeof(**out));
+		*out = xgrow(*out, *n, &cap, sizeof(**out));
 		store_sqlite_msg_row(st, &(*out)[(*n)++]);
 	}
 	if ((r = store_sqlite_done(s, st, rc)) < 0) {

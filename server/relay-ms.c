@@ -10,10 +10,7 @@
 static void
 relay_ms_add_uid(struct relay_ms *ms, int64_t uid)
 {
-	if (ms->nuids == ms->uids_cap) {
-		ms->uids_cap = ms->uids_cap ? 2 * ms->uids_cap : 64;
-		ms->uids = xrealloc(ms->uids, ms->uids_cap * sizeof(*ms->uids));
-	}
+	ms->uids = xgrow(ms->uids, ms->nuids, &ms->uids_cap, sizeof(*ms->uids));
 	ms->uids[ms->nuids++] = uid;
 }
 
@@ -21,11 +18,8 @@ relay_ms_add_uid(struct relay_ms *ms, int64_t uid)
 static struct relay_ms_item *
 relay_ms_add_item(struct relay_ms *ms)
 {
-	if (ms->nitems == ms->items_cap) {
-		ms->items_cap = ms->items_cap ? 2 * ms->items_cap : 64;
-		ms->items =
-		    xrealloc(ms->items, ms->items_cap * sizeof(*ms->items));
-	}
+	ms->items =
+	    xgrow(ms->items, ms->nitems, &ms->items_cap, sizeof(*ms->items));
 	return &ms->items[ms->nitems++];
 }
 

@@ -92,3 +92,13 @@ xmemdup0(const void *p, size_t n)
 	d[n] = '\0';
 	return d;
 }
+
+/* Doubles the array when element n would not fit (xmalloc.h). */
+void *
+xgrow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap != 0 ? *cap * 2 : 8;
+	return xrealloc(v, *cap * size);
+}
