@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 
+#include "cmidtab.h"
 #include "errcode.h"
 #include "log.h"
 #include "pwhash.h"
@@ -48,7 +49,7 @@
  * - under load with no such pause, when the WAL reaches
  *   STORE_SQLITE_WAL_MAX bytes, the writer checkpoints what is left since
  *   the last checkpoint and the WAL restarts. That stops the writer for
- *   10-20 ms (two fsyncs on a busy disk), once per ~100,000 messages at
+ *   10-20 ms (two fsyncs on a busy disk), once per ~200,000 messages at
  *   1 KiB pages; at 64 MiB, latency's p99 at 5k msg/s was twice as high.
  * The WAL file is cut back to that size, which it only reaches under
  * sustained load.
@@ -85,6 +86,15 @@
  */
 #define STORE_SQLITE_LAST_SEQ_2                                                \
 	"(SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conv = ?2)"
+
+/* msg_cmids' INSERT, for one row or for STORE_SQLITE_CMIDS_ROWS. */
+#define STORE_SQLITE_CMIDS_PUT                                                 \
+	"INSERT OR IGNORE INTO msg_cmids(sender, cmid, id) VALUES "
+#define STORE_SQLITE_CMIDS_ROWS 16
+#define STORE_SQLITE_ROWS_4 "(?, ?, ?), (?, ?, ?), (?, ?, ?), (?, ?, ?)"
+#define STORE_SQLITE_ROWS_16                                                   \
+	STORE_SQLITE_ROWS_4 ", " STORE_SQLITE_ROWS_4 ", " STORE_SQLITE_ROWS_4  \
+	                    ", " STORE_SQLITE_ROWS_4
 
 #define STORE_SQLITE_MSG_COLS                                                  \
 	"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, m.to_group, "      \
@@ -124,6 +134,13 @@ enum store_sqlite_sq {
 	SQ_MEMBERS,
 	SQ_MEMBER_IDS,
 	SQ_MSG_BY_CMID,
+	SQ_MSG_BY_ID_CMID,
+	SQ_MSG_MAX_ID,
+	SQ_CMIDS_FLOOR,
+	SQ_CMIDS_SINCE,
+	SQ_CMIDS_PUT,
+	SQ_CMIDS_PUT_MANY,
+	SQ_CMIDS_FLOOR_SET,
 	SQ_SEQ_NEXT,
 	SQ_MSG_INSERT,
 	SQ_SYNC,
@@ -193,13 +210,25 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
                    "WHERE m.group_id = ?1 ORDER BY u.name",
     [SQ_MEMBER_IDS] = "SELECT user_id FROM group_members "
                       "WHERE group_id = ?1 ORDER BY user_id",
-    [SQ_MSG_BY_CMID] =
-        STORE_SQLITE_MSG_COLS " WHERE m.sender = ?1 AND m.cmid = ?2",
+    [SQ_MSG_BY_CMID] = STORE_SQLITE_MSG_COLS
+    " WHERE m.id = (SELECT id FROM msg_cmids WHERE sender = ?1 AND "
+    "cmid = ?2) AND m.sender = ?1 AND m.cmid = ?2",
+    [SQ_MSG_BY_ID_CMID] = STORE_SQLITE_MSG_COLS
+    " WHERE m.id = ?1 AND m.sender = ?2 AND m.cmid = ?3",
+    [SQ_MSG_MAX_ID] = "SELECT COALESCE(MAX(id), 0) FROM messages",
+    [SQ_CMIDS_FLOOR] = "SELECT id FROM msg_cmids_floor",
+    [SQ_CMIDS_SINCE] = "SELECT id, sender, cmid FROM messages "
+                       "WHERE id > ?1 AND cmid IS NOT NULL ORDER BY id",
+    [SQ_CMIDS_PUT] = STORE_SQLITE_CMIDS_PUT "(?, ?, ?)",
+    [SQ_CMIDS_PUT_MANY] = STORE_SQLITE_CMIDS_PUT STORE_SQLITE_ROWS_16,
+    [SQ_CMIDS_FLOOR_SET] = "UPDATE msg_cmids_floor SET id = MAX(id, ?1)",
     [SQ_SEQ_NEXT] = "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages "
                     "WHERE conv = ?1",
     [SQ_MSG_INSERT] = "INSERT INTO messages(conv, seq, sender, to_user, "
                       "to_group, body, ts, cmid) "
-                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
+                      "WHERE ?8 IS NULL OR NOT EXISTS (SELECT 1 FROM "
+                      "msg_cmids WHERE sender = ?3 AND cmid = ?8)",
     [SQ_SYNC] = "SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
                 "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
                 "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
@@ -224,6 +253,12 @@ struct store_sqlite {
 	int wal_frames; /* the WAL's length after this connection's commit */
 	int wal_asked;  /* its length when a checkpoint was last due */
 	int wal_force;  /* the length at which it checkpoints itself */
+	/* The cmids not yet in msg_cmids (NULL: to be read back). */
+	struct cmidtab *cmids;
+	int64_t cmid_max;   /* the newest message id cmids knows of */
+	int64_t cmid_floor; /* msg_cmids_floor, as last read or written */
+	bool cmids_fresh;   /* cmids checked in this write transaction */
+	bool cmids_dirty;   /* cmids ahead of what is committed */
 };
 
 /*
@@ -392,6 +427,190 @@ store_sqlite_int(struct store_sqlite *s, enum store_sqlite_sq id, int64_t *out,
 }
 
 /*
+ * --- cmids ---
+ * A sender's cmids are unique, but a UNIQUE (sender, cmid) key on messages
+ * dirtied a page for nearly every message: a group commit holds a message
+ * or two per sender, each in a leaf of its own. So the writer keeps the
+ * cmids of its recent messages in memory (cmidtab.h) and writes them to
+ * msg_cmids STORE_SQLITE_CMIDS_PER_SENDER at a time per sender, in the
+ * same transaction as a batch of sends: a page per ~30. msg_cmids_floor
+ * says up to which message msg_cmids is complete; after a restart, or a
+ * rollback, the cmids of the messages after it are read back from
+ * messages (a range of the rowid: at most about STORE_SQLITE_CMIDS_AGE
+ * rows). A send checks memory, then msg_cmids.
+ *
+ * Another writer on the file (a second connection or process) is seen as
+ * messages this one did not insert: their cmids are read in too.
+ */
+#define STORE_SQLITE_CMIDS_PER_SENDER 32
+#define STORE_SQLITE_CMIDS_AGE 65536       /* messages: then written anyway */
+#define STORE_SQLITE_CMIDS_TAKE 256        /* per transaction, about */
+#define STORE_SQLITE_CMIDS_FLOOR_STEP 4096 /* messages between floor writes */
+
+/* Forgets the cmids in memory: read back in the next write transaction. */
+static void
+store_sqlite_cmids_forget(struct store_sqlite *s)
+{
+	cmidtab_free(s->cmids);
+	s->cmids = NULL;
+	s->cmids_fresh = s->cmids_dirty = false;
+}
+
+/* Adds the cmids of the messages after s->cmid_max, in id order. */
+static int
+store_sqlite_cmids_since(struct store_sqlite *s)
+{
+	sqlite3_stmt *st;
+	const char *cmid;
+	int r, rc;
+
+	if ((r = store_sqlite_query(s, SQ_CMIDS_SINCE, &st, "i", s->cmid_max)) <
+	    0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s->cmid_max = sqlite3_column_int64(st, 0);
+		cmid = (const char *)sqlite3_column_text(st, 2);
+		if (cmid != NULL)
+			cmidtab_add(s->cmids, sqlite3_column_int64(st, 1), cmid,
+			            s->cmid_max);
+	}
+	return store_sqlite_done(s, st, rc);
+}
+
+/*
+ * Inside a send's write transaction, before anything else: cmids in
+ * memory up to date with messages. Outside one (SQLite rolled the batch's
+ * transaction back, e.g. on SQLITE_FULL) the send is refused: it would
+ * commit alone, and nothing would know its cmid.
+ */
+static int
+store_sqlite_cmids_ready(struct store_sqlite *s)
+{
+	int64_t max;
+	int r;
+
+	if (sqlite3_get_autocommit(s->db)) {
+		store_sqlite_cmids_forget(s);
+		return -ERR_UNAVAILABLE;
+	}
+	if (s->cmids_fresh)
+		return 0;
+	if ((r = store_sqlite_int(s, SQ_MSG_MAX_ID, &max, "")) < 0)
+		return r;
+	if (s->cmids != NULL && max < s->cmid_max) /* a rollback unseen */
+		store_sqlite_cmids_forget(s);
+	if (s->cmids == NULL) {
+		if ((r = store_sqlite_int(s, SQ_CMIDS_FLOOR, &s->cmid_floor,
+		                          "")) <= 0)
+			return r < 0 ? r : -ERR_INTERNAL;
+		s->cmids = cmidtab_new(STORE_SQLITE_CMIDS_PER_SENDER);
+		s->cmid_max = s->cmid_floor;
+	}
+	if (max > s->cmid_max && (r = store_sqlite_cmids_since(s)) < 0) {
+		store_sqlite_cmids_forget(s);
+		return r;
+	}
+	s->cmid_max = max;
+	s->cmids_fresh = true;
+	return 0;
+}
+
+/* After a send's INSERT: its id, and its cmid if any, in memory. */
+static void
+store_sqlite_cmids_note(struct store_sqlite *s, const struct store_send *in)
+{
+	s->cmid_max = sqlite3_last_insert_rowid(s->db);
+	s->cmids_dirty = true;
+	if (in->cmid != NULL)
+		cmidtab_add(s->cmids, in->from_id, in->cmid, s->cmid_max);
+}
+
+/* Moves msg_cmids_floor up to the oldest cmid still in memory. */
+static int
+store_sqlite_cmids_floor(struct store_sqlite *s)
+{
+	int64_t min, floor;
+	int r;
+
+	if (s->cmid_max - s->cmid_floor < STORE_SQLITE_CMIDS_FLOOR_STEP)
+		return 0;
+	min = cmidtab_min_id(s->cmids);
+	floor = min != 0 ? min - 1 : s->cmid_max;
+	if (floor <= s->cmid_floor)
+		return 0;
+	if ((r = store_sqlite_run(s, SQ_CMIDS_FLOOR_SET, "i", floor)) == 0) {
+		s->cmid_floor = floor;
+		s->cmids_dirty = true;
+	}
+	return r;
+}
+
+/*
+ * Writes v[0..n) to msg_cmids, STORE_SQLITE_CMIDS_ROWS in a statement
+ * (one each, the statement's own work was most of the cost).
+ */
+static int
+store_sqlite_cmids_put(struct store_sqlite *s, const struct cmidtab_entry *v,
+                       size_t n)
+{
+	sqlite3_stmt *st;
+	size_t i = 0, k;
+	int r = 0, rc = SQLITE_OK;
+
+	for (; n - i >= STORE_SQLITE_CMIDS_ROWS && r == 0;) {
+		if ((r = store_sqlite_prep(s, SQ_CMIDS_PUT_MANY, &st)) < 0)
+			return r;
+		for (k = 0; k < STORE_SQLITE_CMIDS_ROWS && rc == SQLITE_OK;
+		     k++, i++) {
+			if ((rc = sqlite3_bind_int64(st, (int)k * 3 + 1,
+			                             v[i].sender)) ==
+			        SQLITE_OK &&
+			    (rc = sqlite3_bind_text(
+			         st, (int)k * 3 + 2, v[i].cmid, -1,
+			         SQLITE_STATIC)) == SQLITE_OK)
+				rc = sqlite3_bind_int64(st, (int)k * 3 + 3,
+				                        v[i].id);
+		}
+		if (rc != SQLITE_OK) {
+			sqlite3_reset(st);
+			return store_sqlite_fail(s, rc, "bind");
+		}
+		r = store_sqlite_done(s, st, sqlite3_step(st));
+	}
+	for (; i < n && r == 0; i++)
+		r = store_sqlite_run(s, SQ_CMIDS_PUT, "isi", v[i].sender,
+		                     v[i].cmid, v[i].id);
+	return r;
+}
+
+/*
+ * Before a send transaction commits: writes the cmids that are due to
+ * msg_cmids. A failure forgets the cmids taken (read back later from
+ * messages); the messages may still commit.
+ */
+static int
+store_sqlite_cmids_flush(struct store_sqlite *s)
+{
+	struct cmidtab_entry *v;
+	size_t n;
+	int r;
+
+	if (s->cmids == NULL || !s->cmids_fresh ||
+	    sqlite3_get_autocommit(s->db))
+		return 0;
+	n = cmidtab_take(s->cmids, s->cmid_max - STORE_SQLITE_CMIDS_AGE,
+	                 STORE_SQLITE_CMIDS_TAKE, &v);
+	s->cmids_dirty = s->cmids_dirty || n > 0;
+	r = store_sqlite_cmids_put(s, v, n);
+	cmidtab_entries_free(v, n);
+	if (r == 0)
+		r = store_sqlite_cmids_floor(s);
+	if (r < 0)
+		store_sqlite_cmids_forget(s);
+	return r;
+}
+
+/*
  * Starts a write transaction, waiting for the write lock; in a batch, a
  * savepoint of the batch's transaction instead.
  */
@@ -414,11 +633,16 @@ store_sqlite_end(struct store_sqlite *s, int r)
 		(void)store_sqlite_run(s, SQ_RELEASE, "");
 		return r;
 	}
-	if (r >= 0 && (r = store_sqlite_run(s, SQ_COMMIT, "")) >= 0)
+	s->cmids_fresh = false; /* another writer may come next */
+	if (r >= 0 && (r = store_sqlite_run(s, SQ_COMMIT, "")) >= 0) {
+		s->cmids_dirty = false;
 		return r;
+	}
 	/* SQLite may have rolled back already (e.g. on SQLITE_FULL). */
 	if (!sqlite3_get_autocommit(s->db))
 		(void)store_sqlite_run(s, SQ_ROLLBACK, "");
+	if (s->cmids_dirty) /* what it added or took is undone */
+		store_sqlite_cmids_forget(s);
 	return r;
 }
 
@@ -440,6 +664,8 @@ store_sqlite_batch_end(void *c, bool commit)
 	struct store_sqlite *s = c;
 
 	s->batch = false;
+	if (commit)
+		(void)store_sqlite_cmids_flush(s); /* the sends commit anyway */
 	return store_sqlite_end(s, commit ? 0 : -ERR_INTERNAL);
 }
 
@@ -507,6 +733,7 @@ store_sqlite_close(void *c)
 	if (sqlite3_close(s->db) != SQLITE_OK)
 		log_error("sqlite %s: close: %s", s->path,
 		          sqlite3_errmsg(s->db));
+	cmidtab_free(s->cmids);
 	free(s->dummy);
 	free(s->path);
 	free(s);
@@ -1300,7 +1527,11 @@ store_sqlite_rcpt(struct store_sqlite *s, const struct store_msg *m,
 	return 0;
 }
 
-/* The sender's earlier message with in->cmid: 1 and *out, 0 or error. */
+/*
+ * The sender's earlier message with in->cmid: 1 and *out, 0 or error.
+ * Recent ones are in memory, the rest in msg_cmids (see "cmids" above);
+ * both are checked against the message itself.
+ */
 static int
 store_sqlite_msg_by_cmid(struct store_sqlite *s, const struct store_send *in,
                          struct store_msg *out)
@@ -1309,10 +1540,16 @@ store_sqlite_msg_by_cmid(struct store_sqlite *s, const struct store_send *in,
 	bool more;
 	size_t n = 0;
 	struct store_msg *v = NULL;
+	int64_t id = cmidtab_find(s->cmids, in->from_id, in->cmid);
 	int r;
 
-	if ((r = store_sqlite_query(s, SQ_MSG_BY_CMID, &st, "is", in->from_id,
-	                            in->cmid)) < 0)
+	if (id != 0)
+		r = store_sqlite_query(s, SQ_MSG_BY_ID_CMID, &st, "iis", id,
+		                       in->from_id, in->cmid);
+	else
+		r = store_sqlite_query(s, SQ_MSG_BY_CMID, &st, "is",
+		                       in->from_id, in->cmid);
+	if (r < 0)
 		return r;
 	if ((r = store_sqlite_msgs_read(s, st, 1, &v, &n, &more)) < 0)
 		return r;
@@ -1529,26 +1766,25 @@ store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
 }
 
 /*
- * Inserts the message with seq: 0, 1 if the sender's cmid is taken (the
- * UNIQUE key says so: no lookup before), or a negative errcode.
+ * Inserts the message with seq and notes its cmid: 0, 1 if msg_cmids has
+ * the cmid (nothing written; the statement looks), or a negative errcode.
+ * A taken (conv, seq) is corruption: it fails as internal.
  */
 static int
 store_sqlite_msg_put(struct store_sqlite *s, const struct store_send *in,
                      const char *conv, int64_t seq)
 {
-	sqlite3_stmt *st;
-	int r, rc;
+	int r;
 
-	if ((r = store_sqlite_query(s, SQ_MSG_INSERT, &st, "siinnbis", conv,
-	                            seq, in->from_id, in->to_user, in->to_group,
-	                            in->body, in->body_len, in->ts, in->cmid)) <
+	if ((r = store_sqlite_run(s, SQ_MSG_INSERT, "siinnbis", conv, seq,
+	                          in->from_id, in->to_user, in->to_group,
+	                          in->body, in->body_len, in->ts, in->cmid)) <
 	    0)
 		return r;
-	if ((rc = sqlite3_step(st)) == SQLITE_CONSTRAINT_UNIQUE) {
-		sqlite3_reset(st);
+	if (sqlite3_changes(s->db) == 0)
 		return 1;
-	}
-	return store_sqlite_done(s, st, rc);
+	store_sqlite_cmids_note(s, in);
+	return 0;
 }
 
 /*
@@ -1592,7 +1828,8 @@ store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
 /*
  * The sender's earlier message with in->cmid, in place of a new one: the
  * stored message wins over any later change, checks included. r is what
- * storing a new one gave: a refusal, or 1 for a cmid that is taken.
+ * storing a new one gave: a refusal, or 1 for a cmid that is taken (the
+ * insert found it in msg_cmids, or it is in memory).
  */
 static int
 store_sqlite_msg_retry(struct store_sqlite *s, const struct store_send *in,
@@ -1616,8 +1853,10 @@ store_sqlite_msg_retry(struct store_sqlite *s, const struct store_send *in,
 
 /*
  * The body of store_msg_append, inside its transaction. The common case
- * costs three statements: the check, the seq and the insert; the cmid is
- * looked up only when the insert finds it taken or the check refuses.
+ * costs three statements: the check, the seq and the insert, which also
+ * makes sure msg_cmids has not the cmid; a recent cmid is found in memory
+ * first, an older one is looked up when the insert finds it taken or the
+ * check refuses.
  */
 static int
 store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
@@ -1628,6 +1867,11 @@ store_sqlite_msg_append_txn(struct store_sqlite *s, const struct store_send *in,
 	char conv[STORE_CONV_MAX];
 	int r;
 
+	if ((r = store_sqlite_cmids_ready(s)) < 0)
+		return r;
+	if (in->cmid != NULL &&
+	    cmidtab_find(s->cmids, in->from_id, in->cmid) != 0)
+		return store_sqlite_msg_retry(s, in, 1, out, dup, rcpt);
 	/* A group's rcpt is read by the check. */
 	if ((r = store_sqlite_msg_check(s, in, conv, rcpt, memo)) == 0 &&
 	    (r = store_sqlite_msg_insert(s, in, conv, out, memo)) == 0)
@@ -1663,9 +1907,12 @@ store_sqlite_msg_append_memo(struct store_sqlite *s,
 		return -ERR_BAD_REQUEST;
 	if (s->batch)
 		r = store_sqlite_msg_append_txn(s, in, out, dup, rcpt, memo);
-	else if ((r = store_sqlite_begin(s)) == 0)
-		r = store_sqlite_end(s, store_sqlite_msg_append_txn(
-		                            s, in, out, dup, rcpt, NULL));
+	else if ((r = store_sqlite_begin(s)) == 0) {
+		r = store_sqlite_msg_append_txn(s, in, out, dup, rcpt, NULL);
+		if (r >= 0)
+			(void)store_sqlite_cmids_flush(s);
+		r = store_sqlite_end(s, r);
+	}
 	if (r < 0) {
 		store_msg_clear(out);
 		*dup = false;

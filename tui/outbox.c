@@ -1,6 +1,8 @@
 /* The queue of unacknowledged sends, each with its cmid. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backoff.h"
 #include "outbox.h"
@@ -34,15 +36,26 @@ outbox_free(struct outbox *o)
 	free(o);
 }
 
-/* 16 random bytes in lowercase hex. */
+/*
+ * Lowercase hex: the time in ms (12 digits), then 10 random bytes. Later
+ * cmids sort after earlier ones, so the server's index of them grows at
+ * its end (a page per many sends, not one each: natterd(8)).
+ */
 void
 outbox_cmid(char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[OUTBOX_CMID_LEN / 2];
+	struct timespec ts;
+	uint64_t ms;
+	size_t i;
 
-	backoff_random(raw, sizeof(raw));
-	for (size_t i = 0; i < sizeof(raw); i++) {
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	for (i = 0; i < 6; i++)
+		raw[i] = (unsigned char)(ms >> (40 - 8 * i));
+	backoff_random(raw + 6, sizeof(raw) - 6);
+	for (i = 0; i < sizeof(raw); i++) {
 		out[2 * i] = hex[raw[i] >> 4];
 		out[2 * i + 1] = hex[raw[i] & 15];
 	}

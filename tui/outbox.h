@@ -12,7 +12,7 @@
  * Pure bookkeeping: the client decides when to send.
  */
 
-#define OUTBOX_CMID_LEN 32 /* hex characters, from 16 random bytes */
+#define OUTBOX_CMID_LEN 32 /* hex characters: ms time, 10 random bytes */
 
 struct json_object;
 struct outbox;
@@ -41,7 +41,10 @@ struct outbox *outbox_new(void);
 /* Frees the outbox and its items without calling their callbacks. */
 void outbox_free(struct outbox *o);
 
-/* Writes a fresh random cmid (OUTBOX_CMID_LEN hex digits + NUL) to out. */
+/*
+ * Writes a fresh cmid (OUTBOX_CMID_LEN hex digits + NUL) to out: the time
+ * in ms, then random, so that later ones sort after earlier ones.
+ */
 void outbox_cmid(char *out);
 
 /*

@@ -2,7 +2,8 @@
  * An SQLite store made by schema version 1 (conversations.last_seq kept
  * the newest seq) and opened by today's natterd: migration 2 drops the
  * counter, and the seq, the cursors and the acks carry on from the
- * messages already stored.
+ * messages already stored; migration 3 moves the cmids to msg_cmids, and
+ * a retry of a message stored before it is still the stored message.
  */
 #include <sodium.h>
 #include <sqlite3.h>
@@ -97,8 +98,11 @@ test_after_migration(struct store *st)
 
 	/* The seq goes on from the newest message, not from 1. */
 	CHECK_EQ_INT(test_send(st, "four", "c4"), 4);
-	/* A retried cmid is the stored message; nothing new. */
+	/* A retried cmid is the stored message; nothing new: one from
+	 * before the migration (in msg_cmids), one from after (in memory). */
 	CHECK_EQ_INT(test_send(st, "three again", "c3"), 3);
+	CHECK_EQ_INT(test_send(st, "one again", "c1"), 1);
+	CHECK_EQ_INT(test_send(st, "four again", "c4"), 4);
 	CHECK_EQ_INT(test_send(st, "five", NULL), 5);
 	test_pending(st, 2, buf, sizeof(buf));
 	CHECK(strcmp(buf, "2,3,4,5") == 0);
@@ -116,9 +120,26 @@ test_after_migration(struct store *st)
 	CHECK(strcmp(buf, "") == 0);
 }
 
-/* The counter column is gone once the store is migrated. */
+/* The value of query's first row and column, or -1. */
+static int
+test_int(sqlite3 *db, const char *query)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	CHECK(sqlite3_prepare_v2(db, query, -1, &st, NULL) == SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Once migrated: the counter column is gone, the cmids are in msg_cmids
+ * up to the newest message, and messages no longer keys them.
+ */
 static void
-test_no_counter(const char *path)
+test_migrated(const char *path)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st;
@@ -126,12 +147,80 @@ test_no_counter(const char *path)
 	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "SELECT last_seq FROM conversations", -1,
 	                         &st, NULL) != SQLITE_OK);
-	CHECK(sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version",
-	                         -1, &st, NULL) == SQLITE_OK);
-	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_EQ_INT(sqlite3_column_int(st, 0), 2);
-	sqlite3_finalize(st);
+	CHECK_EQ_INT(test_int(db, "SELECT max(version) FROM schema_version"),
+	             3);
+	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM msg_cmids"), 2);
+	CHECK_EQ_INT(test_int(db, "SELECT id FROM msg_cmids_floor"), 3);
+	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
+	                          "type = 'index' AND tbl_name = 'messages'"),
+	             1);
 	sqlite3_close(db);
+}
+
+/* n sends from bob to ann in batches of 250 on writer w, cmids "b<i>". */
+static void
+test_flood(struct store *w, int n)
+{
+	struct store_send in[250];
+	struct store_msg m[250];
+	bool dup[250];
+	int res[250], i, k, b;
+	char(*cmid)[16] = xcalloc(250, sizeof(*cmid));
+
+	for (i = 0; i < n; i += b) {
+		b = n - i < 250 ? n - i : 250;
+		for (k = 0; k < b; k++) {
+			snprintf(cmid[k], sizeof(cmid[k]), "b%d", i + k);
+			in[k] = (struct store_send){.from_id = 2,
+			                            .to_user = 1,
+			                            .body = "f",
+			                            .body_len = 1,
+			                            .cmid = cmid[k],
+			                            .ts = 9};
+		}
+		CHECK_EQ_INT(store_batch_begin(w), 0);
+		CHECK_EQ_INT(
+		    store_msg_append_many(w, in, (size_t)b, m, dup, NULL, res),
+		    0);
+		CHECK_EQ_INT(store_batch_end(w, true), 0);
+		for (k = 0; k < b; k++) {
+			CHECK(res[k] == 0 && !dup[k]);
+			store_msg_clear(&m[k]);
+		}
+	}
+	free(cmid);
+}
+
+/*
+ * A cmid that stays in memory (its sender sends little) is written to
+ * msg_cmids once 65536 later messages came, and msg_cmids_floor moves past
+ * it: after a restart it is found there, not read back from messages.
+ */
+static void
+test_old_cmid(const char *url, const char *path)
+{
+	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
+	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
+	struct store *w;
+	sqlite3 *db;
+	int64_t seq;
+
+	CHECK_EQ_INT(store_open(url, &opt, &w, NULL), 0);
+	CHECK_EQ_INT(store_sends_only(w), 0);
+	seq = test_send(w, "old", "c-old");
+	CHECK(seq > 0);
+	test_flood(w, 70000);
+	store_close(w);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM msg_cmids WHERE "
+	                          "sender = 1 AND cmid = 'c-old'"),
+	             1);
+	CHECK(test_int(db, "SELECT id FROM msg_cmids_floor") >
+	      test_int(db, "SELECT id FROM messages WHERE cmid = 'c-old'"));
+	sqlite3_close(db);
+	CHECK_EQ_INT(store_open(url, &opt, &w, NULL), 0);
+	CHECK_EQ_INT(test_send(w, "old again", "c-old"), seq);
+	store_close(w);
 }
 
 int
@@ -151,9 +240,15 @@ main(void)
 	url = xasprintf("sqlite:%s", path);
 	CHECK_EQ_INT(store_open(url, &opt, &st, &err), 0);
 	CHECK_EQ_INT(store_migrate(st), 0);
-	test_no_counter(path);
+	test_migrated(path);
 	test_after_migration(st);
 	store_close(st);
+	/* Again, as after a restart: c4's cmid was only in memory. */
+	CHECK_EQ_INT(store_open(url, &opt, &st, &err), 0);
+	CHECK_EQ_INT(test_send(st, "four again", "c4"), 4);
+	CHECK_EQ_INT(test_send(st, "seven", "c7"), 7);
+	store_close(st);
+	test_old_cmid(url, path);
 	for (i = 0; i < 3; i++) {
 		p = xasprintf("%s%s", path, sfx[i]);
 		unlink(p);

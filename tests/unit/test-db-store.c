@@ -1620,6 +1620,90 @@ test_sends_only(const char *url)
 	CHECK_EQ_INT(test_pending(b), 1);
 }
 
+/* Sends of from to to, cmids "<pfx><i>" for i in [i0, i1), in batches. */
+static void
+test_cmid_batches(struct store *w, int64_t from, int64_t to, const char *pfx,
+                  int i0, int i1, int64_t *seqs, bool want_dup)
+{
+	struct store_send in[200];
+	struct store_msg m[200];
+	bool dup[200];
+	int res[200], i, k, n;
+	char(*cmid)[24] = xcalloc(200, sizeof(*cmid));
+
+	for (i = i0; i < i1; i += n) {
+		n = i1 - i < 200 ? i1 - i : 200;
+		for (k = 0; k < n; k++) {
+			snprintf(cmid[k], sizeof(cmid[k]), "%s%d", pfx, i + k);
+			in[k] = (struct store_send){.from_id = from,
+			                            .to_user = to,
+			                            .body = "r",
+			                            .body_len = 1,
+			                            .cmid = cmid[k],
+			                            .ts = 9};
+		}
+		CHECK_EQ_INT(store_batch_begin(w), 0);
+		CHECK_EQ_INT(
+		    store_msg_append_many(w, in, (size_t)n, m, dup, NULL, res),
+		    0);
+		CHECK_EQ_INT(store_batch_end(w, true), 0);
+		for (k = 0; k < n; k++) {
+			CHECK_EQ_INT(res[k], 0);
+			CHECK(dup[k] == want_dup);
+			if (want_dup)
+				CHECK_EQ_INT(m[k].seq, seqs[i + k]);
+			else
+				seqs[i + k] = m[k].seq;
+			store_msg_clear(&m[k]);
+		}
+	}
+	free(cmid);
+}
+
+/*
+ * A retry is the stored message however long ago it was sent, through
+ * another connection, after a reopen (natterd restarted) and after
+ * thousands of later messages (SQLite keeps recent cmids in memory and
+ * writes them to msg_cmids later: both places are hit).
+ */
+static void
+test_cmid_retries(const char *url)
+{
+	enum { N = 5000 };
+	int64_t a = test_register("cr-ann"), b = test_register("cr-bob");
+	int64_t *seqs = xcalloc(N + 1, sizeof(*seqs));
+	struct store_user u;
+	struct store_msg m;
+	struct store *w;
+	bool created, dup;
+
+	CHECK_EQ_INT(store_friend_add(st, a, "cr-bob", &u, &created), 0);
+	store_user_clear(&u);
+	CHECK_EQ_INT(store_open(url, NULL, &w, NULL), 0);
+	CHECK_EQ_INT(store_sends_only(w), 0);
+	test_cmid_batches(w, a, b, "cr-", 0, N, seqs, false);
+	CHECK_EQ_INT(seqs[N - 1], N);
+	/* Another connection, both ways. */
+	CHECK_EQ_INT(test_send(a, b, 0, "x", "cr-7", &m, &dup), 0);
+	CHECK(dup && m.seq == 8);
+	store_msg_clear(&m);
+	CHECK_EQ_INT(test_send(a, b, 0, "x", "cr-5000", &m, &dup), 0);
+	CHECK(!dup && m.seq == N + 1);
+	seqs[N] = m.seq;
+	store_msg_clear(&m);
+	test_cmid_batches(w, a, b, "cr-", N - 40, N + 1, seqs, true);
+	/* Reopened: every one of them, oldest first. */
+	store_close(w);
+	CHECK_EQ_INT(store_open(url, NULL, &w, NULL), 0);
+	CHECK_EQ_INT(store_sends_only(w), 0);
+	test_cmid_batches(w, a, b, "cr-", 0, N + 1, seqs, true);
+	/* The same cmid from someone else is a message of its own. */
+	test_cmid_batches(w, b, a, "cr-", 0, 10, seqs, false);
+	CHECK_EQ_INT(seqs[0], N + 2);
+	store_close(w);
+	free(seqs);
+}
+
 /* Conversation names, formatted by hand, read as snprintf would write. */
 static void
 test_conv_names(void)
@@ -1725,6 +1809,7 @@ main(void)
 	test_bulk_kill(url);
 	test_open(url);
 	test_sends_only(url);
+	test_cmid_retries(url);
 	test_conv_names();
 	store_close(st);
 	if (path != NULL) {

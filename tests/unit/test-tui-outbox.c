@@ -1,11 +1,12 @@
 /* outbox and backoff: cmids, queue order, requeue, retry delays. */
 #include <string.h>
+#include <time.h>
 
 #include "backoff.h"
 #include "outbox.h"
 #include "unit.h"
 
-/* 1000 cmids: right length, lowercase hex, all different. */
+/* 1000 cmids: right length, lowercase hex, all different, in time order. */
 static void
 test_cmid(void)
 {
@@ -22,6 +23,10 @@ test_cmid(void)
 	}
 	CHECK_EQ_INT(bad, 0);
 	CHECK_EQ_INT(dup, 0);
+	/* Made 2 ms apart, the later sorts after. */
+	nanosleep(&(struct timespec){0, 2000000}, NULL);
+	outbox_cmid(ids[1]);
+	CHECK(strcmp(ids[0], ids[1]) < 0);
 }
 
 /* FIFO order, removal from the middle and the ends, requeue. */

@@ -1,0 +1,142 @@
+/*
+ * cmidtab.h: cmids found by sender, handed out a sender at a time when the
+ * sender has enough of them or its oldest is old, at most about max per
+ * call, sorted by cmid; the smallest id held is known.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmidtab.h"
+#include "unit.h"
+
+/* Lookups, and the same cmid from two senders. */
+static void
+test_find(void)
+{
+	struct cmidtab *t = cmidtab_new(8);
+
+	cmidtab_add(t, 1, "x", 10);
+	cmidtab_add(t, 2, "x", 11);
+	cmidtab_add(t, 1, "y", 12);
+	CHECK_EQ_INT(cmidtab_find(t, 1, "x"), 10);
+	CHECK_EQ_INT(cmidtab_find(t, 2, "x"), 11);
+	CHECK_EQ_INT(cmidtab_find(t, 1, "y"), 12);
+	CHECK_EQ_INT(cmidtab_find(t, 2, "y"), 0);
+	CHECK_EQ_INT(cmidtab_find(t, 3, "x"), 0);
+	CHECK_EQ_INT(cmidtab_count(t), 3);
+	CHECK_EQ_INT(cmidtab_min_id(t), 10);
+	cmidtab_clear(t);
+	CHECK_EQ_INT(cmidtab_count(t), 0);
+	CHECK_EQ_INT(cmidtab_find(t, 1, "x"), 0);
+	CHECK_EQ_INT(cmidtab_min_id(t), 0);
+	cmidtab_add(t, 1, "x", 20);
+	CHECK_EQ_INT(cmidtab_find(t, 1, "x"), 20);
+	cmidtab_free(t);
+	cmidtab_free(NULL);
+}
+
+/* A sender with per_sender entries leaves whole, sorted by cmid. */
+static void
+test_due(void)
+{
+	struct cmidtab *t = cmidtab_new(3);
+	struct cmidtab_entry *v;
+	size_t n;
+
+	cmidtab_add(t, 7, "b", 1);
+	cmidtab_add(t, 8, "q", 2);
+	cmidtab_add(t, 7, "c", 3);
+	CHECK_EQ_INT(cmidtab_take(t, 0, 100, &v), 0);
+	CHECK(v == NULL);
+	cmidtab_add(t, 7, "a", 4);
+	n = cmidtab_take(t, 0, 100, &v);
+	CHECK_EQ_INT(n, 3);
+	CHECK(n == 3 && v[0].sender == 7 && strcmp(v[0].cmid, "a") == 0 &&
+	      v[0].id == 4 && strcmp(v[1].cmid, "b") == 0 && v[1].id == 1 &&
+	      strcmp(v[2].cmid, "c") == 0 && v[2].id == 3);
+	cmidtab_entries_free(v, n);
+	CHECK_EQ_INT(cmidtab_find(t, 7, "a"), 0);
+	CHECK_EQ_INT(cmidtab_find(t, 8, "q"), 2);
+	CHECK_EQ_INT(cmidtab_count(t), 1);
+	CHECK_EQ_INT(cmidtab_min_id(t), 2);
+	/* By age: the oldest sender first, up to old_id. */
+	cmidtab_add(t, 9, "r", 5);
+	n = cmidtab_take(t, 4, 100, &v);
+	CHECK(n == 1 && v[0].sender == 8 && v[0].id == 2);
+	cmidtab_entries_free(v, n);
+	CHECK_EQ_INT(cmidtab_min_id(t), 5);
+	n = cmidtab_take(t, 5, 100, &v);
+	CHECK(n == 1 && v[0].sender == 9);
+	cmidtab_entries_free(v, n);
+	CHECK_EQ_INT(cmidtab_count(t), 0);
+	CHECK_EQ_INT(cmidtab_min_id(t), 0);
+	cmidtab_entries_free(NULL, 0);
+	cmidtab_free(t);
+}
+
+/* max bounds a call, whole senders at a time; the rest stay due. */
+static void
+test_max(void)
+{
+	struct cmidtab *t = cmidtab_new(2);
+	struct cmidtab_entry *v;
+	int64_t s, id = 1;
+	size_t n;
+
+	for (s = 1; s <= 5; s++) {
+		cmidtab_add(t, s, "a", id++);
+		cmidtab_add(t, s, "b", id++);
+	}
+	n = cmidtab_take(t, 0, 3, &v);
+	CHECK(n == 4 && v[0].sender == 1 && v[2].sender == 2);
+	cmidtab_entries_free(v, n);
+	n = cmidtab_take(t, 0, 3, &v);
+	CHECK(n == 4 && v[0].sender == 3 && v[2].sender == 4);
+	cmidtab_entries_free(v, n);
+	/* Sender 5 left by age meanwhile and came back with one entry. */
+	n = cmidtab_take(t, 10, 1, &v);
+	CHECK(n == 2 && v[0].sender == 5);
+	cmidtab_entries_free(v, n);
+	cmidtab_add(t, 5, "c", id++);
+	CHECK_EQ_INT(cmidtab_take(t, 0, 100, &v), 0);
+	CHECK_EQ_INT(cmidtab_find(t, 5, "c"), 11);
+	cmidtab_free(t);
+}
+
+/* Many senders: the slots grow, and removal keeps every other findable. */
+static void
+test_many(void)
+{
+	struct cmidtab *t = cmidtab_new(1000);
+	struct cmidtab_entry *v;
+	char cmid[16];
+	int64_t s;
+	size_t n;
+	int bad = 0;
+
+	for (s = 1; s <= 20000; s++) {
+		snprintf(cmid, sizeof(cmid), "m%lld", (long long)s);
+		cmidtab_add(t, s * 7919, cmid, s);
+	}
+	n = cmidtab_take(t, 10000, 100000, &v);
+	CHECK_EQ_INT(n, 10000);
+	cmidtab_entries_free(v, n);
+	for (s = 1; s <= 20000; s++) {
+		snprintf(cmid, sizeof(cmid), "m%lld", (long long)s);
+		bad += cmidtab_find(t, s * 7919, cmid) != (s > 10000 ? s : 0);
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(cmidtab_count(t), 10000);
+	CHECK_EQ_INT(cmidtab_min_id(t), 10001);
+	cmidtab_free(t);
+}
+
+int
+main(void)
+{
+	test_find();
+	test_due();
+	test_max();
+	test_many();
+	return UNIT_END();
+}
