@@ -488,6 +488,20 @@ def acknowledged_sends_survive_sigkill():
     check(okseqs <= set(stored), "acknowledged but lost after SIGKILL: %s"
           % sorted(okseqs - set(stored))[:10])
     check_eq(stored, list(range(1, len(stored) + 1)), "no gap")
+    # The client sends all 50 again with their cmids (the server's memory
+    # of recent cmids died with it): each is stored once, and an
+    # acknowledged one keeps its seq.
+    a2 = Conn(srv2)
+    a2.login(a.name, a.password)
+    again = [a2.call("send", to={"user": b.uid}, body="k%d" % i,
+                     cmid="k%d" % i)["msg"]["seq"] for i in range(50)]
+    for i, r in enumerate(got):
+        if r.get("ok"):
+            check_eq(again[i], r["msg"]["seq"], "retry of k%d" % i)
+    msgs = b2.call("sync")["msgs"]
+    check_eq(sorted(m["body"] for m in msgs),
+             sorted("k%d" % i for i in range(50)), "each stored once")
+    check_eq(sorted(again), list(range(1, 51)), "seqs 1..50")
 
 
 def sync_all(c, limit=None):
