@@ -47,7 +47,9 @@ static const char bench_main_usage[] =
     "  --warmup S         seconds before measuring (1)\n"
     "  --timeout S        give up after this long in all (300)\n"
     "  --irc-oper N:PASS  IRC: OPER and set user mode +F (ngircd flood "
-    "limit)\n";
+    "limit)\n"
+    "  --cmid KIND        natter: counter (default), time (as natter's\n"
+    "                     client: ms time first) or random\n";
 
 static const struct option bench_main_longopts[] = {
     {"proto", required_argument, NULL, 'P'},
@@ -77,6 +79,7 @@ static const struct option bench_main_longopts[] = {
     {"warmup", required_argument, NULL, 'u'},
     {"timeout", required_argument, NULL, 't'},
     {"irc-oper", required_argument, NULL, 'O'},
+    {"cmid", required_argument, NULL, 'C'},
     {"help", no_argument, NULL, 'H'},
     {NULL, 0, NULL, 0},
 };
@@ -230,6 +233,8 @@ bench_main_opt(struct bench_opts *o, int ch, const char *v)
 		return 0;
 	case 'O':
 		return bench_main_oper(v);
+	case 'C':
+		return bench_natter_set_cmid(v);
 	default:
 		return -1;
 	}

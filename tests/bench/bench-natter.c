@@ -4,10 +4,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench-natter.h"
 #include "codec.h"
 #include "frame.h"
+
+/* Configuration: written by bench_natter_set_cmid before any run. */
+static enum bench_natter_cmid bench_natter_cmid_kind;
+
+int
+bench_natter_set_cmid(const char *name)
+{
+	if (strcmp(name, "counter") == 0)
+		bench_natter_cmid_kind = BENCH_NATTER_CMID_COUNTER;
+	else if (strcmp(name, "time") == 0)
+		bench_natter_cmid_kind = BENCH_NATTER_CMID_TIME;
+	else if (strcmp(name, "random") == 0)
+		bench_natter_cmid_kind = BENCH_NATTER_CMID_RANDOM;
+	else
+		return -1;
+	return 0;
+}
+
+/* The cmid of c's next send, of the configured kind, into out[33]. */
+static void
+bench_natter_cmid(const struct bench_conn *c, char *out, size_t size)
+{
+	struct timespec ts;
+
+	switch (bench_natter_cmid_kind) {
+	case BENCH_NATTER_CMID_TIME:
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(out, size, "%012llx%08lx%08lx%04lx",
+		         (unsigned long long)ts.tv_sec * 1000 +
+		             (unsigned long long)ts.tv_nsec / 1000000,
+		         random(), random(), random() & 0xffff);
+		break;
+	case BENCH_NATTER_CMID_RANDOM:
+		snprintf(out, size, "%08lx%08lx%08lx%08lx", random(), random(),
+		         random(), random());
+		break;
+	default:
+		snprintf(out, size, "%llu", (unsigned long long)c->nsent);
+	}
+}
 
 /* A request frame {"type":type,"req":n}; the caller adds the fields. */
 static struct json_object *
@@ -100,13 +141,13 @@ bench_natter_send(struct bench_conn *c, const char *body, size_t len)
 {
 	struct json_object *o = bench_natter_req(c, "send");
 	struct json_object *to = json_object_new_object();
-	char cmid[32];
+	char cmid[33];
 
 	codec_set_int(to, c->target_group ? "group" : "user", c->target_id);
 	json_object_object_add(o, "to", to);
 	json_object_object_add(o, "body",
 	                       json_object_new_string_len(body, (int)len));
-	snprintf(cmid, sizeof cmid, "%llu", (unsigned long long)c->nsent);
+	bench_natter_cmid(c, cmid, sizeof cmid);
 	codec_set_string(o, "cmid", cmid);
 	bench_natter_write(c, o);
 }

@@ -47,12 +47,12 @@ def _compare_flags():
     return mod.NATTERD_FLAGS
 
 
-def _run(srv, workload):
+def _run(srv, workload, extra=()):
     args, keys, positive = WORKLOADS[workload]
     argv = [natlib.natter_bench_path(), "--proto", "natter", "--port", str(srv.port),
             "--server-pid", str(srv.proc.pid), "--label", "natterd",
             "--workload", workload, "--duration", "1", "--warmup", "0.2",
-            "--timeout", "60"] + args
+            "--timeout", "60"] + args + list(extra)
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        text=True, timeout=90)
     lines = p.stdout.splitlines()
@@ -96,6 +96,20 @@ def latency_runs():
     res = _run(_server(), "latency")
     check(res["p50_ms"] <= res["p99_ms"] <= res["p999_ms"],
           "percentiles out of order: %r" % res)
+
+
+@test
+def cmid_kinds_run():
+    """--cmid time and random: natterd takes every send (no failure)."""
+    srv = _server()
+    for kind in ("time", "random"):
+        _run(srv, "latency", ["--cmid", kind])
+    p = subprocess.run([natlib.natter_bench_path(), "--proto", "natter",
+                        "--port", "1", "--workload", "latency", "--cmid",
+                        "sequential"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=30)
+    check(p.returncode != 0 and "--cmid" in p.stderr,
+          "an unknown --cmid is refused with the usage")
 
 
 @test
