@@ -5,6 +5,8 @@
  * backends are never due. An idle writer (store_idle) checkpoints a WAL
  * of some size itself, so that its next commit starts it over. A
  * checkpoint that cannot catch up with the WAL still syncs the database.
+ * And a commit that fails (the disk full) leaves nothing of its sends, not
+ * even their cmids in the writer's memory.
  */
 #include <sodium.h>
 #include <sqlite3.h>
@@ -30,6 +32,17 @@ static sqlite3_vfs test_vfs, *test_vfs_real;
 static sqlite3_io_methods test_db_methods;
 static const sqlite3_io_methods *test_db_real;
 static int test_db_syncs;
+static sqlite3_io_methods test_wal_methods;
+static const sqlite3_io_methods *test_wal_real;
+static int test_wal_full; /* writes to a WAL fail with SQLITE_FULL */
+
+static int
+test_wal_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
+{
+	if (test_wal_full)
+		return SQLITE_FULL;
+	return test_wal_real->xWrite(f, buf, n, off);
+}
 
 static int
 test_db_sync(sqlite3_file *f, int flags)
@@ -52,6 +65,12 @@ test_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
 		test_db_methods = *f->pMethods;
 		test_db_methods.xSync = test_db_sync;
 		f->pMethods = &test_db_methods;
+	} else if (rc == SQLITE_OK && f->pMethods != NULL &&
+	           (flags & SQLITE_OPEN_WAL) != 0) {
+		test_wal_real = f->pMethods;
+		test_wal_methods = *f->pMethods;
+		test_wal_methods.xWrite = test_wal_write;
+		f->pMethods = &test_wal_methods;
 	}
 	return rc;
 }
@@ -167,6 +186,49 @@ test_idle(struct store *w, const char *wal, int64_t a, int64_t b,
 	CHECK(unit_wal_restarts(wal) == ++restarts);
 }
 
+/* n sends from a to b, cmids "full-0".., in one batch; its commit. */
+static int
+test_full_batch(struct store *w, int64_t a, int64_t b, int n, int64_t *seq0)
+{
+	struct store_send in = {
+	    .from_id = a, .to_user = b, .body = "f", .body_len = 1, .ts = 1};
+	struct store_msg m;
+	char cmid[16];
+	bool dup;
+	int i;
+
+	CHECK_EQ_INT(store_batch_begin(w), 0);
+	for (i = 0; i < n; i++) {
+		snprintf(cmid, sizeof(cmid), "full-%d", i);
+		in.cmid = cmid;
+		CHECK_EQ_INT(store_msg_append(w, &in, &m, &dup, NULL), 0);
+		CHECK(!dup);
+		if (i == 0)
+			*seq0 = m.seq;
+		store_msg_clear(&m);
+	}
+	return store_batch_end(w, true);
+}
+
+/*
+ * The disk fills during a batch's commit: the batch fails, and the same
+ * sends again are new messages, not retries of ones that never were.
+ * Ten, fewer than the writer writes to msg_cmids at once, so their cmids
+ * were only in its memory (with neither of its two ways of noticing the
+ * rollback, the second batch fails as internal).
+ */
+static void
+test_full(struct store *w, int64_t a, int64_t b)
+{
+	int64_t seq, again;
+
+	test_wal_full = 1;
+	CHECK(test_full_batch(w, a, b, 10, &seq) < 0);
+	test_wal_full = 0;
+	CHECK_EQ_INT(test_full_batch(w, a, b, 10, &again), 0);
+	CHECK_EQ_INT(again, seq);
+}
+
 int
 main(void)
 {
@@ -208,6 +270,7 @@ main(void)
 	CHECK(due && n > 1000);
 	test_sync(w, ck, path, a, b, body);
 	test_idle(w, wal, a, b, body);
+	test_full(w, a, b);
 
 	CHECK_EQ_INT(store_open("sqlite::memory:", &opt, &mem, NULL), 0);
 	CHECK(!store_checkpoint_due(mem));
