@@ -323,7 +323,8 @@ class Conn:
         s.settimeout(timeout)
         s.connect((host, port))
         self.sock = s
-        self.buf = b""
+        self.buf = bytearray()  # read, not yet split into frames
+        self._scan = 0  # how much of buf is known to hold no newline
         self.events = collections.deque()
         self.replies = {}
         self.closed = False
@@ -362,17 +363,30 @@ class Conn:
         if not data:
             self.closed = True
             raise Closed("connection closed by server")
-        self.buf += data
+        self.buf += data  # in place: a big frame is not copied per read
         return True
+
+    def next_line(self, deadline):
+        """The next line read (bytes, without its newline), or None at the
+        deadline. Each byte is searched once, so a frame of megabytes
+        costs no more than its reads."""
+        while True:
+            i = self.buf.find(b"\n", self._scan)
+            if i >= 0:
+                line = bytes(self.buf[:i])
+                del self.buf[:i + 1]
+                self._scan = 0
+                return line
+            self._scan = len(self.buf)
+            if not self._recv_some(deadline):
+                return None
 
     def read_frame(self, timeout=DEFAULT_TIMEOUT):
         """The next frame from the socket (not from the queues) as a dict, or
         None on timeout. Raises Closed on EOF."""
-        deadline = time.monotonic() + timeout
-        while b"\n" not in self.buf:
-            if not self._recv_some(deadline):
-                return None
-        line, self.buf = self.buf.split(b"\n", 1)
+        line = self.next_line(time.monotonic() + timeout)
+        if line is None:
+            return None
         if line.endswith(b"\r"):
             line = line[:-1]
         try:

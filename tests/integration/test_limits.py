@@ -55,10 +55,9 @@ def raw_reply(c, req, timeout=DEFAULT_TIMEOUT):
     """The raw bytes of the reply frame with this req (others dropped)."""
     deadline = time.monotonic() + timeout
     while True:
-        while b"\n" not in c.buf:
-            if not c._recv_some(deadline):
-                raise AssertionError("no reply to req %d" % req)
-        line, c.buf = c.buf.split(b"\n", 1)
+        line = c.next_line(deadline)
+        if line is None:
+            raise AssertionError("no reply to req %d" % req)
         if json.loads(line.decode()).get("req") == req:
             return line
 
