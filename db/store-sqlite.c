@@ -443,8 +443,9 @@ store_sqlite_int(struct store_sqlite *s, enum store_sqlite_sq id, int64_t *out,
  * messages this one did not insert: their cmids are read in too.
  */
 #define STORE_SQLITE_CMIDS_PER_SENDER 32
-#define STORE_SQLITE_CMIDS_AGE 65536       /* messages: then written anyway */
-#define STORE_SQLITE_CMIDS_TAKE 256        /* per transaction, about */
+#define STORE_SQLITE_CMIDS_AGE 65536 /* messages: then written anyway */
+/* Per transaction, about: a batch's worth, so the writes keep up. */
+#define STORE_SQLITE_CMIDS_TAKE STORE_SQLITE_BATCH_MAX
 #define STORE_SQLITE_CMIDS_FLOOR_STEP 4096 /* messages between floor writes */
 
 /* Forgets the cmids in memory: read back in the next write transaction. */
@@ -456,7 +457,10 @@ store_sqlite_cmids_forget(struct store_sqlite *s)
 	s->cmids_fresh = s->cmids_dirty = false;
 }
 
-/* Adds the cmids of the messages after s->cmid_max, in id order. */
+/*
+ * Adds the cmids of the messages after s->cmid_max, in id order; the
+ * caller then moves s->cmid_max to the newest message.
+ */
 static int
 store_sqlite_cmids_since(struct store_sqlite *s)
 {
@@ -468,11 +472,10 @@ store_sqlite_cmids_since(struct store_sqlite *s)
 	    0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		s->cmid_max = sqlite3_column_int64(st, 0);
 		cmid = (const char *)sqlite3_column_text(st, 2);
 		if (cmid != NULL)
 			cmidtab_add(s->cmids, sqlite3_column_int64(st, 1), cmid,
-			            s->cmid_max);
+			            sqlite3_column_int64(st, 0));
 	}
 	return store_sqlite_done(s, st, rc);
 }
