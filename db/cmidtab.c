@@ -1,8 +1,9 @@
 /*
  * Pending cmids by sender (cmidtab.h). Senders are found by an
  * open-addressing table (linear probing, deletion by backward shift); a
- * sender's entries are a vector searched linearly, short by design: they
- * leave once there are per_sender of them. Two queues say what is due:
+ * sender's entries are a vector in id order, found through a second such
+ * table of their positions (by cmid hash, never deleted from: a sender's
+ * entries leave together). Two queues say what is due:
  * `due`, the senders that reached per_sender, and `oldest`, each sender's
  * first entry in id order (a mark goes stale when its sender's entries
  * leave; it is dropped when it reaches the front).
@@ -25,6 +26,8 @@ struct cmidtab_sender {
 	int64_t sender;
 	struct cmidtab_item *v; /* in id order */
 	size_t n, cap;
+	uint32_t *idx; /* nidx slots, a power of 2: v's index + 1; 0: free */
+	size_t nidx;
 };
 
 /* A sender's first entry when it had none before. */
@@ -90,6 +93,7 @@ cmidtab_sender_free(struct cmidtab_sender *s)
 	for (i = 0; i < s->n; i++)
 		free(s->v[i].cmid);
 	free(s->v);
+	free(s->idx);
 	free(s);
 }
 
@@ -155,6 +159,32 @@ cmidtab_mark_push(struct cmidtab *t, int64_t sender, int64_t id)
 	    (struct cmidtab_mark){sender, id};
 }
 
+/* Records that v[k] is in s->idx. */
+static void
+cmidtab_index_put(struct cmidtab_sender *s, size_t k)
+{
+	size_t i = s->v[k].hash & (s->nidx - 1);
+
+	while (s->idx[i] != 0)
+		i = (i + 1) & (s->nidx - 1);
+	s->idx[i] = (uint32_t)k + 1;
+}
+
+/* Room in s->idx for one more entry: kept at most half full. */
+static void
+cmidtab_index_grow(struct cmidtab_sender *s)
+{
+	size_t k;
+
+	if ((s->n + 1) * 2 <= s->nidx)
+		return;
+	free(s->idx);
+	s->nidx = s->nidx ? s->nidx * 2 : 16;
+	s->idx = xcalloc(s->nidx, sizeof(*s->idx));
+	for (k = 0; k < s->n; k++)
+		cmidtab_index_put(s, k);
+}
+
 void
 cmidtab_add(struct cmidtab *t, int64_t sender, const char *cmid, int64_t id)
 {
@@ -169,9 +199,11 @@ cmidtab_add(struct cmidtab *t, int64_t sender, const char *cmid, int64_t id)
 	}
 	if (s->n == 0)
 		cmidtab_mark_push(t, sender, id);
+	cmidtab_index_grow(s);
 	s->v = xgrow(s->v, s->n, &s->cap, sizeof(*s->v));
-	s->v[s->n++] =
+	s->v[s->n] =
 	    (struct cmidtab_item){id, cmidtab_hash(cmid), xstrdup(cmid)};
+	cmidtab_index_put(s, s->n++);
 	t->count++;
 	if (s->n == t->per_sender) {
 		t->due = xgrow(t->due, t->ndue, &t->capdue, sizeof(*t->due));
@@ -183,12 +215,18 @@ int64_t
 cmidtab_find(const struct cmidtab *t, int64_t sender, const char *cmid)
 {
 	const struct cmidtab_sender *s = t->slot[cmidtab_slot(t, sender)];
+	const struct cmidtab_item *v;
 	uint32_t h = cmidtab_hash(cmid);
 	size_t i;
 
-	for (i = 0; s != NULL && i < s->n; i++)
-		if (s->v[i].hash == h && strcmp(s->v[i].cmid, cmid) == 0)
-			return s->v[i].id;
+	if (s == NULL || s->nidx == 0)
+		return 0;
+	for (i = h & (s->nidx - 1); s->idx[i] != 0;
+	     i = (i + 1) & (s->nidx - 1)) {
+		v = &s->v[s->idx[i] - 1];
+		if (v->hash == h && strcmp(v->cmid, cmid) == 0)
+			return v->id;
+	}
 	return 0;
 }
 
@@ -265,6 +303,7 @@ cmidtab_take_sender(struct cmidtab *t, int64_t sender,
 
 	if (s == NULL)
 		return;
+	/* s->idx goes stale: s is freed below. */
 	qsort(s->v, s->n, sizeof(*s->v), cmidtab_item_cmp);
 	for (k = 0; k < s->n; k++) {
 		*out = xgrow(*out, *n, cap, sizeof(**out));

@@ -131,6 +131,41 @@ test_many(void)
 	cmidtab_free(t);
 }
 
+/* One sender with many entries: each found through its index. */
+static void
+test_one_sender(void)
+{
+	struct cmidtab *t = cmidtab_new(100000);
+	struct cmidtab_entry *v;
+	char cmid[24];
+	int64_t id;
+	size_t n;
+	int bad = 0;
+
+	for (id = 1; id <= 5000; id++) {
+		snprintf(cmid, sizeof(cmid), "%08llx",
+		         (unsigned long long)id * 2654435761u);
+		cmidtab_add(t, 42, cmid, id);
+	}
+	for (id = 1; id <= 5000; id++) {
+		snprintf(cmid, sizeof(cmid), "%08llx",
+		         (unsigned long long)id * 2654435761u);
+		bad += cmidtab_find(t, 42, cmid) != id;
+		bad += cmidtab_find(t, 43, cmid) != 0;
+		snprintf(cmid, sizeof(cmid), "n%lld", (long long)id);
+		bad += cmidtab_find(t, 42, cmid) != 0;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(cmidtab_take(t, 0, 100, &v), 0);
+	n = cmidtab_take(t, 1, 100, &v); /* a sender leaves whole */
+	CHECK_EQ_INT(n, 5000);
+	cmidtab_entries_free(v, n);
+	CHECK_EQ_INT(cmidtab_find(t, 42, "9e3779b1"), 0); /* id 1 */
+	cmidtab_add(t, 42, "again", 5001);
+	CHECK_EQ_INT(cmidtab_find(t, 42, "again"), 5001);
+	cmidtab_free(t);
+}
+
 int
 main(void)
 {
@@ -138,5 +173,6 @@ main(void)
 	test_due();
 	test_max();
 	test_many();
+	test_one_sender();
 	return UNIT_END();
 }
