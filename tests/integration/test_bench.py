@@ -14,6 +14,7 @@ import importlib.util
 import json
 import os
 import subprocess
+import sys
 
 import natlib
 from natlib import check, check_eq, start_natterd, test
@@ -110,6 +111,12 @@ def cmid_kinds_run():
                        stderr=subprocess.PIPE, text=True, timeout=30)
     check(p.returncode != 0 and "--cmid" in p.stderr,
           "an unknown --cmid is refused with the usage")
+    # compare passes --cmid on; it checks the kind before starting anything.
+    p = subprocess.run([sys.executable, COMPARE, "--no-install", "--cmid",
+                        "sequential"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=30)
+    check(p.returncode == 2 and "--cmid" in p.stderr,
+          "compare refuses an unknown --cmid (stderr: %s)" % p.stderr[-300:])
 
 
 @test
