@@ -438,11 +438,12 @@ store_sqlite_int(struct store_sqlite *s, enum store_sqlite_sq id, int64_t *out,
  * over the sender's part of the index, so the more written at once, the
  * more share a page: 256 at a time instead of 32 cut the bytes such a
  * message writes by a fifth, and its p99 at 20k msg/s by 3x (measured:
- * doc/performance.md). msg_cmids_floor
- * says up to which message msg_cmids is complete; after a restart, or a
- * rollback, the cmids of the messages after it are read back from
- * messages (a range of the rowid: at most about STORE_SQLITE_CMIDS_AGE
- * rows). A send checks memory, then msg_cmids.
+ * doc/performance.md).
+ *
+ * msg_cmids_floor says up to which message msg_cmids is complete; after
+ * a restart, or a rollback, the cmids of the messages after it are read
+ * back from messages (a range of the rowid: at most about
+ * STORE_SQLITE_CMIDS_AGE rows). A send checks memory, then msg_cmids.
  *
  * Another writer on the file (a second connection or process) is seen as
  * messages this one did not insert: their cmids are read in too.

@@ -131,6 +131,14 @@ test_many(void)
 	cmidtab_free(t);
 }
 
+/* A cmid for id that does not sort with it (as random ones), in out. */
+static const char *
+test_scattered(char *out, size_t size, int64_t id)
+{
+	snprintf(out, size, "%08llx", (unsigned long long)id * 2654435761u);
+	return out;
+}
+
 /* One sender with many entries: each found through its index. */
 static void
 test_one_sender(void)
@@ -142,14 +150,10 @@ test_one_sender(void)
 	size_t n;
 	int bad = 0;
 
+	for (id = 1; id <= 5000; id++)
+		cmidtab_add(t, 42, test_scattered(cmid, sizeof(cmid), id), id);
 	for (id = 1; id <= 5000; id++) {
-		snprintf(cmid, sizeof(cmid), "%08llx",
-		         (unsigned long long)id * 2654435761u);
-		cmidtab_add(t, 42, cmid, id);
-	}
-	for (id = 1; id <= 5000; id++) {
-		snprintf(cmid, sizeof(cmid), "%08llx",
-		         (unsigned long long)id * 2654435761u);
+		test_scattered(cmid, sizeof(cmid), id);
 		bad += cmidtab_find(t, 42, cmid) != id;
 		bad += cmidtab_find(t, 43, cmid) != 0;
 		snprintf(cmid, sizeof(cmid), "n%lld", (long long)id);
