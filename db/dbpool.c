@@ -30,16 +30,6 @@
 #define DBPOOL_GENERAL_NICE 10 /* general threads' niceness */
 #define DBPOOL_YIELD_US 1000   /* a general thread's longest hold on a core */
 
-struct dbpool_job {
-	dbpool_run_fn run;
-	dbpool_many_fn many;        /* write queue only; may be NULL */
-	dbpool_commit_fn committed; /* write queue only */
-	loopq_fn done;
-	void *arg;
-	struct loopq *reply;
-	struct dbpool_job *next;
-};
-
 /* Jobs in order, with the last one at hand for appending. */
 struct dbpool_list {
 	struct dbpool_job *head, *tail;
@@ -175,13 +165,21 @@ dbpool_queue_stop(struct dbpool_queue *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
-/* Hands a finished job back to its submitter's loop. */
+/*
+ * Hands a finished job back to its submitter's loop. A write job lives in
+ * its caller's memory, which is not ours to touch once done is posted.
+ */
 static void
 dbpool_finish(struct dbpool_job *job)
 {
-	if (job->done != NULL)
-		loopq_post(job->reply, job->done, job->arg);
-	free(job);
+	loopq_fn done = job->done;
+	struct loopq *reply = job->reply;
+	void *arg = job->arg;
+
+	if (job->pooled)
+		free(job);
+	if (done != NULL)
+		loopq_post(reply, done, arg);
 }
 
 /*
@@ -430,17 +428,17 @@ dbpool_submit(struct dbpool *p, dbpool_run_fn run, loopq_fn done, void *arg,
 	job->done = done;
 	job->arg = arg;
 	job->reply = reply;
+	job->pooled = true;
 	dbpool_queue_put(&p->general, job);
 }
 
-/* A job for the writer's queue (group commit). */
+/* A job for the writer's queue (group commit), in the caller's job. */
 void
-dbpool_submit_write(struct dbpool *p, dbpool_run_fn run, dbpool_many_fn many,
-                    dbpool_commit_fn committed, loopq_fn done, void *arg,
-                    struct loopq *reply)
+dbpool_submit_write(struct dbpool *p, struct dbpool_job *job, dbpool_run_fn run,
+                    dbpool_many_fn many, dbpool_commit_fn committed,
+                    loopq_fn done, void *arg, struct loopq *reply)
 {
-	struct dbpool_job *job = xcalloc(1, sizeof(*job));
-
+	job->pooled = false;
 	job->run = run;
 	job->many = many;
 	job->committed = committed;

@@ -1,6 +1,8 @@
 #ifndef NATTER_DB_DBPOOL_H
 #define NATTER_DB_DBPOOL_H
 
+#include <stdbool.h>
+
 #include "loopq.h"
 #include "store.h"
 
@@ -28,6 +30,22 @@ typedef void (*dbpool_commit_fn)(void *arg, int err);
 typedef void (*dbpool_many_fn)(struct store *st, void **args, size_t n);
 
 /*
+ * A job's place in a queue. A write job's is the caller's, kept in the
+ * caller's own job (dbpool_submit_write), so that a message costs no
+ * allocation here; its fields are the pool's until done() is posted.
+ */
+struct dbpool_job {
+	dbpool_run_fn run;
+	dbpool_many_fn many;        /* write queue only; may be NULL */
+	dbpool_commit_fn committed; /* write queue only */
+	loopq_fn done;
+	void *arg;
+	struct loopq *reply;
+	struct dbpool_job *next;
+	bool pooled; /* allocated by the pool, which frees it */
+};
+
+/*
  * Opens n + 1 connections to url (migrating the schema first, on one of
  * them) and starts n general threads and the writer. Returns NULL and a message
  * in *err (caller frees) if the store cannot be opened.
@@ -46,11 +64,13 @@ void dbpool_submit(struct dbpool *p, dbpool_run_fn run, loopq_fn done,
  * caller that submits in order also sees commit order. If many is not
  * NULL, jobs with the same many that follow each other in a batch are run
  * by one many(st, args, n) call instead (a backend may store them in fewer
- * round trips).
+ * round trips). job is the caller's, untouched once done is posted: it
+ * must live until then (callers keep it inside arg).
  */
-void dbpool_submit_write(struct dbpool *p, dbpool_run_fn run,
-                         dbpool_many_fn many, dbpool_commit_fn committed,
-                         loopq_fn done, void *arg, struct loopq *reply);
+void dbpool_submit_write(struct dbpool *p, struct dbpool_job *job,
+                         dbpool_run_fn run, dbpool_many_fn many,
+                         dbpool_commit_fn committed, loopq_fn done, void *arg,
+                         struct loopq *reply);
 
 /*
  * Between dbpool_hold_writes and dbpool_release_writes, the calling

@@ -12,6 +12,7 @@
 #include "handler.h"
 #include "jsonfast.h"
 #include "server.h"
+#include "session.h"
 #include "validate.h"
 #include "xmalloc.h"
 
@@ -55,32 +56,29 @@ chat_msg_json(const struct store_msg *m)
  * chat_msg_json as one frame, written directly: it is built for every
  * send, and a json-c object would cost an allocation per field.
  */
-char *
-chat_msg_frame(const struct store_msg *m, size_t *len)
+void
+chat_msg_frame(const struct store_msg *m, struct codec_out *o)
 {
-	struct codec_out o = {0};
-
-	codec_out_raw(&o, "{\"type\":\"msg\",\"conv\":");
-	codec_out_str(&o, m->conv, strlen(m->conv));
-	codec_out_raw(&o, ",\"seq\":");
-	codec_out_int(&o, m->seq);
-	codec_out_raw(&o, ",\"from\":{\"id\":");
-	codec_out_int(&o, m->from_id);
-	codec_out_raw(&o, ",\"name\":");
-	codec_out_str(&o, m->from_name, strlen(m->from_name));
-	codec_out_raw(&o, m->to_group != 0 ? "},\"to\":{\"group\":"
-	                                   : "},\"to\":{\"user\":");
-	codec_out_int(&o, m->to_group != 0 ? m->to_group : m->to_user);
-	codec_out_raw(&o, "},\"body\":");
-	codec_out_str(&o, m->body, strlen(m->body));
-	codec_out_raw(&o, ",\"ts\":");
-	codec_out_int(&o, m->ts);
+	codec_out_raw(o, "{\"type\":\"msg\",\"conv\":");
+	codec_out_str(o, m->conv, strlen(m->conv));
+	codec_out_raw(o, ",\"seq\":");
+	codec_out_int(o, m->seq);
+	codec_out_raw(o, ",\"from\":{\"id\":");
+	codec_out_int(o, m->from_id);
+	codec_out_raw(o, ",\"name\":");
+	codec_out_str(o, m->from_name, strlen(m->from_name));
+	codec_out_raw(o, m->to_group != 0 ? "},\"to\":{\"group\":"
+	                                  : "},\"to\":{\"user\":");
+	codec_out_int(o, m->to_group != 0 ? m->to_group : m->to_user);
+	codec_out_raw(o, "},\"body\":");
+	codec_out_str(o, m->body, strlen(m->body));
+	codec_out_raw(o, ",\"ts\":");
+	codec_out_int(o, m->ts);
 	if (m->cmid != NULL) {
-		codec_out_raw(&o, ",\"cmid\":");
-		codec_out_str(&o, m->cmid, strlen(m->cmid));
+		codec_out_raw(o, ",\"cmid\":");
+		codec_out_str(o, m->cmid, strlen(m->cmid));
 	}
-	codec_out_raw(&o, "}\n");
-	return codec_out_take(&o, len);
+	codec_out_raw(o, "}\n");
 }
 
 /* "to": exactly one of {"user":id} and {"group":id}. */
@@ -200,13 +198,20 @@ chat_send_decode(const struct codec_reader *r, const char *line, size_t len,
 	    [CHAT_F_BODY] = {.key = "body", .kind = JSONFAST_STRING},
 	    [CHAT_F_CMID] = {.key = "cmid", .kind = JSONFAST_STRING},
 	};
-	size_t clen = 0;
+	char *buf = out->buf;
+	size_t cap = out->cap, clen = 0, need;
 
 	memset(out, 0, sizeof(*out));
+	out->buf = buf;
+	out->cap = cap;
 	if (codec_reader_fields(r, line, len, f, CHAT_F_COUNT) != 0 ||
 	    !chat_send_envelope(f, out))
 		return false;
-	out->buf = xmalloc(f[CHAT_F_BODY].len + f[CHAT_F_CMID].len + 2);
+	need = f[CHAT_F_BODY].len + f[CHAT_F_CMID].len + 2;
+	if (need > out->cap) {
+		out->buf = xrealloc(out->buf, need);
+		out->cap = need;
+	}
 	out->body_len = chat_field_copy(&f[CHAT_F_BODY], out->buf);
 	if (f[CHAT_F_CMID].set) {
 		out->cmid = out->buf + out->body_len + 1;
@@ -214,20 +219,17 @@ chat_send_decode(const struct codec_reader *r, const char *line, size_t len,
 		                       out->buf + out->body_len + 1);
 	}
 	/* chat_send_parse's checks; a frame failing one goes its way. */
-	if (validate_body(out->buf, out->body_len, max_body) != 0 ||
-	    (out->cmid != NULL && (clen == 0 || clen > CHAT_CMID_MAX))) {
-		free(out->buf);
-		out->buf = NULL;
-		return false;
-	}
-	return true;
+	return validate_body(out->buf, out->body_len, max_body) == 0 &&
+	       (out->cmid == NULL || (clen > 0 && clen <= CHAT_CMID_MAX));
 }
 
 void
 chat_send_take(struct hjob *j, struct chat_send_frame *f)
 {
 	j->inbuf = f->buf;
+	j->inbuf_cap = f->cap;
 	f->buf = NULL;
+	f->cap = 0;
 	j->id = f->to;
 	j->num = f->group;
 	j->str = j->inbuf;
@@ -235,25 +237,27 @@ chat_send_take(struct hjob *j, struct chat_send_frame *f)
 	j->str2 = f->cmid;
 }
 
-/* The ok reply to a send, {"type":"send","req":..,"ok":true,"msg":{..}}. */
-static char *
-chat_send_reply(const struct hjob *j, const struct store_msg *m, size_t *len)
+/*
+ * The ok reply to a send, {"type":"send","req":..,"ok":true,"msg":{..}},
+ * into the job's buffer.
+ */
+static void
+chat_send_reply(struct hjob *j, const struct store_msg *m)
 {
-	struct codec_out o = {0};
+	struct codec_out *o = &j->reply_text;
 
-	codec_out_raw(&o, "{\"type\":\"send\"");
+	codec_out_raw(o, "{\"type\":\"send\"");
 	if (j->has_req) {
-		codec_out_raw(&o, ",\"req\":");
-		codec_out_int(&o, j->req);
+		codec_out_raw(o, ",\"req\":");
+		codec_out_int(o, j->req);
 	}
-	codec_out_raw(&o, ",\"ok\":true,\"msg\":{\"conv\":");
-	codec_out_str(&o, m->conv, strlen(m->conv));
-	codec_out_raw(&o, ",\"seq\":");
-	codec_out_int(&o, m->seq);
-	codec_out_raw(&o, ",\"ts\":");
-	codec_out_int(&o, m->ts);
-	codec_out_raw(&o, "}}\n");
-	return codec_out_take(&o, len);
+	codec_out_raw(o, ",\"ok\":true,\"msg\":{\"conv\":");
+	codec_out_str(o, m->conv, strlen(m->conv));
+	codec_out_raw(o, ",\"seq\":");
+	codec_out_int(o, m->seq);
+	codec_out_raw(o, ",\"ts\":");
+	codec_out_int(o, m->ts);
+	codec_out_raw(o, "}}\n");
 }
 
 /* What store_msg_append needs for job j. */
@@ -275,9 +279,11 @@ chat_send_input(const struct hjob *j, struct store_send *in)
 static void
 chat_send_result(struct hjob *j, const struct store_msg *m, bool dup)
 {
-	j->reply_text = chat_send_reply(j, m, &j->reply_len);
+	j->reply_text.len = 0;
+	chat_send_reply(j, m);
+	j->frame.len = 0;
 	if (!dup)
-		j->frame = chat_msg_frame(m, &j->frame_len);
+		chat_msg_frame(m, &j->frame);
 }
 
 /*
@@ -328,19 +334,43 @@ chat_send_run_many(struct store *st, struct hjob **j, size_t n)
 }
 
 /*
+ * Keeps the recipients in the job's own buffer for its worker, and frees
+ * the store's array here, on the thread that made it.
+ */
+static void
+chat_send_keep_rcpt(struct hjob *j)
+{
+	if (j->rcpt.n > j->here_cap) {
+		free(j->here.ids);
+		j->here.ids = xmalloc(j->rcpt.n * sizeof(*j->here.ids));
+		j->here_cap = j->rcpt.n;
+	}
+	if (j->rcpt.n > 0)
+		memcpy(j->here.ids, j->rcpt.ids,
+		       j->rcpt.n * sizeof(*j->here.ids));
+	j->here.n = j->rcpt.n;
+	free(j->rcpt.ids);
+	j->rcpt = (struct store_ids){NULL, 0};
+}
+
+/*
  * The batch is committed (or not): push now, on the writer thread, so
  * every worker receives a conversation's messages in commit (seq) order.
+ * The sender's worker is pushed to by the job itself, whose completion is
+ * posted after this in the same order, so it needs no copy.
  */
 void
 chat_send_committed(struct hjob *j, int err)
 {
 	if (err < 0 && j->err == 0)
 		handler_fail(j, -err, NULL);
-	if (j->err == 0 && j->frame != NULL)
-		server_deliver_frame(j->srv, j->rcpt.ids, j->rcpt.n, j->frame,
-		                     j->frame_len, j->except, true);
-	free(j->frame);
-	j->frame = NULL;
+	if (j->err == 0 && j->frame.len > 0)
+		server_deliver_frame(j->srv, j->rcpt.ids, j->rcpt.n,
+		                     j->frame.buf, j->frame.len, j->except,
+		                     true, j->s->w);
+	else
+		j->frame.len = 0;
+	chat_send_keep_rcpt(j);
 }
 
 /* An optional page size "limit": 1..sync-max, or dflt. */

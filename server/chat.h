@@ -7,6 +7,8 @@
 
 #include "store.h"
 
+struct codec_out;
+
 struct codec_reader;
 struct hjob;
 struct json_object;
@@ -20,15 +22,18 @@ struct chat_send_frame {
 	uint32_t req;
 	int64_t to; /* the user or group */
 	bool group; /* to is a group */
-	char *buf;  /* owned: the body, then the cmid, each NUL-terminated */
+	char *buf;  /* the body, then the cmid, each NUL-terminated */
+	size_t cap; /* buf's size */
 	size_t body_len;
 	const char *cmid; /* in buf, or NULL */
 };
 
 /*
  * Reads frame line as a send with reader r. true: f holds a request that
- * chat_send_parse would take just as it is (then the caller owns f->buf);
- * false: anything else, to go the general way, which gives any error.
+ * chat_send_parse would take just as it is; false: anything else, to go
+ * the general way, which gives any error. f->buf and f->cap are the
+ * caller's buffer (NULL and 0 for none) on entry and stay the caller's,
+ * grown if the request needed more room.
  */
 bool chat_send_decode(const struct codec_reader *r, const char *line,
                       size_t len, size_t max_body, struct chat_send_frame *f);
@@ -49,7 +54,7 @@ int chat_history_run(struct store *st, struct hjob *j);
 
 /* A stored message as a "msg" event object (caller owns). */
 struct json_object *chat_msg_json(const struct store_msg *m);
-/* The same as a frame ("\n" included), *len bytes; the caller frees it. */
-char *chat_msg_frame(const struct store_msg *m, size_t *len);
+/* The same as a frame ("\n" included), appended to o. */
+void chat_msg_frame(const struct store_msg *m, struct codec_out *o);
 
 #endif

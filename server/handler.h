@@ -5,11 +5,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec.h"
+#include "dbpool.h"
 #include "store.h"
+#include "validate.h"
 
 struct json_object;
 struct server;
 struct session;
+struct worker;
 
 /*
  * Request dispatch. A table (handler.c) maps each protocol type to its
@@ -28,19 +32,21 @@ struct hjob {
 	struct session *s; /* referenced until the job ends */
 	struct server *srv;
 	const struct handler *h;
-	struct json_object *in;    /* the request, or NULL: */
-	char *inbuf;               /* its strings, read without json-c */
+	struct json_object *in; /* the request, or NULL: */
+	char *inbuf;            /* its strings, read without json-c */
+	size_t inbuf_cap;
 	struct json_object *reply; /* the ok reply; run/parse add fields */
-	char *reply_text; /* or the whole ok reply as a frame (writes) */
-	size_t reply_len;
+	/* Or, if its len is not 0, the whole ok reply as a frame (writes). */
+	struct codec_out reply_text;
 	bool has_req;
 	uint32_t req;
 	uint64_t except; /* the caller's session id: events skip it */
 	int64_t uid;     /* the caller, from the session: 0 before login */
-	char *uname;     /* the caller's name */
-	char addr[48];   /* the caller's address */
-	int err;         /* 0 or -ERR_*: then an error reply is sent */
-	char *errmsg;    /* NULL: the code's default sentence */
+	char *uname;     /* the caller's name: in uname_buf, or allocated */
+	char uname_buf[4 * VALIDATE_NAME_MAX_CP + 1];
+	char addr[48]; /* the caller's address */
+	int err;       /* 0 or -ERR_*: then an error reply is sent */
+	char *errmsg;  /* NULL: the code's default sentence */
 
 	/* Arguments read by parse(); strings borrowed from in or inbuf. */
 	int64_t id;
@@ -48,12 +54,25 @@ struct hjob {
 	size_t len;
 	uint64_t num;
 
-	/* Effects: an event for users (or its frame), the login's result. */
+	/*
+	 * Effects: an event for users (or its frame), the login's result. The
+	 * buffers (inbuf, reply_text, frame, here) stay with a job that its
+	 * worker keeps for reuse.
+	 */
 	struct json_object *event;
-	char *frame;
-	size_t frame_len;
+	struct codec_out frame; /* len 0: none */
 	struct store_ids rcpt;
+	/*
+	 * A send's frame goes to its own worker's recipients from the job
+	 * (handler_job_finish): these, in a buffer of here_cap ids kept with
+	 * the job. Other workers get a copy from the writer.
+	 */
+	struct store_ids here;
+	size_t here_cap;
 	struct store_user user;
+
+	struct dbpool_job wlink; /* its place in the writer's queue */
+	struct hjob *next_spare; /* in its worker's spare jobs */
 };
 
 struct handler {
@@ -76,6 +95,13 @@ struct handler {
  * counts in s->writes, and other frames wait until those are back).
  */
 void handler_dispatch(struct session *s, const char *line, size_t len);
+
+/*
+ * Frees the jobs that worker w keeps for reuse (a request's job and its
+ * buffers are recycled, so a send allocates nothing once they have grown).
+ * Worker thread, or after it ended.
+ */
+void handler_spares_free(struct worker *w);
 
 /* Fails the job with code and an optional message (copied). */
 int handler_fail(struct hjob *j, int code, const char *msg);

@@ -356,7 +356,8 @@ relay_deliver(struct relay *r, struct json_object *m)
 		uids[i] =
 		    json_object_get_int64(json_object_array_get_idx(u, i));
 	server_deliver_frame(r->srv, uids, n, json_object_get_string(f),
-	                     (size_t)json_object_get_string_len(f), 0, false);
+	                     (size_t)json_object_get_string_len(f), 0, false,
+	                     NULL);
 	free(uids);
 }
 
@@ -389,7 +390,7 @@ relay_deliver_item(struct relay *r, const struct relay_ms_item *it)
 		frame = r->frame.buf;
 	}
 	server_deliver_frame(r->srv, r->in.uids + it->uid0, it->nuid, frame,
-	                     len, 0, false);
+	                     len, 0, false, NULL);
 }
 
 /*

@@ -178,22 +178,24 @@ server_deliver(struct server *srv, const int64_t *uids, size_t n,
 	if (n == 0)
 		return;
 	frame = codec_frame(ev, &len);
-	server_deliver_frame(srv, uids, n, frame, len, except, true);
+	server_deliver_frame(srv, uids, n, frame, len, except, true, NULL);
 	free(frame);
 }
 
 /* Each worker gets its own copy: a job belongs to one thread. */
 void
 server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
-                     const char *frame, size_t len, uint64_t except, bool relay)
+                     const char *frame, size_t len, uint64_t except, bool relay,
+                     const struct worker *skip)
 {
 	int i;
 
 	if (n == 0)
 		return;
 	for (i = 0; i < srv->nworkers; i++)
-		worker_deliver(srv->workers[i], xmemdup0(frame, len), len, uids,
-		               n, except);
+		if (srv->workers[i] != skip)
+			worker_deliver(srv->workers[i], frame, len, uids, n,
+			               except);
 	if (relay && srv->relay != NULL)
 		relay_publish(srv->relay, uids, n, frame, len);
 }

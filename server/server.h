@@ -10,6 +10,7 @@
 
 struct json_object;
 struct loopq;
+struct worker;
 
 /*
  * The natterd process: the listener and signals on the main thread, the
@@ -65,11 +66,12 @@ void server_deliver(struct server *srv, const int64_t *uids, size_t n,
 
 /*
  * The same for an already serialized frame (len bytes, borrowed); with
- * relay, it also goes to the other nodes of a cluster.
+ * relay, it also goes to the other nodes of a cluster. Worker skip (if
+ * not NULL) is left out: the caller delivers there itself.
  */
 void server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
                           const char *frame, size_t len, uint64_t except,
-                          bool relay);
+                          bool relay, const struct worker *skip);
 
 /* Tells every logged-in client of this node to sync (any thread). */
 void server_resync(struct server *srv);

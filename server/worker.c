@@ -10,6 +10,7 @@
 #include "dbpool.h"
 #include "config.h"
 #include "guard.h"
+#include "handler.h"
 #include "log.h"
 #include "loopq.h"
 #include "server.h"
@@ -27,14 +28,16 @@ struct worker_adoption {
 	unsigned flags;
 };
 
-/* A frame on its way to some users' sessions on one worker. */
+/*
+ * A frame on its way to some users' sessions on one worker: one block,
+ * the users then the frame, so a delivery costs one allocation.
+ */
 struct worker_delivery {
 	struct worker *w;
-	char *frame;
 	size_t len;
-	int64_t *uids;
 	size_t n;
 	uint64_t except;
+	int64_t uids[]; /* n of them, then the frame's len bytes */
 };
 
 static const char worker_ping[] = "{\"type\":\"ping\"}\n";
@@ -114,6 +117,7 @@ worker_free(struct worker *w)
 	loopq_drain(w->q); /* deliveries posted after the loop ended */
 	loopq_free(w->q);
 	codec_reader_free(w->reader);
+	handler_spares_free(w);
 	event_base_free(w->base);
 	free(w);
 }
@@ -200,38 +204,45 @@ worker_user_remove(struct worker *w, struct session *s)
 	s->unext = NULL;
 }
 
+void
+worker_deliver_here(struct worker *w, const char *frame, size_t len,
+                    const int64_t *uids, size_t n, uint64_t except)
+{
+	struct session *s, *next;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s = *worker_user_head(w, uids[i]);
+		for (; s != NULL; s = next) {
+			next = s->unext; /* sending may close s */
+			if (s->uid == uids[i] && s->id != except)
+				session_send_raw(s, frame, len);
+		}
+	}
+}
+
 /* Writes a delivery to each matching session of this worker. */
 static void
 worker_deliver_cb(void *arg)
 {
 	struct worker_delivery *d = arg;
-	struct session *s, *next;
-	size_t i;
 
-	for (i = 0; i < d->n; i++) {
-		s = *worker_user_head(d->w, d->uids[i]);
-		for (; s != NULL; s = next) {
-			next = s->unext; /* sending may close s */
-			if (s->uid == d->uids[i] && s->id != d->except)
-				session_send_raw(s, d->frame, d->len);
-		}
-	}
-	free(d->frame);
-	free(d->uids);
+	worker_deliver_here(d->w, (const char *)(d->uids + d->n), d->len,
+	                    d->uids, d->n, d->except);
 	free(d);
 }
 
 void
-worker_deliver(struct worker *w, char *frame, size_t len, const int64_t *uids,
-               size_t n, uint64_t except)
+worker_deliver(struct worker *w, const char *frame, size_t len,
+               const int64_t *uids, size_t n, uint64_t except)
 {
-	struct worker_delivery *d = xmalloc(sizeof *d);
+	struct worker_delivery *d =
+	    xmalloc(sizeof(*d) + n * sizeof(*uids) + len);
 
 	d->w = w;
-	d->frame = frame;
 	d->len = len;
-	d->uids = xmalloc(n * sizeof *uids);
-	memcpy(d->uids, uids, n * sizeof *uids);
+	memcpy(d->uids, uids, n * sizeof(*uids));
+	memcpy(d->uids + n, frame, len);
 	d->n = n;
 	d->except = except;
 	loopq_post(w->q, worker_deliver_cb, d);

@@ -9,6 +9,7 @@
 
 #include <event2/util.h>
 
+struct hjob;
 struct server;
 struct session;
 
@@ -34,6 +35,8 @@ struct worker {
 	size_t nsockets;  /* sockets alive, flushing ones included */
 	struct session *users[WORKER_USER_BUCKETS]; /* chained by unext */
 	uint64_t next_id;
+	struct hjob *spare_jobs; /* handler.c's, for reuse */
+	size_t nspare_jobs;
 	bool stopping;  /* no new requests are read */
 	bool finishing; /* exit once every session is gone */
 };
@@ -70,11 +73,14 @@ void worker_user_add(struct worker *w, struct session *s);
 void worker_user_remove(struct worker *w, struct session *s);
 
 /*
- * Queues frame (len bytes, taken) for every session of uids on w, except
- * session except. Any thread.
+ * Queues a copy of frame (len bytes) for every session of uids on w,
+ * except session except. Any thread.
  */
-void worker_deliver(struct worker *w, char *frame, size_t len,
+void worker_deliver(struct worker *w, const char *frame, size_t len,
                     const int64_t *uids, size_t n, uint64_t except);
+/* The same at once, on w's own thread; frame is borrowed. */
+void worker_deliver_here(struct worker *w, const char *frame, size_t len,
+                         const int64_t *uids, size_t n, uint64_t except);
 
 /* Sends every logged-in session a "resync" event (posted; any thread). */
 void worker_resync(struct worker *w);

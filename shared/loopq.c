@@ -7,79 +7,82 @@
 #include "loopq.h"
 #include "xmalloc.h"
 
+/* Queues a held post may wait to wake; past that a post wakes at once. */
+#define LOOPQ_HOLD_MAX 64
+
 struct loopq_job {
 	loopq_fn fn;
 	void *arg;
-	struct loopq_job *next;
 };
 
-/* Jobs in order, with the last one at hand for appending. */
-struct loopq_list {
-	struct loopq_job *head, *tail;
+/* Jobs in order in one array, whose room is kept when it empties. */
+struct loopq_vec {
+	struct loopq_job *v;
+	size_t n, cap;
 };
 
 /*
  * Posters append under mu and wake the loop with event_active; the loop
- * takes the whole list at once, so the lock is held only for pointer swaps
- * and never while a job runs (a job may post to the same queue).
+ * swaps the array out at once, so the lock is held only for an append or
+ * a swap and never while a job runs (a job may post to the same queue).
+ * Two arrays take turns, so a post allocates only when a burst is longer
+ * than any before: nothing per job.
  */
 struct loopq {
 	pthread_mutex_t mu;
-	struct loopq_list jobs;
+	struct loopq_vec jobs;  /* posted, not yet taken */
+	struct loopq_vec spare; /* empty, with the room of an earlier run */
 	struct event *ev;
 };
 
-/* One queue's held jobs. */
-struct loopq_held {
-	struct loopq *q;
-	struct loopq_list jobs;
-};
-
 /*
- * The posts a thread holds (loopq_hold). Thread-local: each thread only
- * ever sees its own, so nothing here is shared.
+ * The queues this thread posted to while holding (loopq_hold), to wake at
+ * the release. Thread-local and fixed: nothing is shared, and a thread that
+ * ends leaves nothing behind.
  */
 static _Thread_local struct {
 	bool on;
-	struct loopq_held *v;
-	size_t n, cap;
+	struct loopq *q[LOOPQ_HOLD_MAX];
+	size_t n;
 } loopq_holding;
 
-/* Appends the jobs of more (a non-empty list) to l. */
-static void
-loopq_list_cat(struct loopq_list *l, struct loopq_list more)
-{
-	if (l->tail != NULL)
-		l->tail->next = more.head;
-	else
-		l->head = more.head;
-	l->tail = more.tail;
-}
-
 /* Takes every queued job out of q, oldest first. */
-static struct loopq_job *
+static struct loopq_vec
 loopq_take(struct loopq *q)
 {
-	struct loopq_job *list;
+	struct loopq_vec run;
 
 	pthread_mutex_lock(&q->mu);
-	list = q->jobs.head;
-	q->jobs = (struct loopq_list){NULL, NULL};
+	run = q->jobs;
+	q->jobs = q->spare;
+	q->spare = (struct loopq_vec){NULL, 0, 0};
 	pthread_mutex_unlock(&q->mu);
-	return list;
+	return run;
 }
 
-/* Runs and frees a list of jobs in order. */
+/* Gives q back the room of a run it took (or frees it if q has one). */
 static void
-loopq_run(struct loopq_job *list)
+loopq_put_back(struct loopq *q, struct loopq_vec run)
 {
-	struct loopq_job *next;
-
-	for (; list != NULL; list = next) {
-		next = list->next;
-		list->fn(list->arg);
-		free(list);
+	pthread_mutex_lock(&q->mu);
+	if (q->spare.v == NULL) {
+		q->spare = run;
+		q->spare.n = 0;
+		run.v = NULL;
 	}
+	pthread_mutex_unlock(&q->mu);
+	free(run.v);
+}
+
+/* Runs the jobs taken from q in order, then returns their room. */
+static void
+loopq_run(struct loopq *q, struct loopq_vec run)
+{
+	size_t i;
+
+	for (i = 0; i < run.n; i++)
+		run.v[i].fn(run.v[i].arg);
+	loopq_put_back(q, run);
 }
 
 /* The wake-up event fired: run what was posted. */
@@ -88,7 +91,7 @@ loopq_event_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	loopq_run(loopq_take(arg));
+	loopq_run(arg, loopq_take(arg));
 }
 
 /* A queue whose jobs run on base's thread. */
@@ -110,65 +113,45 @@ loopq_new(struct event_base *base)
 void
 loopq_free(struct loopq *q)
 {
-	struct loopq_job *list, *next;
-
 	if (q == NULL)
 		return;
 	event_free(q->ev);
-	for (list = loopq_take(q); list != NULL; list = next) {
-		next = list->next;
-		free(list);
-	}
+	free(q->jobs.v);
+	free(q->spare.v);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
 }
 
-/* Appends jobs to q and wakes its loop. */
-static void
-loopq_append(struct loopq *q, struct loopq_list jobs)
+/* Remembers q to wake at the release; false if there is no room. */
+static bool
+loopq_hold_add(struct loopq *q)
 {
-	pthread_mutex_lock(&q->mu);
-	loopq_list_cat(&q->jobs, jobs);
-	pthread_mutex_unlock(&q->mu);
-	event_active(q->ev, EV_READ, 0);
-}
-
-/* Adds job to this thread's held list for q. */
-static void
-loopq_hold_add(struct loopq *q, struct loopq_job *job)
-{
-	struct loopq_held *h;
 	size_t i;
 
-	for (i = 0; i < loopq_holding.n && loopq_holding.v[i].q != q; i++)
-		;
-	if (i == loopq_holding.n) {
-		if (i == loopq_holding.cap) {
-			loopq_holding.cap = i != 0 ? 2 * i : 8;
-			loopq_holding.v = xrealloc(
-			    loopq_holding.v,
-			    loopq_holding.cap * sizeof(*loopq_holding.v));
-		}
-		loopq_holding.v[i] = (struct loopq_held){q, {NULL, NULL}};
-		loopq_holding.n++;
-	}
-	h = &loopq_holding.v[i];
-	loopq_list_cat(&h->jobs, (struct loopq_list){job, job});
+	for (i = 0; i < loopq_holding.n; i++)
+		if (loopq_holding.q[i] == q)
+			return true;
+	if (loopq_holding.n == LOOPQ_HOLD_MAX)
+		return false;
+	loopq_holding.q[loopq_holding.n++] = q;
+	return true;
 }
 
 /* Appends fn(arg) and wakes the loop (or holds it); any thread. */
 void
 loopq_post(struct loopq *q, loopq_fn fn, void *arg)
 {
-	struct loopq_job *job = xmalloc(sizeof(*job));
+	struct loopq_vec *jobs = &q->jobs;
 
-	job->fn = fn;
-	job->arg = arg;
-	job->next = NULL;
-	if (loopq_holding.on)
-		loopq_hold_add(q, job);
-	else
-		loopq_append(q, (struct loopq_list){job, job});
+	pthread_mutex_lock(&q->mu);
+	if (jobs->n == jobs->cap) {
+		jobs->cap = jobs->cap != 0 ? 2 * jobs->cap : 64;
+		jobs->v = xrealloc(jobs->v, jobs->cap * sizeof(*jobs->v));
+	}
+	jobs->v[jobs->n++] = (struct loopq_job){fn, arg};
+	pthread_mutex_unlock(&q->mu);
+	if (!loopq_holding.on || !loopq_hold_add(q))
+		event_active(q->ev, EV_READ, 0);
 }
 
 void
@@ -177,10 +160,7 @@ loopq_hold(void)
 	loopq_holding.on = true;
 }
 
-/*
- * Hands every held list to its queue. The array goes too: a thread that
- * ends must leave nothing behind.
- */
+/* Wakes each loop the held posts went to, once. */
 void
 loopq_release(void)
 {
@@ -188,15 +168,13 @@ loopq_release(void)
 
 	loopq_holding.on = false;
 	for (i = 0; i < loopq_holding.n; i++)
-		loopq_append(loopq_holding.v[i].q, loopq_holding.v[i].jobs);
-	free(loopq_holding.v);
-	loopq_holding.v = NULL;
-	loopq_holding.n = loopq_holding.cap = 0;
+		event_active(loopq_holding.q[i]->ev, EV_READ, 0);
+	loopq_holding.n = 0;
 }
 
 /* Runs what is queued now on the calling thread, e.g. before shutdown. */
 void
 loopq_drain(struct loopq *q)
 {
-	loopq_run(loopq_take(q));
+	loopq_run(q, loopq_take(q));
 }

@@ -5,9 +5,11 @@ struct event_base;
 
 /*
  * A queue of callbacks to run on one event loop, fed from any thread
- * (mutex + list + event_active, as redis's bio.c). This is how data crosses
- * threads in natter: a job posted here belongs to the loop's thread once it
- * runs. Requires evthread_use_pthreads() before the base was made.
+ * (mutex + array + event_active; redis's bio.c has a list). This is how
+ * data crosses threads in natter: a job posted here belongs to the loop's
+ * thread once it runs. Posting allocates nothing once the queue's array
+ * has grown to its longest burst. Requires evthread_use_pthreads() before
+ * the base was made.
  */
 struct loopq;
 typedef void (*loopq_fn)(void *arg);
@@ -22,11 +24,12 @@ void loopq_post(struct loopq *q, loopq_fn fn, void *arg);
 void loopq_drain(struct loopq *q);
 
 /*
- * Between loopq_hold and loopq_release, the calling thread's posts wait in
- * a list of its own; the release appends each queue's share at once and
- * wakes each loop once. For a thread that posts many jobs in a burst (the
- * DB writer after a group commit): a loop woken per job would preempt it
- * for every one. Order per queue is kept. Does not nest.
+ * Between loopq_hold and loopq_release, the calling thread's posts are
+ * queued but their loops are not woken; the release wakes each loop once.
+ * For a thread that posts many jobs in a burst (the DB writer after a
+ * group commit): a loop woken per job would preempt it for every one. A
+ * loop woken by someone else may run held jobs early. Order per queue is
+ * kept. Does not nest.
  */
 void loopq_hold(void);
 void loopq_release(void);

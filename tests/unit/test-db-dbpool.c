@@ -34,6 +34,7 @@ struct test_job {
 	int rank;      /* submission order (write lane) */
 	int committed; /* commit hooks seen; must be 1 */
 	int commit_err;
+	struct dbpool_job link; /* its place in the writer's queue */
 };
 
 static struct event_base *base;
@@ -205,7 +206,7 @@ test_submit_all(struct dbpool *p, struct loopq *q, const int64_t *ids,
 				continue;
 			}
 			j->rank = ++rank;
-			dbpool_submit_write(p, test_run,
+			dbpool_submit_write(p, &j->link, test_run,
 			                    k % 2 ? test_run_many : NULL,
 			                    test_committed, test_done, j, q);
 		}
@@ -250,19 +251,22 @@ static void
 test_idle(struct dbpool *p, struct loopq *q, int64_t *ids, const char *path)
 {
 	char *wal = xasprintf("%s-wal", path);
+	struct dbpool_job *links = xcalloc(TEST_BIG + 1, sizeof(*links));
 	long restarts;
 	int i;
 
 	for (i = 0; i < TEST_BIG; i++)
-		dbpool_submit_write(p, test_big_run, NULL, NULL, test_big_done,
-		                    ids, q);
+		dbpool_submit_write(p, &links[i], test_big_run, NULL, NULL,
+		                    test_big_done, ids, q);
 	event_base_dispatch(base);
 	restarts = unit_wal_restarts(wal);
 	CHECK(restarts >= 0);
 	usleep(3 * DBPOOL_IDLE_MS * 1000);
-	dbpool_submit_write(p, test_big_run, NULL, NULL, test_big_done, ids, q);
+	dbpool_submit_write(p, &links[TEST_BIG], test_big_run, NULL, NULL,
+	                    test_big_done, ids, q);
 	event_base_dispatch(base);
 	CHECK(unit_wal_restarts(wal) == restarts + 1);
+	free(links);
 	free(wal);
 }
 

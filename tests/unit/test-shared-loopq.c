@@ -106,6 +106,68 @@ test_hold(void)
 	event_base_free(b);
 }
 
+/* A job that posts the next tag to its own queue, up to 'e'. */
+static struct loopq *chain_q;
+
+static void
+chain_run(void *arg)
+{
+	const char *tag = arg;
+
+	order[norder++] = *tag;
+	if (*tag < 'e')
+		loopq_post(chain_q, chain_run, (void *)(tag + 1));
+}
+
+/* A job that posts 'f' and runs it at once, from inside the run. */
+static void
+drain_run(void *arg)
+{
+	static const char f = 'f';
+
+	order[norder++] = 'D';
+	loopq_post(arg, tag_run, (void *)&f);
+	loopq_drain(arg);
+}
+
+/*
+ * A job may post to its own queue (the post runs at the next turn, not
+ * in this one) and may drain it; runs longer than any before keep their
+ * order as the arrays grow and are reused.
+ */
+static void
+test_reentry(void)
+{
+	static const char tags[] = "abcdefg";
+	struct event_base *b = event_base_new();
+	int n = 0;
+
+	chain_q = loopq_new(b);
+	norder = 0;
+	loopq_post(chain_q, chain_run, (void *)&tags[0]);
+	loopq_drain(chain_q);
+	CHECK_EQ_INT((int)norder, 1);
+	event_base_loop(b, EVLOOP_NONBLOCK);
+	while (norder < 5 && n++ < 10)
+		loopq_drain(chain_q);
+	CHECK(memcmp(order, "abcde", 5) == 0);
+	norder = 0;
+	loopq_post(chain_q, drain_run, chain_q);
+	loopq_post(chain_q, tag_run, (void *)&tags[6]);
+	loopq_drain(chain_q);
+	CHECK(norder == 3 && memcmp(order, "Dfg", 3) == 0);
+	for (int round = 0; round < 3; round++) {
+		norder = 0;
+		for (int i = 0; i < 300; i++)
+			loopq_post(chain_q, count_run, &n);
+		n = 0;
+		loopq_drain(chain_q);
+		CHECK_EQ_INT(n, 300);
+	}
+	loopq_free(chain_q);
+	event_base_free(b);
+}
+
 int
 main(void)
 {
@@ -144,5 +206,6 @@ main(void)
 	event_free(timer);
 	event_base_free(base);
 	test_hold();
+	test_reentry();
 	return UNIT_END();
 }
