@@ -224,11 +224,19 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
     [SQ_CMIDS_FLOOR_SET] = "UPDATE msg_cmids_floor SET id = MAX(id, ?1)",
     [SQ_SEQ_NEXT] = "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages "
                     "WHERE conv = ?1",
-    [SQ_MSG_INSERT] = "INSERT INTO messages(conv, seq, sender, to_user, "
-                      "to_group, body, ts, cmid) "
-                      "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
-                      "WHERE ?8 IS NULL OR NOT EXISTS (SELECT 1 FROM "
-                      "msg_cmids WHERE sender = ?3 AND cmid = ?8)",
+    /*
+     * OR FAIL, not the default ABORT: an INSERT ... SELECT that may abort
+     * opens a statement journal inside the batch's transaction, and the
+     * pages it touches are copied there, in a 64 KiB block malloc'd for
+     * every message. One row checks every constraint before it writes,
+     * so FAIL leaves nothing half done either.
+     */
+    [SQ_MSG_INSERT] =
+        "INSERT OR FAIL INTO messages(conv, seq, sender, to_user, "
+        "to_group, body, ts, cmid) "
+        "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
+        "WHERE ?8 IS NULL OR NOT EXISTS (SELECT 1 FROM "
+        "msg_cmids WHERE sender = ?3 AND cmid = ?8)",
     [SQ_SYNC] = "SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
                 "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
                 "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
