@@ -187,25 +187,21 @@ dbpool_finish(struct dbpool_job *job)
  * first job not run. Outside a batch each call committed on its own.
  */
 static struct dbpool_job *
-dbpool_run_some(struct store *st, struct dbpool_job *job, bool batched)
+dbpool_run_some(struct store *st, struct dbpool_job *job)
 {
 	void *args[DBPOOL_BATCH_MAX];
-	struct dbpool_job *j, *end;
+	struct dbpool_job *end;
 	size_t n = 0;
 
 	if (job->many == NULL) {
 		job->run(st, job->arg);
-		end = job->next;
-	} else {
-		for (end = job; end != NULL && end->many == job->many &&
-		                n < DBPOOL_BATCH_MAX;
-		     end = end->next)
-			args[n++] = end->arg;
-		job->many(st, args, n);
+		return job->next;
 	}
-	for (j = job; j != end && !batched; j = j->next)
-		if (j->committed != NULL)
-			j->committed(j->arg, 0);
+	for (end = job;
+	     end != NULL && end->many == job->many && n < DBPOOL_BATCH_MAX;
+	     end = end->next)
+		args[n++] = end->arg;
+	job->many(st, args, n);
 	return end;
 }
 
@@ -233,8 +229,10 @@ dbpool_checkpoint_if_due(struct dbpool *p, struct store *st)
 
 /*
  * The writer: runs a batch in one transaction, then tells each job the
- * outcome in commit order, before its completion is posted. A backend that
- * does not batch (or a batch that cannot begin) commits job by job.
+ * outcome in commit order, each just before its completion is posted (a
+ * send's pushes to other loops, posted by committed(), and its own loop's,
+ * made by done, stay in commit order). A backend that does not batch (or
+ * a batch that cannot begin) commits job by job; committed() then hears 0.
  */
 static void
 dbpool_run_batch(struct dbpool *p, struct store *st, struct dbpool_job *jobs)
@@ -244,13 +242,13 @@ dbpool_run_batch(struct dbpool *p, struct store *st, struct dbpool_job *jobs)
 	int err = 0;
 
 	for (job = jobs; job != NULL;)
-		job = dbpool_run_some(st, job, batched);
+		job = dbpool_run_some(st, job);
 	if (batched)
 		err = store_batch_end(st, true);
 	loopq_hold(); /* one wake-up per loop for the whole batch */
 	for (job = jobs; job != NULL; job = next) {
 		next = job->next;
-		if (batched && job->committed != NULL)
+		if (job->committed != NULL)
 			job->committed(job->arg, err);
 		dbpool_finish(job);
 	}
