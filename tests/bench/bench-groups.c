@@ -9,7 +9,6 @@
 #include "bench-run.h"
 #include "xmalloc.h"
 
-#define BENCH_GROUPS_TICK_US 1000 /* sending clock, as latency's */
 /* A group this many messages behind (deliveries / (size - 1)) skips. */
 #define BENCH_GROUPS_MAX_INFLIGHT 1000
 
@@ -238,7 +237,8 @@ bench_groups_measure(void *arg)
 static void
 bench_groups_go(struct bench_groups *b)
 {
-	struct timeval tv = {0, BENCH_GROUPS_TICK_US};
+	struct timeval tv = {b->run->o->tick_us / 1000000,
+	                     b->run->o->tick_us % 1000000};
 
 	b->run->phase = "running";
 	b->running = true;

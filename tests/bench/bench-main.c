@@ -43,6 +43,7 @@ static const char bench_main_usage[] =
     "  --window N         messages in flight per sender (16)\n"
     "  --body N           message body bytes (100)\n"
     "  --rate N           latency/storm/groups total messages/s (20000)\n"
+    "  --tick US          latency/storm/groups: sending clock (200)\n"
     "  --duration S       measured seconds (10)\n"
     "  --warmup S         seconds before measuring (1)\n"
     "  --timeout S        give up after this long in all (300)\n"
@@ -75,6 +76,7 @@ static const struct option bench_main_longopts[] = {
     {"window", required_argument, NULL, 'W'},
     {"body", required_argument, NULL, 'b'},
     {"rate", required_argument, NULL, 'r'},
+    {"tick", required_argument, NULL, 'k'},
     {"duration", required_argument, NULL, 'd'},
     {"warmup", required_argument, NULL, 'u'},
     {"timeout", required_argument, NULL, 't'},
@@ -120,6 +122,7 @@ bench_main_defaults(struct bench_opts *o)
 	o->window = 16;
 	o->body = 100;
 	o->rate = 20000;
+	o->tick_us = 200;
 	o->duration = 10;
 	o->warmup = 1;
 	o->timeout = 300;
@@ -222,6 +225,9 @@ bench_main_opt(struct bench_opts *o, int ch, const char *v)
 	case 'r':
 		o->rate = atof(v);
 		return 0;
+	case 'k':
+		o->tick_us = atoi(v);
+		return 0;
 	case 'd':
 		o->duration = atof(v);
 		return 0;
@@ -255,7 +261,8 @@ bench_main_args(struct bench_opts *o, int argc, char **argv)
 	    o->server.sin_port == 0 || o->sources < 1 || o->pairs < 1 ||
 	    o->members < 2 || o->senders < 1 || o->senders > o->members ||
 	    o->conns < 1 || o->burst < 1 || o->window < 1 || o->body < 32 ||
-	    o->body > 4000 || o->rate <= 0)
+	    o->body > 4000 || o->rate <= 0 || o->tick_us < 10 ||
+	    o->tick_us > 1000000)
 		goto usage;
 	/* A group needs someone to send to. Its members are connections, so
 	 * far fewer than a million fit under the file limit anyway; the cap

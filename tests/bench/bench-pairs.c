@@ -10,7 +10,6 @@
 #include "bench-storm.h"
 #include "xmalloc.h"
 
-#define BENCH_PAIRS_TICK_US 1000 /* latency: sending clock */
 #define BENCH_PAIRS_MAX_INFLIGHT                                               \
 	1000 /* latency: a pair this far behind skips */
 
@@ -300,7 +299,8 @@ bench_pairs_connect(void *arg)
 static void
 bench_pairs_go(struct bench_pairs *b)
 {
-	struct timeval tv = {0, BENCH_PAIRS_TICK_US};
+	struct timeval tv = {b->run->o->tick_us / 1000000,
+	                     b->run->o->tick_us % 1000000};
 	int i;
 
 	b->running = true;

@@ -31,6 +31,7 @@ struct bench_opts {
 	int groups, group_size; /* groups: how many, members of each */
 	int burst;              /* connections being set up at once */
 	double duration, warmup, timeout, rate;
+	int tick_us; /* fixed-rate workloads: how often the sends due go */
 };
 
 #define BENCH_RUN_MAX_RESULTS 24
