@@ -87,14 +87,18 @@ dbpool_list_cat(struct dbpool_list *l, struct dbpool_list more)
 	l->tail = more.tail;
 }
 
-/* Appends jobs and wakes a thread. */
+/*
+ * Appends jobs and wakes a thread. The signal comes after the unlock: on
+ * a shared core the thread woken preempts us, and had we still held the
+ * lock it would block on it at once and preempt us again when let go.
+ */
 static void
 dbpool_queue_append(struct dbpool_queue *q, struct dbpool_list jobs)
 {
 	pthread_mutex_lock(&q->mu);
 	dbpool_list_cat(&q->jobs, jobs);
-	pthread_cond_signal(&q->cv);
 	pthread_mutex_unlock(&q->mu);
+	pthread_cond_signal(&q->cv);
 }
 
 /* Appends a job and wakes a thread. */

@@ -1,7 +1,12 @@
+#include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "loopq.h"
@@ -22,16 +27,25 @@ struct loopq_vec {
 };
 
 /*
- * Posters append under mu and wake the loop with event_active; the loop
- * swaps the array out at once, so the lock is held only for an append or
- * a swap and never while a job runs (a job may post to the same queue).
- * Two arrays take turns, so a post allocates only when a burst is longer
- * than any before: nothing per job.
+ * Posters append under mu and wake the loop through an eventfd of the
+ * queue's own; the loop swaps the array out at once, so the lock is held
+ * only for an append or a swap and never while a job runs (a job may post
+ * to the same queue). Two arrays take turns, so a post allocates only when
+ * a burst is longer than any before: nothing per job.
+ *
+ * Not event_active: from another thread it writes libevent's wake-up fd
+ * while holding the base's lock. On a shared core the woken loop preempts
+ * the poster at once, blocks on that lock, and preempts it again when it
+ * is let go: four context switches a wake-up where two do (fifteenth
+ * session, doc/performance.md). Here the write comes after every unlock,
+ * and only the post that finds the queue not yet woken makes it.
  */
 struct loopq {
 	pthread_mutex_t mu;
 	struct loopq_vec jobs;  /* posted, not yet taken */
 	struct loopq_vec spare; /* empty, with the room of an earlier run */
+	bool woken;             /* a wake-up is written or held since a take */
+	int fd;                 /* eventfd the loop reads */
 	struct event *ev;
 };
 
@@ -56,6 +70,7 @@ loopq_take(struct loopq *q)
 	run = q->jobs;
 	q->jobs = q->spare;
 	q->spare = (struct loopq_vec){NULL, 0, 0};
+	q->woken = false;
 	pthread_mutex_unlock(&q->mu);
 	return run;
 }
@@ -85,12 +100,28 @@ loopq_run(struct loopq *q, struct loopq_vec run)
 	loopq_put_back(q, run);
 }
 
-/* The wake-up event fired: run what was posted. */
+/* Wakes q's loop; a full counter (never, in practice) is awake anyway. */
+static void
+loopq_wake(struct loopq *q)
+{
+	uint64_t one = 1;
+
+	if (write(q->fd, &one, sizeof one) < 0 && errno != EAGAIN)
+		log_warn("loopq: eventfd write: %s", strerror(errno));
+}
+
+/*
+ * The wake-up fired: reset the counter, then run what was posted. A post
+ * after the take writes again, so nothing posted is left waiting.
+ */
 static void
 loopq_event_cb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
+	uint64_t n;
+
 	(void)what;
+	if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+		log_warn("loopq: eventfd read: %s", strerror(errno));
 	loopq_run(arg, loopq_take(arg));
 }
 
@@ -101,8 +132,11 @@ loopq_new(struct event_base *base)
 	struct loopq *q = xcalloc(1, sizeof(*q));
 
 	pthread_mutex_init(&q->mu, NULL);
-	q->ev = event_new(base, -1, 0, loopq_event_cb, q);
-	if (q->ev == NULL)
+	q->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->fd < 0)
+		fatal("%s: eventfd: %s", __func__, strerror(errno));
+	q->ev = event_new(base, q->fd, EV_READ | EV_PERSIST, loopq_event_cb, q);
+	if (q->ev == NULL || event_add(q->ev, NULL) < 0)
 		fatal("%s: event_new failed", __func__);
 	/* Completions first, on a base with priorities (0 is the top). */
 	event_priority_set(q->ev, 0);
@@ -116,6 +150,7 @@ loopq_free(struct loopq *q)
 	if (q == NULL)
 		return;
 	event_free(q->ev);
+	close(q->fd);
 	free(q->jobs.v);
 	free(q->spare.v);
 	pthread_mutex_destroy(&q->mu);
@@ -142,6 +177,7 @@ void
 loopq_post(struct loopq *q, loopq_fn fn, void *arg)
 {
 	struct loopq_vec *jobs = &q->jobs;
+	bool wake;
 
 	pthread_mutex_lock(&q->mu);
 	if (jobs->n == jobs->cap) {
@@ -149,9 +185,11 @@ loopq_post(struct loopq *q, loopq_fn fn, void *arg)
 		jobs->v = xrealloc(jobs->v, jobs->cap * sizeof(*jobs->v));
 	}
 	jobs->v[jobs->n++] = (struct loopq_job){fn, arg};
+	wake = !q->woken;
+	q->woken = true;
 	pthread_mutex_unlock(&q->mu);
-	if (!loopq_holding.on || !loopq_hold_add(q))
-		event_active(q->ev, EV_READ, 0);
+	if (wake && (!loopq_holding.on || !loopq_hold_add(q)))
+		loopq_wake(q);
 }
 
 void
@@ -168,7 +206,7 @@ loopq_release(void)
 
 	loopq_holding.on = false;
 	for (i = 0; i < loopq_holding.n; i++)
-		event_active(loopq_holding.q[i]->ev, EV_READ, 0);
+		loopq_wake(loopq_holding.q[i]);
 	loopq_holding.n = 0;
 }
 

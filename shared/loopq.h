@@ -5,11 +5,10 @@ struct event_base;
 
 /*
  * A queue of callbacks to run on one event loop, fed from any thread
- * (mutex + array + event_active; redis's bio.c has a list). This is how
+ * (mutex + array + an eventfd; redis's bio.c has a list). This is how
  * data crosses threads in natter: a job posted here belongs to the loop's
  * thread once it runs. Posting allocates nothing once the queue's array
- * has grown to its longest burst. Requires evthread_use_pthreads() before
- * the base was made.
+ * has grown to its longest burst.
  */
 struct loopq;
 typedef void (*loopq_fn)(void *arg);
