@@ -65,6 +65,8 @@ worker_flush_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (!w->holding)
+		return; /* released already, by worker_quiesce_cb */
 	w->holding = false;
 	dbpool_release_writes(w->srv->db);
 }
@@ -283,6 +285,12 @@ worker_quiesce_cb(void *arg)
 	{
 		if (s->conn != NULL)
 			conn_set_reading(s->conn, false);
+	}
+	/* The sends read this turn reach the writer before the server, told
+	 * we are quiet, stops the DB pool (the flush would come too late). */
+	if (w->holding) {
+		w->holding = false;
+		dbpool_release_writes(w->srv->db);
 	}
 	server_quiesced(w->srv);
 }
