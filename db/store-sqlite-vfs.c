@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "log.h"
+#include "store-sqlite-shm.h"
 #include "xmalloc.h"
 #include "yield.h"
 
@@ -20,6 +22,9 @@
 #define STORE_SQLITE_FRAME_HDR 24 /* SQLite's WAL frame header */
 /* Bytes written to a file between two starts of its writeback. */
 #define STORE_SQLITE_WB_BYTES ((size_t)1 << 20)
+/* SQLite's unix VFS: the "-shm" byte it read-locks while mapped (os_unix.c
+ * UNIX_SHM_DMS: after 120 bytes of header and SQLITE_SHM_NLOCK locks). */
+#define STORE_SQLITE_SHM_DMS (120 + SQLITE_SHM_NLOCK)
 
 struct store_sqlite_file {
 	sqlite3_file base;
@@ -33,6 +38,14 @@ struct store_sqlite_file {
 	sqlite3_int64 off;  /* from this offset */
 	int wb_fd;          /* a WAL again, for sync_file_range; or -1 */
 	size_t wb_len;      /* bytes written since writeback last started */
+	/* A main database: its file, and its WAL-index locks once mapped
+	 * (shm_memory: the in-memory ones, store-sqlite-shm.h). */
+	bool has_id;
+	const char *name; /* SQLite's, valid until xClose */
+	dev_t dev;
+	ino_t ino;
+	struct store_sqlite_shm_hold shm;
+	bool shm_memory;
 };
 
 #define STORE_SQLITE_FILE_HDR                                                  \
@@ -131,6 +144,7 @@ store_sqlite_vfs_close(sqlite3_file *f)
 	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
 	int rc = store_sqlite_vfs_flush(p), rc2;
 
+	store_sqlite_shm_detach(&p->shm);
 	if (p->db != NULL)
 		p->db->wal = NULL;
 	if (p->wal != NULL)
@@ -239,13 +253,45 @@ store_sqlite_vfs_device(sqlite3_file *f)
 	return p->real->pMethods->xDeviceCharacteristics(p->real);
 }
 
+/*
+ * The first connection to map a database's WAL-index write-locks the
+ * "-shm" file's DMS byte, which SQLite's unix VFS read-locks for as long
+ * as a process has the WAL-index mapped and tests before mapping it: a
+ * process that comes later cannot map it (SQLite retries for about 10 s,
+ * then fails with SQLITE_PROTOCOL), and the in-memory locks are all the
+ * connections here need. If another process holds it
+ * already, the lock fails and SQLite's locks stay. POSIX locks belong to
+ * the process, so ours replaces SQLite's read lock on that byte, and the
+ * descriptor stays open until the table goes: closing any descriptor of
+ * the file drops all of the process's locks on it.
+ */
+static int
+store_sqlite_vfs_guard(void *arg, bool *alone)
+{
+	struct store_sqlite_file *p = arg;
+	struct flock lk = {.l_type = F_WRLCK,
+	                   .l_whence = SEEK_SET,
+	                   .l_start = STORE_SQLITE_SHM_DMS,
+	                   .l_len = 1};
+	char *shm = xasprintf("%s-shm", p->name);
+	int fd = open(shm, O_RDWR | O_CLOEXEC);
+
+	free(shm);
+	*alone = fd >= 0 && fcntl(fd, F_SETLK, &lk) == 0;
+	return fd;
+}
+
 static int
 store_sqlite_vfs_shm_map(sqlite3_file *f, int region, int size, int extend,
                          void volatile **out)
 {
 	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	int rc = p->real->pMethods->xShmMap(p->real, region, size, extend, out);
 
-	return p->real->pMethods->xShmMap(p->real, region, size, extend, out);
+	if (rc == SQLITE_OK && p->has_id && p->shm.shm == NULL)
+		p->shm_memory = store_sqlite_shm_attach(
+		    &p->shm, p->dev, p->ino, store_sqlite_vfs_guard, p);
+	return rc;
 }
 
 static int
@@ -253,6 +299,8 @@ store_sqlite_vfs_shm_lock(sqlite3_file *f, int offset, int n, int flags)
 {
 	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
 
+	if (p->shm_memory)
+		return store_sqlite_shm_lock(&p->shm, offset, n, flags);
 	return p->real->pMethods->xShmLock(p->real, offset, n, flags);
 }
 
@@ -276,6 +324,8 @@ store_sqlite_vfs_shm_unmap(sqlite3_file *f, int del)
 {
 	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
 
+	store_sqlite_shm_detach(&p->shm);
+	p->shm_memory = false;
 	return p->real->pMethods->xShmUnmap(p->real, del);
 }
 
@@ -317,6 +367,20 @@ static const sqlite3_io_methods store_sqlite_vfs_methods = {
     .xUnfetch = store_sqlite_vfs_unfetch,
 };
 
+/* A main database: the file its WAL-index locks are kept by. */
+static void
+store_sqlite_vfs_identify(struct store_sqlite_file *p, const char *name)
+{
+	struct stat sb;
+
+	if (stat(name, &sb) != 0)
+		return; /* then SQLite's own locks */
+	p->has_id = true;
+	p->name = name;
+	p->dev = sb.st_dev;
+	p->ino = sb.st_ino;
+}
+
 /*
  * Opens a file through the default VFS, ours wrapped around it; a WAL is
  * tied to its database file (which SQLite opened first, through us too)
@@ -343,6 +407,8 @@ store_sqlite_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
 		return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
 	}
 	p->base.pMethods = &store_sqlite_vfs_methods;
+	if ((flags & SQLITE_OPEN_MAIN_DB) != 0 && name != NULL)
+		store_sqlite_vfs_identify(p, name);
 	if ((flags & SQLITE_OPEN_WAL) != 0 && name != NULL &&
 	    (db = sqlite3_database_file_object(name)) != NULL &&
 	    db->pMethods == &store_sqlite_vfs_methods) {

@@ -925,9 +925,13 @@ store_sqlite_setup(struct store_sqlite *s, char **err)
 	sqlite3_wal_hook(s->db, store_sqlite_wal_hook, s);
 	if (rc != SQLITE_OK) {
 		if (err != NULL)
-			*err =
-			    xasprintf("%s: %s", s->path,
-			              msg != NULL ? msg : sqlite3_errstr(rc));
+			*err = xasprintf(
+			    "%s: %s%s", s->path,
+			    msg != NULL ? msg : sqlite3_errstr(rc),
+			    (rc & 0xff) == SQLITE_PROTOCOL
+			        ? " (another process has it open; a store "
+			          "serves one natterd at a time)"
+			        : "");
 		sqlite3_free(msg);
 		return (rc & 0xff) == SQLITE_NOTADB ? -ERR_INTERNAL
 		                                    : -ERR_UNAVAILABLE;

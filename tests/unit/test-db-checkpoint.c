@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store-sqlite-vfs.h"
 #include "store.h"
 #include "unit.h"
 #include "xmalloc.h"
@@ -147,7 +148,9 @@ test_sync(struct store *w, struct store *ck, const char *path, int64_t a,
 	int syncs;
 
 	test_batch(w, a, b, body);
-	CHECK_EQ_INT(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY, NULL),
+	/* the stores are open: only through their VFS (store-sqlite-shm.h) */
+	CHECK_EQ_INT(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY,
+	                             store_sqlite_vfs_name()),
 	             SQLITE_OK);
 	CHECK_EQ_INT(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM messages",
 	                          NULL, NULL, NULL),

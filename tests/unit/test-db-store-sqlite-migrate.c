@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "schema.h"
+#include "store-sqlite-vfs.h"
 #include "store.h"
 #include "unit.h"
 #include "xmalloc.h"
@@ -144,7 +145,9 @@ test_migrated(const char *path)
 	sqlite3 *db;
 	sqlite3_stmt *st;
 
-	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	/* the store is open: only through its VFS (store-sqlite-shm.h) */
+	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	                      store_sqlite_vfs_name()) == SQLITE_OK);
 	CHECK(sqlite3_prepare_v2(db, "SELECT last_seq FROM conversations", -1,
 	                         &st, NULL) != SQLITE_OK);
 	CHECK_EQ_INT(test_int(db, "SELECT max(version) FROM schema_version"),
