@@ -28,7 +28,7 @@
  */
 
 #define DBPOOL_GENERAL_NICE 10 /* general threads' niceness */
-#define DBPOOL_YIELD_US 1000   /* a general thread's longest hold on a core */
+#define DBPOOL_YIELD_US 250    /* a general thread's longest hold on a core */
 
 /* Jobs in order, with the last one at hand for appending. */
 struct dbpool_list {
@@ -267,7 +267,9 @@ dbpool_run_batch(struct dbpool *p, struct store *st, struct dbpool_job *jobs)
  * yield (yield.h) between jobs and inside SQLite checkpoints, at most
  * every DBPOOL_YIELD_US: in a login storm `perf sched` showed the event
  * loop waiting 3-5 ms behind one of them (nice 10, even SCHED_IDLE), and
- * the chat's p99 during the storm was 2.8x its p99 without.
+ * the chat's p99 during the storm was 2.8x its p99 without. 250 us, not
+ * 1 ms, since sends arrive spread out (fifteenth session): the storm's
+ * chat p99 0.65x, its logins/s 0.85x (doc/performance.md).
  */
 static void
 dbpool_lower_priority(void)
