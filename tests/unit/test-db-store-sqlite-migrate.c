@@ -14,7 +14,7 @@
 #include "schema.h"
 #include "store-sqlite-vfs.h"
 #include "store.h"
-#include "unit.h"
+#include "unit-db.h"
 #include "xmalloc.h"
 
 /* Users 1 (ann), 2 (bob), 3 (cy); ann and bob are friends with 3 messages. */
@@ -232,11 +232,9 @@ main(void)
 	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
 	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
 	const char *tmp = getenv("NATTER_TEST_TMP");
-	char *path, *url, *p;
+	char *path, *url;
 	struct store *st = NULL;
 	char *err = NULL;
-	static const char *sfx[] = {"", "-wal", "-shm"};
-	int i;
 
 	path = xasprintf("%s/migrate-%d.db", tmp ? tmp : "/tmp", (int)getpid());
 	test_make_v1(path);
@@ -252,11 +250,7 @@ main(void)
 	CHECK_EQ_INT(test_send(st, "seven", "c7"), 7);
 	store_close(st);
 	test_old_cmid(url, path);
-	for (i = 0; i < 3; i++) {
-		p = xasprintf("%s%s", path, sfx[i]);
-		unlink(p);
-		free(p);
-	}
+	unit_db_unlink(path);
 	free(path);
 	free(url);
 	free(err);

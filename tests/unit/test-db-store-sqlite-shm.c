@@ -14,7 +14,7 @@
 
 #include "store-sqlite-shm.h"
 #include "store.h"
-#include "unit.h"
+#include "unit-db.h"
 #include "xmalloc.h"
 
 #define SH (SQLITE_SHM_LOCK | SQLITE_SHM_SHARED)
@@ -24,20 +24,12 @@
 
 static int guards;
 
+/* A guard that counts its calls; arg non-NULL: other processes are out. */
 static int
-test_guard_ok(void *arg, bool *alone)
+test_guard(void *arg, bool *alone)
 {
-	(void)arg;
 	guards++;
-	*alone = true;
-	return -1;
-}
-
-static int
-test_guard_fail(void *arg, bool *alone)
-{
-	(void)arg;
-	*alone = false;
+	*alone = arg != NULL;
 	return -1;
 }
 
@@ -45,10 +37,10 @@ test_guard_fail(void *arg, bool *alone)
 static void
 test_rules(void)
 {
-	struct store_sqlite_shm_hold a, b;
+	struct store_sqlite_shm_hold a, b, c;
 
-	CHECK(store_sqlite_shm_attach(&a, 1, 1, test_guard_ok, NULL));
-	CHECK(store_sqlite_shm_attach(&b, 1, 1, test_guard_ok, NULL));
+	CHECK(store_sqlite_shm_attach(&a, 1, 1, test_guard, &guards));
+	CHECK(store_sqlite_shm_attach(&b, 1, 1, test_guard, &guards));
 	CHECK_EQ_INT(guards, 1); /* the first attacher decides */
 	CHECK_EQ_INT(store_sqlite_shm_lock(&a, 3, 1, SH), SQLITE_OK);
 	CHECK_EQ_INT(store_sqlite_shm_lock(&b, 3, 1, SH), SQLITE_OK);
@@ -75,31 +67,15 @@ test_rules(void)
 	CHECK_EQ_INT(store_sqlite_shm_lock(&a, 0, 9, EX), SQLITE_IOERR_SHMLOCK);
 	store_sqlite_shm_detach(&a);
 	/* the table went with its last connection: a new one guards again */
-	CHECK(store_sqlite_shm_attach(&a, 1, 1, test_guard_ok, NULL));
+	CHECK(store_sqlite_shm_attach(&a, 1, 1, test_guard, &guards));
 	CHECK_EQ_INT(guards, 2);
 	/* another file, whose guard fails, is another table */
-	CHECK(!store_sqlite_shm_attach(&b, 1, 2, test_guard_fail, NULL));
-	CHECK(!store_sqlite_shm_attach(&b, 1, 2, test_guard_ok, NULL));
-	store_sqlite_shm_detach(&b);
+	CHECK(!store_sqlite_shm_attach(&b, 1, 2, test_guard, NULL));
+	CHECK(!store_sqlite_shm_attach(&c, 1, 2, test_guard, &guards));
+	CHECK_EQ_INT(guards, 3);
+	store_sqlite_shm_detach(&c);
 	store_sqlite_shm_detach(&b);
 	store_sqlite_shm_detach(&a);
-}
-
-/* Opens a store on url, migrated; exits on failure. */
-static struct store *
-test_open(const char *url)
-{
-	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
-	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
-	struct store *st = NULL;
-	char *err = NULL;
-
-	if (store_open(url, &opt, &st, &err) < 0) {
-		fprintf(stderr, "%s: %s\n", url, err != NULL ? err : "?");
-		exit(1);
-	}
-	CHECK_EQ_INT(store_migrate(st), 0);
-	return st;
 }
 
 /*
@@ -212,7 +188,7 @@ test_user(struct store *st, const char *name)
 static void
 test_kept_out(const char *url, const char *path)
 {
-	struct store *st = test_open(url);
+	struct store *st = unit_db_open(url);
 
 	CHECK(test_user(st, "ann") > 0);
 	CHECK_EQ_INT(test_other_process_reads(path), SQLITE_PROTOCOL);
@@ -233,7 +209,7 @@ test_shared_with_other(const char *url, const char *path)
 	char c = 0;
 
 	CHECK(read(from, &c, 1) == 1 && c == 'r');
-	st = test_open(url);
+	st = unit_db_open(url);
 	CHECK(test_user(st, "bob") > 0);
 	CHECK(write(to, "g", 1) == 1);
 	CHECK_EQ_INT(test_wait(pid), SQLITE_OK);
@@ -246,9 +222,7 @@ int
 main(int argc, char **argv)
 {
 	const char *tmp = getenv("NATTER_TEST_TMP");
-	char *path, *url, *p;
-	static const char *sfx[] = {"", "-wal", "-shm"};
-	int i;
+	char *path, *url;
 
 	if (argc == 3 && strcmp(argv[1], "--read") == 0)
 		return test_child_read(argv[2]);
@@ -261,11 +235,7 @@ main(int argc, char **argv)
 	url = xasprintf("sqlite:%s", path);
 	test_kept_out(url, path);
 	test_shared_with_other(url, path);
-	for (i = 0; i < 3; i++) {
-		p = xasprintf("%s%s", path, sfx[i]);
-		unlink(p);
-		free(p);
-	}
+	unit_db_unlink(path);
 	free(path);
 	free(url);
 	return UNIT_END();

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "store.h"
-#include "unit.h"
+#include "unit-db.h"
 #include "xmalloc.h"
 
 #define PAIRS 30
@@ -22,24 +22,6 @@
 static struct store *wr, *rd;
 static int64_t uid[2 * PAIRS];
 static char body[BODY];
-
-/* Opens a store on url, migrated. */
-static struct store *
-test_open(const char *url)
-{
-	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
-	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
-	struct store *st = NULL;
-	char *err = NULL;
-
-	if (store_open(url, &opt, &st, &err) < 0) {
-		fprintf(stderr, "%s: %s\n", url, err != NULL ? err : "?");
-		free(err);
-		exit(1);
-	}
-	CHECK_EQ_INT(store_migrate(st), 0);
-	return st;
-}
 
 /* PAIRS pairs of friends: uid[2i] and uid[2i+1]. */
 static void
@@ -162,7 +144,7 @@ test_existing(const char *tmp)
 	                          NULL, NULL, NULL),
 	             SQLITE_OK);
 	sqlite3_close(db);
-	store_close(test_open(url));
+	store_close(unit_db_open(url));
 	CHECK_EQ_INT(test_page_size(path), 4096);
 	unlink(path);
 	free(url);
@@ -199,13 +181,13 @@ main(void)
 	path = xasprintf("%s/tuning-%d.db", tmp, (int)getpid());
 	url = xasprintf("sqlite:%s", path);
 	memset(body, 'b', sizeof(body));
-	wr = test_open(url);
-	rd = test_open(url);
+	wr = unit_db_open(url);
+	rd = unit_db_open(url);
 	test_users();
 	test_batches();
 	store_close(rd);
 	store_close(wr);
-	wr = test_open(url);
+	wr = unit_db_open(url);
 	for (p = 0; p < PAIRS; p++)
 		ok += test_last_seq(wr, p) == want;
 	CHECK_EQ_INT(ok, PAIRS);
