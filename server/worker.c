@@ -57,18 +57,23 @@ worker_tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Hands the sends held this loop turn, if any, to the writer. */
+static void
+worker_release_writes(struct worker *w)
+{
+	if (!w->holding)
+		return;
+	w->holding = false;
+	dbpool_release_writes(w->srv->db);
+}
+
 /* The end of a loop turn: the sends read during it go to the writer. */
 static void
 worker_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct worker *w = arg;
-
 	(void)fd;
 	(void)what;
-	if (!w->holding)
-		return; /* released already, by worker_quiesce_cb */
-	w->holding = false;
-	dbpool_release_writes(w->srv->db);
+	worker_release_writes(arg);
 }
 
 /*
@@ -288,10 +293,7 @@ worker_quiesce_cb(void *arg)
 	}
 	/* The sends read this turn reach the writer before the server, told
 	 * we are quiet, stops the DB pool (the flush would come too late). */
-	if (w->holding) {
-		w->holding = false;
-		dbpool_release_writes(w->srv->db);
-	}
+	worker_release_writes(w);
 	server_quiesced(w->srv);
 }
 

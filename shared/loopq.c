@@ -136,10 +136,12 @@ loopq_new(struct event_base *base)
 	if (q->fd < 0)
 		fatal("%s: eventfd: %s", __func__, strerror(errno));
 	q->ev = event_new(base, q->fd, EV_READ | EV_PERSIST, loopq_event_cb, q);
-	if (q->ev == NULL || event_add(q->ev, NULL) < 0)
+	if (q->ev == NULL)
 		fatal("%s: event_new failed", __func__);
 	/* Completions first, on a base with priorities (0 is the top). */
 	event_priority_set(q->ev, 0);
+	if (event_add(q->ev, NULL) < 0)
+		fatal("%s: event_add failed", __func__);
 	return q;
 }
 
