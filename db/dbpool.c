@@ -24,7 +24,9 @@
  * Two queues: the general one, served by n threads, and the write queue,
  * served by one writer that takes every job waiting (up to a batch) and
  * runs them in one transaction (group commit): one commit for many
- * messages, and commit order is the order the jobs were queued in.
+ * messages, and commit order is the order the jobs were queued in. With
+ * loop writes on, a loop may take a batch from that queue and run it
+ * itself, under the same mutex as the writer.
  */
 
 #define DBPOOL_GENERAL_NICE 10 /* general threads' niceness */
@@ -59,6 +61,15 @@ static _Thread_local struct {
 
 struct dbpool {
 	struct dbpool_queue general, write;
+	/*
+	 * Held while a batch is taken from the write queue and run, by the
+	 * writer or by a loop (dbpool_release_writes), so batches run one
+	 * at a time and in queue order. batches counts them, under it.
+	 */
+	pthread_mutex_t write_mu;
+	unsigned long batches;
+	int take;                  /* the most jobs in a batch */
+	bool loop_writes;          /* dbpool_loop_writes */
 	atomic_bool checkpointing; /* a checkpoint job is queued or running */
 	int n; /* workers: n - 1 general threads and the writer */
 	struct dbpool_worker *w;
@@ -87,6 +98,15 @@ dbpool_list_cat(struct dbpool_list *l, struct dbpool_list more)
 	l->tail = more.tail;
 }
 
+/* Appends jobs (a non-empty list) without waking anyone. */
+static void
+dbpool_queue_add(struct dbpool_queue *q, struct dbpool_list jobs)
+{
+	pthread_mutex_lock(&q->mu);
+	dbpool_list_cat(&q->jobs, jobs);
+	pthread_mutex_unlock(&q->mu);
+}
+
 /*
  * Appends jobs and wakes a thread. The signal comes after the unlock: on
  * a shared core the thread woken preempts us, and had we still held the
@@ -95,10 +115,20 @@ dbpool_list_cat(struct dbpool_list *l, struct dbpool_list more)
 static void
 dbpool_queue_append(struct dbpool_queue *q, struct dbpool_list jobs)
 {
-	pthread_mutex_lock(&q->mu);
-	dbpool_list_cat(&q->jobs, jobs);
-	pthread_mutex_unlock(&q->mu);
+	dbpool_queue_add(q, jobs);
 	pthread_cond_signal(&q->cv);
+}
+
+/* Whether q has a job waiting. */
+static bool
+dbpool_queue_any(struct dbpool_queue *q)
+{
+	bool any;
+
+	pthread_mutex_lock(&q->mu);
+	any = q->jobs.head != NULL;
+	pthread_mutex_unlock(&q->mu);
+	return any;
 }
 
 /* Appends a job and wakes a thread. */
@@ -126,27 +156,37 @@ dbpool_deadline(int ms)
 }
 
 /*
- * Takes up to max jobs, waiting for one, as a list; NULL once stopping
- * and drained. With idle_ms > 0, also NULL (and *idle set) when no job
- * came for that long.
+ * Waits until q has a job or is stopping, or (ms > 0) ms have passed;
+ * false once q is stopping and drained.
  */
-static struct dbpool_job *
-dbpool_queue_take(struct dbpool_queue *q, int max, int idle_ms, bool *idle)
+static bool
+dbpool_queue_wait(struct dbpool_queue *q, int ms)
 {
-	struct dbpool_job *first, *last;
 	struct timespec until = {0, 0};
-	int n = 1;
+	bool more;
 
-	*idle = false;
-	if (idle_ms > 0)
-		until = dbpool_deadline(idle_ms);
+	if (ms > 0)
+		until = dbpool_deadline(ms);
 	pthread_mutex_lock(&q->mu);
-	while (q->jobs.head == NULL && !q->stopping && !*idle)
-		if (idle_ms <= 0)
+	while (q->jobs.head == NULL && !q->stopping)
+		if (ms <= 0)
 			pthread_cond_wait(&q->cv, &q->mu);
 		else if (pthread_cond_timedwait(&q->cv, &q->mu, &until) ==
 		         ETIMEDOUT)
-			*idle = q->jobs.head == NULL;
+			break;
+	more = q->jobs.head != NULL || !q->stopping;
+	pthread_mutex_unlock(&q->mu);
+	return more;
+}
+
+/* Takes up to max jobs, as a list; NULL if there is none. */
+static struct dbpool_job *
+dbpool_queue_take(struct dbpool_queue *q, int max)
+{
+	struct dbpool_job *first, *last;
+	int n = 1;
+
+	pthread_mutex_lock(&q->mu);
 	if ((first = q->jobs.head) != NULL) {
 		for (last = first; last->next != NULL && n < max; n++)
 			last = last->next;
@@ -280,28 +320,46 @@ dbpool_lower_priority(void)
 }
 
 /*
- * The writer: batches until told to stop; once a batch has run, the first
- * DBPOOL_IDLE_MS without a job is its idle time (store_idle).
+ * Takes a batch from the write queue and runs it; false if there was
+ * none. The caller holds write_mu.
+ */
+static bool
+dbpool_write_some(struct dbpool *p)
+{
+	struct dbpool_job *jobs = dbpool_queue_take(&p->write, p->take);
+
+	if (jobs == NULL)
+		return false;
+	dbpool_run_batch(p, p->w[p->n - 1].st, jobs);
+	p->batches++;
+	return true;
+}
+
+/*
+ * The writer: runs batches until told to stop. It is idle (store_idle)
+ * once DBPOOL_IDLE_MS have passed without a batch, its own or a loop's,
+ * so it wakes that often (as redis's cron does) to see.
  */
 static void
 dbpool_write_loop(struct dbpool_worker *w)
 {
-	size_t take = store_batch_max(w->st, DBPOOL_BATCH_MAX);
-	struct dbpool_job *job;
-	bool ran = false, idle;
+	struct dbpool *p = w->pool;
+	unsigned long seen = 0;
+	bool idle = true;
 
-	for (;;) {
-		job = dbpool_queue_take(w->q, (int)take,
-		                        ran ? DBPOOL_IDLE_MS : 0, &idle);
-		if (job != NULL) {
-			dbpool_run_batch(w->pool, w->st, job);
-			ran = true;
-		} else if (idle) {
+	while (dbpool_queue_wait(w->q, DBPOOL_IDLE_MS)) {
+		pthread_mutex_lock(&p->write_mu);
+		if (dbpool_write_some(p)) {
+			seen = p->batches;
+			idle = false;
+		} else if (p->batches != seen) {
+			seen = p->batches;
+			idle = false;
+		} else if (!idle) {
 			(void)store_idle(w->st); /* it logs its own failure */
-			ran = false;
-		} else {
-			return;
+			idle = true;
 		}
+		pthread_mutex_unlock(&p->write_mu);
 	}
 }
 
@@ -311,7 +369,6 @@ dbpool_main(void *arg)
 {
 	struct dbpool_worker *w = arg;
 	struct dbpool_job *job;
-	bool idle;
 
 	store_thread_init();
 	if (w->writer) {
@@ -319,7 +376,9 @@ dbpool_main(void *arg)
 	} else {
 		dbpool_lower_priority();
 		yield_enable(DBPOOL_YIELD_US);
-		while ((job = dbpool_queue_take(w->q, 1, 0, &idle)) != NULL) {
+		while (dbpool_queue_wait(w->q, 0)) {
+			if ((job = dbpool_queue_take(w->q, 1)) == NULL)
+				continue; /* another thread took it */
 			job->run(w->st, job->arg);
 			dbpool_finish(job);
 			yield_point();
@@ -398,6 +457,7 @@ dbpool_new(const char *url, const struct store_options *opt, int n, char **err)
 	p->w = xcalloc((size_t)p->n, sizeof(*p->w));
 	dbpool_queue_init(&p->general);
 	dbpool_queue_init(&p->write);
+	pthread_mutex_init(&p->write_mu, NULL);
 	/* mysql_library_init must run before any DB thread exists. */
 	if (store_library_init() < 0) {
 		if (err != NULL)
@@ -410,6 +470,7 @@ dbpool_new(const char *url, const struct store_options *opt, int n, char **err)
 		dbpool_free(p);
 		return NULL;
 	}
+	p->take = (int)store_batch_max(p->w[p->n - 1].st, DBPOOL_BATCH_MAX);
 	if ((e = dbpool_start(p)) != 0) {
 		log_error("%s: pthread_create: error %d", __func__, e);
 		if (err != NULL)
@@ -463,13 +524,38 @@ dbpool_hold_writes(void)
 	dbpool_held.on = true;
 }
 
+/*
+ * Queues the held jobs for the writer; or, with loop writes on and no
+ * batch running, runs a batch from the queue (which ends with them) on
+ * the calling thread while nobody else can.
+ */
 void
 dbpool_release_writes(struct dbpool *p)
 {
+	struct dbpool_list held = dbpool_held.jobs;
+	bool more;
+
 	dbpool_held.on = false;
-	if (dbpool_held.jobs.head != NULL)
-		dbpool_queue_append(&p->write, dbpool_held.jobs);
 	dbpool_held.jobs = (struct dbpool_list){NULL, NULL};
+	if (held.head == NULL)
+		return;
+	if (!p->loop_writes || pthread_mutex_trylock(&p->write_mu) != 0) {
+		dbpool_queue_append(&p->write, held);
+		return;
+	}
+	dbpool_queue_add(&p->write, held);
+	if (store_batch_cheap(p->w[p->n - 1].st))
+		(void)dbpool_write_some(p);
+	more = dbpool_queue_any(&p->write);
+	pthread_mutex_unlock(&p->write_mu);
+	if (more)
+		pthread_cond_signal(&p->write.cv);
+}
+
+void
+dbpool_loop_writes(struct dbpool *p, bool on)
+{
+	p->loop_writes = on;
 }
 
 /* Threads drain their queue before they see stopping; then joined. */
@@ -494,6 +580,7 @@ dbpool_free(struct dbpool *p)
 	pthread_cond_destroy(&p->general.cv);
 	pthread_mutex_destroy(&p->write.mu);
 	pthread_cond_destroy(&p->write.cv);
+	pthread_mutex_destroy(&p->write_mu);
 	free(p->w);
 	free(p);
 }

@@ -16,7 +16,10 @@
 struct dbpool;
 
 typedef void (*dbpool_run_fn)(struct store *st, void *arg);
-/* After a write job's transaction: err 0 if it committed. DB thread. */
+/*
+ * After a write job's transaction: err 0 if it committed. On the thread
+ * that ran the batch: the writer, or a loop (dbpool_loop_writes).
+ */
 typedef void (*dbpool_commit_fn)(void *arg, int err);
 /*
  * The most write jobs in one transaction, and in one many() call; the
@@ -26,7 +29,7 @@ typedef void (*dbpool_commit_fn)(void *arg, int err);
 /* The writer is idle (store_idle) after this long without a job. */
 #define DBPOOL_IDLE_MS 100
 
-/* run() for n write jobs at once, args in queue order. DB thread. */
+/* run() for n write jobs at once, args in queue order; as committed. */
 typedef void (*dbpool_many_fn)(struct store *st, void **args, size_t n);
 
 /*
@@ -56,8 +59,9 @@ struct dbpool *dbpool_new(const char *url, const struct store_options *opt,
 void dbpool_submit(struct dbpool *p, dbpool_run_fn run, loopq_fn done,
                    void *arg, struct loopq *reply);
 /*
- * Queues a write job for the pool's writer thread, which runs the jobs
- * waiting together in one transaction (group commit, store_batch_begin):
+ * Queues a write job for the pool's writer thread (or a loop, with loop
+ * writes on), which runs the jobs waiting together in one transaction
+ * (group commit, store_batch_begin):
  * run(st, arg) for each, then, in queue order, committed(arg, err) with
  * the outcome of the commit (committed may be NULL), then done(arg) on the
  * reply loop. Jobs are committed in the order they were submitted, so a
@@ -81,6 +85,16 @@ void dbpool_submit_write(struct dbpool *p, struct dbpool_job *job,
  */
 void dbpool_hold_writes(void);
 void dbpool_release_writes(struct dbpool *p);
+
+/*
+ * With on, a loop's dbpool_release_writes may run the batch itself, on
+ * the loop's thread, when the writer is not running one and the store
+ * says the batch is cheap (store_batch_cheap: SQLite, not about to
+ * checkpoint). For a server on one core, where handing a batch to the
+ * writer and its completions back cost about three context switches.
+ * Off by default; set before any loop submits.
+ */
+void dbpool_loop_writes(struct dbpool *p, bool on);
 
 /*
  * Waits until every job submitted so far has run and its completion has

@@ -28,6 +28,7 @@ struct store_backend {
 	int (*batch_begin)(void *c); /* optional: group commit */
 	int (*batch_end)(void *c, bool commit);
 	size_t batch_max; /* store_batch_max; 0: as many as offered */
+	bool (*batch_cheap)(void *c);    /* optional: NULL, never */
 	int (*sends_only)(void *c);      /* optional */
 	bool (*checkpoint_due)(void *c); /* optional: both or neither */
 	int (*checkpoint)(void *c);

@@ -795,6 +795,18 @@ store_sqlite_checkpoint_due(void *c)
 }
 
 /*
+ * A batch is cheap unless its commit may reach wal_force (the hook's
+ * checkpoint): a batch logs far fewer than STORE_SQLITE_CHECKPOINT pages.
+ */
+static bool
+store_sqlite_batch_cheap(void *c)
+{
+	struct store_sqlite *s = c;
+
+	return s->wal_frames < s->wal_force - STORE_SQLITE_CHECKPOINT;
+}
+
+/*
  * The writer is idle (store.h): with a WAL worth starting over, a passive
  * checkpoint here copies all of it, as nothing writes meanwhile, and the
  * next commit restarts the WAL. Not again until a commit has logged more.
@@ -2070,6 +2082,7 @@ const struct store_backend store_sqlite_backend = {
     .batch_begin = store_sqlite_batch_begin,
     .batch_end = store_sqlite_batch_end,
     .batch_max = STORE_SQLITE_BATCH_MAX,
+    .batch_cheap = store_sqlite_batch_cheap,
     .sends_only = store_sqlite_sends_only,
     .checkpoint_due = store_sqlite_checkpoint_due,
     .checkpoint = store_sqlite_checkpoint,

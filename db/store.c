@@ -228,6 +228,12 @@ store_batch_max(const struct store *st, size_t limit)
 	return n != 0 && n < limit ? n : limit;
 }
 
+bool
+store_batch_cheap(struct store *st)
+{
+	return st->be->batch_cheap != NULL && st->be->batch_cheap(st->c);
+}
+
 int
 store_batch_begin(struct store *st)
 {

@@ -122,6 +122,13 @@ int store_batch_end(struct store *st, bool commit);
  * (SQLite) to a dozen statements over the network (MariaDB).
  */
 size_t store_batch_max(const struct store *st, size_t limit);
+/*
+ * Whether the next batch on this connection is cheap enough for an event
+ * loop to run itself (dbpool.h): it waits for no other process and for
+ * no disk. SQLite: yes, except near the WAL length at which a commit
+ * checkpoints itself (15-30 ms). MariaDB: never (a round trip).
+ */
+bool store_batch_cheap(struct store *st);
 
 /*
  * Says that this connection will only store messages (store_msg_append,

@@ -287,8 +287,9 @@ chat_send_result(struct hjob *j, const struct store_msg *m, bool dup)
 }
 
 /*
- * Stores the message (the writer thread runs it in a group commit with
- * the other sends waiting); the push waits for the commit.
+ * Stores the message (the writer thread, or on one core the loop itself,
+ * runs it in a group commit with the other sends waiting); the push waits
+ * for the commit.
  */
 int
 chat_send_run(struct store *st, struct hjob *j)
@@ -354,8 +355,9 @@ chat_send_keep_rcpt(struct hjob *j)
 }
 
 /*
- * The batch is committed (or not): push now, on the writer thread, so
- * every worker receives a conversation's messages in commit (seq) order.
+ * The batch is committed (or not): push now, on the thread that ran it
+ * (the writer, or a loop: dbpool_loop_writes), so every worker receives
+ * a conversation's messages in commit (seq) order.
  * The sender's worker is pushed to by the job itself, whose completion is
  * posted after this in the same order, so it needs no copy.
  */

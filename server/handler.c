@@ -233,7 +233,8 @@ handler_job_finish(struct hjob *j)
 }
 
 /*
- * DB thread: the handler's storage work. A job that already failed only
+ * DB thread (or, for a send on one core, the loop: dbpool_loop_writes):
+ * the handler's storage work. A job that already failed only
  * passes through the writer, to keep its reply behind earlier sends.
  */
 static void

@@ -498,6 +498,8 @@ server_init(struct server *srv, const struct config *cfg)
 		free(err);
 		return -1;
 	}
+	/* On one core the writer thread only costs switches (dbpool.h). */
+	dbpool_loop_writes(srv->db, server_cpus() == 1);
 	srv->nworkers = cfg->workers > 0 ? (int)cfg->workers : server_cpus();
 	if (srv->nworkers < 1)
 		srv->nworkers = 1;

@@ -19,7 +19,10 @@ connections opened during a test are cleaned up after it; a failing test
 prints the tail of the logs of the servers it used.
 
 Environment: NATTERD is the natterd binary (ctest sets it). Without it, the
-first build*/server/natterd under the source tree is used.
+first build*/server/natterd under the source tree is used. With
+NATTER_TEST_ONE_CORE=1, every natterd runs on one core (the first this
+script may use), as `taskset` would pin it: natterd then stores sends on
+its event loop (dbpool_loop_writes), not on the writer thread.
 """
 
 import atexit
@@ -245,12 +248,14 @@ class Server:
 
 def _die_with_parent():
     """In the child: SIGKILL natterd if this script dies (PR_SET_PDEATHSIG),
-    so a killed test run leaves no server behind."""
+    so a killed test run leaves no server behind; one core if asked."""
     try:
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
     except Exception:
         pass
+    if os.environ.get("NATTER_TEST_ONE_CORE") == "1":
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
 
 def _on_sigterm(signum, frame):

@@ -4,7 +4,10 @@
  * once, and every completion must arrive on the loop thread. Then the
  * same through the writer (group commit): seqs 401..800 in exactly the
  * order the jobs were submitted, each told its commit before its
- * completion. Last, an idle writer starts a long WAL over (store_idle).
+ * completion; then again with loop writes on (dbpool_loop_writes), where
+ * held batches run on the loop thread itself while the writer is not
+ * running one. Last, an idle writer starts a long WAL over (store_idle),
+ * after batches of the loop's.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -25,6 +28,8 @@
 #define TEST_TOTAL (TEST_CLIENTS * TEST_PER_CLIENT)
 #define TEST_BIG 600       /* messages to grow the WAL past idle's floor */
 #define TEST_BIG_BODY 3000 /* bytes: about two WAL pages a message */
+/* The loop-writes lane's rounds: the first more than a batch holds. */
+#define TEST_HELD_FIRST 300
 
 struct test_job {
 	int64_t from, gid;
@@ -40,6 +45,9 @@ struct test_job {
 static struct event_base *base;
 static pthread_t loop_thread;
 static int done_count, wrong_thread;
+static int loop_runs;        /* test_run calls on the loop thread */
+static int wait_for;         /* test_done stops the loop at this count too */
+static int commit_rank_next; /* the last rank given to a write job */
 static int seen[TEST_TOTAL + 1];
 
 /* On a DB thread: one append. */
@@ -52,6 +60,8 @@ test_run(struct store *st, void *arg)
 	struct store_msg m;
 	bool dup;
 
+	if (pthread_equal(pthread_self(), loop_thread))
+		loop_runs++;
 	snprintf(body, sizeof(body), "client %lld msg %d", (long long)j->from,
 	         j->k);
 	snprintf(cmid, sizeof(cmid), "k%d", j->k);
@@ -119,8 +129,17 @@ test_done(void *arg)
 		CHECK(!"seq out of range");
 	}
 	free(j);
-	if (++done_count % TEST_TOTAL == 0)
+	if (++done_count % TEST_TOTAL == 0 || done_count == wait_for)
 		event_base_loopbreak(base);
+}
+
+/* Runs the loop until n more completions have come. */
+static void
+test_wait_done(int n)
+{
+	wait_for = done_count + n;
+	event_base_dispatch(base);
+	wait_for = 0;
 }
 
 /* On a DB thread: the clients and their group. */
@@ -184,33 +203,75 @@ test_unlink(const char *path)
 	}
 }
 
+/* The three ways appends are submitted (test_submit_all). */
+enum test_lane { TEST_GENERAL, TEST_WRITER, TEST_HELD };
+
 /*
  * Submits every append, interleaving the clients: to the general threads,
- * or to the writer (ranked in submission order, with other cmids).
+ * or to the writer (ranked in submission order, with other cmids), and in
+ * the held lane between dbpool_hold_writes and dbpool_release_writes in
+ * two rounds, waiting for each.
  */
 static void
 test_submit_all(struct dbpool *p, struct loopq *q, const int64_t *ids,
-                bool writer)
+                enum test_lane lane)
 {
 	struct test_job *j;
-	int i, k, rank = 0;
+	int i, k, n = 0, rank = lane == TEST_HELD ? TEST_TOTAL : 0;
 
+	if (lane == TEST_HELD)
+		dbpool_hold_writes();
 	for (k = 0; k < TEST_PER_CLIENT; k++) {
 		for (i = 0; i < TEST_CLIENTS; i++) {
 			j = xcalloc(1, sizeof(*j));
 			j->from = ids[i];
 			j->gid = ids[TEST_CLIENTS];
-			j->k = writer ? TEST_PER_CLIENT + k : k;
-			if (!writer) {
+			j->k = (int)lane * TEST_PER_CLIENT + k;
+			if (lane == TEST_GENERAL) {
 				dbpool_submit(p, test_run, test_done, j, q);
 				continue;
 			}
 			j->rank = ++rank;
+			commit_rank_next = rank;
 			dbpool_submit_write(p, &j->link, test_run,
 			                    k % 2 ? test_run_many : NULL,
 			                    test_committed, test_done, j, q);
+			if (lane == TEST_HELD && ++n == TEST_HELD_FIRST) {
+				dbpool_release_writes(p);
+				test_wait_done(TEST_HELD_FIRST);
+				dbpool_hold_writes();
+			}
 		}
 	}
+	if (lane == TEST_HELD)
+		dbpool_release_writes(p);
+}
+
+/*
+ * Held sends of one at a time until one has run on the loop: the held
+ * lane's releases may each have found the writer still holding the batch
+ * mutex for a moment after posting its completions, and handed over.
+ */
+static void
+test_held_until_loop(struct dbpool *p, struct loopq *q, const int64_t *ids)
+{
+	struct test_job *j;
+	int tries;
+
+	for (tries = 0; loop_runs == 0 && tries < 200; tries++) {
+		usleep(10000);
+		j = xcalloc(1, sizeof(*j));
+		j->from = ids[0];
+		j->gid = ids[TEST_CLIENTS];
+		j->k = 3 * TEST_PER_CLIENT + tries;
+		j->rank = ++commit_rank_next;
+		dbpool_hold_writes();
+		dbpool_submit_write(p, &j->link, test_run, NULL, test_committed,
+		                    test_done, j, q);
+		dbpool_release_writes(p);
+		test_wait_done(1);
+	}
+	CHECK(loop_runs > 0);
 }
 
 /* On the writer: a large message from the first client to the group. */
@@ -245,7 +306,7 @@ test_big_done(void *arg)
 
 /*
  * The WAL, grown by TEST_BIG messages, starts over at the first commit
- * after the writer has been idle.
+ * after the writer has been idle, though the loop ran batches too.
  */
 static void
 test_idle(struct dbpool *p, struct loopq *q, int64_t *ids, const char *path)
@@ -255,15 +316,19 @@ test_idle(struct dbpool *p, struct loopq *q, int64_t *ids, const char *path)
 	long restarts;
 	int i;
 
+	dbpool_hold_writes();
 	for (i = 0; i < TEST_BIG; i++)
 		dbpool_submit_write(p, &links[i], test_big_run, NULL, NULL,
 		                    test_big_done, ids, q);
+	dbpool_release_writes(p);
 	event_base_dispatch(base);
 	restarts = unit_wal_restarts(wal);
 	CHECK(restarts >= 0);
 	usleep(3 * DBPOOL_IDLE_MS * 1000);
+	dbpool_hold_writes();
 	dbpool_submit_write(p, &links[TEST_BIG], test_big_run, NULL, NULL,
 	                    test_big_done, ids, q);
+	dbpool_release_writes(p);
 	event_base_dispatch(base);
 	CHECK(unit_wal_restarts(wal) == restarts + 1);
 	free(links);
@@ -304,7 +369,7 @@ main(void)
 	event_base_dispatch(base);
 	CHECK(ids[TEST_CLIENTS] > 0 && ids[TEST_CLIENTS - 1] > 0);
 
-	test_submit_all(p, q, ids, false);
+	test_submit_all(p, q, ids, TEST_GENERAL);
 	event_base_dispatch(base);
 	CHECK_EQ_INT(done_count, TEST_TOTAL);
 	CHECK_EQ_INT(wrong_thread, 0);
@@ -312,11 +377,24 @@ main(void)
 		once += seen[i] == 1;
 	CHECK_EQ_INT(once, TEST_TOTAL);
 
-	test_submit_all(p, q, ids, true);
+	test_submit_all(p, q, ids, TEST_WRITER);
 	event_base_dispatch(base);
 	CHECK_EQ_INT(done_count, 2 * TEST_TOTAL);
 	CHECK_EQ_INT(commit_rank, TEST_TOTAL);
 	CHECK_EQ_INT(many_jobs, TEST_TOTAL / 2); /* odd rounds */
+	CHECK_EQ_INT(wrong_thread, 0);
+	CHECK_EQ_INT(loop_runs, 0); /* loop writes are off by default */
+
+	dbpool_loop_writes(p, true);
+	test_submit_all(p, q, ids, TEST_HELD);
+	event_base_dispatch(base);
+	CHECK_EQ_INT(done_count, 3 * TEST_TOTAL);
+	CHECK_EQ_INT(commit_rank, 2 * TEST_TOTAL);
+	CHECK_EQ_INT(many_jobs, TEST_TOTAL); /* odd rounds */
+	CHECK_EQ_INT(wrong_thread, 0);
+	/* The first round is more than a batch: the writer ran the rest. */
+	CHECK(loop_runs < TEST_TOTAL);
+	test_held_until_loop(p, q, ids);
 	CHECK_EQ_INT(wrong_thread, 0);
 	test_idle(p, q, ids, path);
 
