@@ -71,6 +71,7 @@ struct dbpool {
 	int take;                  /* the most jobs in a batch */
 	bool loop_writes;          /* dbpool_loop_writes */
 	atomic_bool checkpointing; /* a checkpoint job is queued or running */
+	atomic_bool restart_due;   /* a checkpoint asked for store_idle */
 	int n; /* workers: n - 1 general threads and the writer */
 	struct dbpool_worker *w;
 };
@@ -249,13 +250,17 @@ dbpool_run_some(struct store *st, struct dbpool_job *job)
 	return end;
 }
 
-/* A general thread: the checkpoint the writer asked for. */
+/*
+ * A general thread: the checkpoint the writer asked for. If it says the
+ * log is long, the writer's next batch ends with store_idle (write_loop).
+ */
 static void
 dbpool_checkpoint_run(struct store *st, void *arg)
 {
 	struct dbpool *p = arg;
 
-	(void)store_checkpoint(st);
+	if (store_checkpoint(st) > 0)
+		atomic_store(&p->restart_due, true);
 	atomic_store(&p->checkpointing, false);
 }
 
@@ -352,6 +357,8 @@ dbpool_write_loop(struct dbpool_worker *w)
 		if (dbpool_write_some(p)) {
 			seen = p->batches;
 			idle = false;
+			if (atomic_exchange(&p->restart_due, false))
+				(void)store_idle(w->st);
 		} else if (p->batches != seen) {
 			seen = p->batches;
 			idle = false;
@@ -527,7 +534,9 @@ dbpool_hold_writes(void)
 /*
  * Queues the held jobs for the writer; or, with loop writes on and no
  * batch running, runs a batch from the queue (which ends with them) on
- * the calling thread while nobody else can.
+ * the calling thread while nobody else can. Not when the batch ends with
+ * a checkpoint (restart_due, store_batch_cheap): the loop reads on while
+ * the writer runs that.
  */
 void
 dbpool_release_writes(struct dbpool *p)
@@ -544,7 +553,8 @@ dbpool_release_writes(struct dbpool *p)
 		return;
 	}
 	dbpool_queue_add(&p->write, held);
-	if (store_batch_cheap(p->w[p->n - 1].st))
+	if (store_batch_cheap(p->w[p->n - 1].st) &&
+	    !atomic_load(&p->restart_due))
 		(void)dbpool_write_some(p);
 	more = dbpool_queue_any(&p->write);
 	pthread_mutex_unlock(&p->write_mu);

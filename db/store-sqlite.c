@@ -46,11 +46,16 @@
  *   STORE_SQLITE_IDLE_PAGES in the WAL, it checkpoints itself: nothing
  *   else writes, so the checkpoint catches up and the next commit starts
  *   the WAL over at no cost to anyone;
- * - under load with no such pause, when the WAL reaches
- *   STORE_SQLITE_WAL_MAX bytes, the writer checkpoints what is left since
- *   the last checkpoint and the WAL restarts. That stops the writer for
- *   10-20 ms (two fsyncs on a busy disk), once per ~200,000 messages at
+ * - under load with no such pause, once the WAL is within four intervals
+ *   of STORE_SQLITE_WAL_MAX bytes, the next pool checkpoint asks the
+ *   writer (store_checkpoint returns 1) to checkpoint what was logged
+ *   meanwhile, and the WAL restarts. That stops the writer for a copy of
+ *   some hundreds of pages and two fsyncs, once per ~200,000 messages at
  *   1 KiB pages; at 64 MiB, latency's p99 at 5k msg/s was twice as high.
+ *   Left to the WAL reaching STORE_SQLITE_WAL_MAX (the writer then
+ *   checkpoints itself in store_sqlite_wal_hook), it copied everything
+ *   since the last pool checkpoint began, ~1,700 pages, with the WAL
+ *   unsynced for as long: 15-25 ms against 8.5-10.5 at 20k msg/s.
  * The WAL file is cut back to that size, which it only reaches under
  * sustained load.
  */
@@ -257,10 +262,11 @@ struct store_sqlite {
 	struct store_options opt;
 	char *dummy; /* hash checked for unknown names; made on first use */
 	sqlite3_stmt *stmt[SQ__COUNT];
-	bool batch;     /* in a group commit: calls but sends use savepoints */
-	int wal_frames; /* the WAL's length after this connection's commit */
-	int wal_asked;  /* its length when a checkpoint was last due */
-	int wal_force;  /* the length at which it checkpoints itself */
+	bool batch;      /* in a group commit: calls but sends use savepoints */
+	int wal_frames;  /* the WAL's length after this connection's commit */
+	int wal_asked;   /* its length when a checkpoint was last due */
+	int wal_force;   /* the length at which it checkpoints itself */
+	int wal_restart; /* from which a checkpoint asks it to (returns 1) */
 	/* The cmids not yet in msg_cmids (NULL: to be read back). */
 	struct cmidtab *cmids;
 	int64_t cmid_max;   /* the newest message id cmids knows of */
@@ -774,12 +780,25 @@ store_sqlite_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 }
 
 /*
+ * Whether the WAL is within STORE_SQLITE_CHECKPOINT pages of wal_force,
+ * where a commit checkpoints it itself (store_sqlite_wal_hook).
+ */
+static bool
+store_sqlite_wal_near_force(const struct store_sqlite *s)
+{
+	return s->wal_frames >= s->wal_force - STORE_SQLITE_CHECKPOINT;
+}
+
+/*
  * Due once per STORE_SQLITE_CHECKPOINT pages logged, counted from the
  * last time it was due (or from the WAL's start after SQLite restarted
  * it). Not "the WAL is that long": under steady writes a passive
  * checkpoint never catches up with the writer, the WAL is not restarted,
  * and that test made one due after every commit (60 to 80 a second,
- * each with two fsyncs, at 20k messages/s).
+ * each with two fsyncs, at 20k messages/s). Never near wal_force: the
+ * writer's own checkpoint there fails (SQLITE_BUSY) while another runs
+ * and is tried again at every commit, then shares the disk with the
+ * other's sync.
  */
 static bool
 store_sqlite_checkpoint_due(void *c)
@@ -788,7 +807,8 @@ store_sqlite_checkpoint_due(void *c)
 
 	if (s->wal_frames < s->wal_asked)
 		s->wal_asked = 0;
-	if (s->wal_frames - s->wal_asked < STORE_SQLITE_CHECKPOINT)
+	if (s->wal_frames - s->wal_asked < STORE_SQLITE_CHECKPOINT ||
+	    store_sqlite_wal_near_force(s))
 		return false;
 	s->wal_asked = s->wal_frames;
 	return true;
@@ -801,9 +821,7 @@ store_sqlite_checkpoint_due(void *c)
 static bool
 store_sqlite_batch_cheap(void *c)
 {
-	struct store_sqlite *s = c;
-
-	return s->wal_frames < s->wal_force - STORE_SQLITE_CHECKPOINT;
+	return !store_sqlite_wal_near_force(c);
 }
 
 /*
@@ -876,7 +894,9 @@ store_sqlite_checkpoint(void *c)
 
 	if (rc == SQLITE_OK && copied > 0)
 		rc = store_sqlite_sync_db(s);
-	if (rc == SQLITE_OK || rc == SQLITE_BUSY)
+	if (rc == SQLITE_OK)
+		return logged >= s->wal_restart ? 1 : 0;
+	if (rc == SQLITE_BUSY)
 		return 0;
 	return store_sqlite_fail(s, rc, "checkpoint");
 }
@@ -916,6 +936,25 @@ store_sqlite_page_size(struct store_sqlite *s)
 	return size > 0 ? size : 4096;
 }
 
+/*
+ * The WAL lengths, in pages, of the durability note at the top: wal_force
+ * (STORE_SQLITE_WAL_MAX bytes, or the tests' own), wal_restart four
+ * checkpoint intervals before it (half of it for a small test WAL): a
+ * pool checkpoint takes 20-80 ms at 20k msg/s, one interval or so, and
+ * the one that asks for the restart must be done before wal_force.
+ */
+static void
+store_sqlite_wal_limits(struct store_sqlite *s)
+{
+	size_t max = s->opt.sqlite_wal_max != 0 ? s->opt.sqlite_wal_max
+	                                        : STORE_SQLITE_WAL_MAX;
+	int gap = 4 * STORE_SQLITE_CHECKPOINT;
+
+	s->wal_force = (int)(max / (size_t)store_sqlite_page_size(s));
+	s->wal_restart =
+	    s->wal_force > 2 * gap ? s->wal_force - gap : s->wal_force / 2;
+}
+
 /* Connection settings; see the durability note at the top. */
 static int
 store_sqlite_setup(struct store_sqlite *s, char **err)
@@ -948,7 +987,7 @@ store_sqlite_setup(struct store_sqlite *s, char **err)
 		return (rc & 0xff) == SQLITE_NOTADB ? -ERR_INTERNAL
 		                                    : -ERR_UNAVAILABLE;
 	}
-	s->wal_force = STORE_SQLITE_WAL_MAX / store_sqlite_page_size(s);
+	store_sqlite_wal_limits(s);
 	return 0;
 }
 

@@ -29,6 +29,11 @@ struct store_options {
 	 * by one, its seqs read back by a SELECT; for tests of that path.
 	 */
 	bool mysql_rows_each;
+	/*
+	 * SQLite: the WAL length in bytes at which the writer starts it over
+	 * under load (0: 256 MiB, STORE_SQLITE_WAL_MAX); for tests.
+	 */
+	size_t sqlite_wal_max;
 };
 
 struct store_user {
@@ -149,17 +154,20 @@ int store_sends_only(struct store *st);
  * was logged since it last said so (true once per so much: the caller
  * then runs one); store_checkpoint, on another connection,
  * moves the log into the database without stopping the writer (and waits
- * for the disk: that is why it should not run on the writer). Other
- * backends: never due, nothing to do.
+ * for the disk: that is why it should not run on the writer). It returns
+ * 1 when the log has grown long enough to be started over: the writer
+ * should then call store_idle soon, while what is left to copy is what
+ * was logged during this checkpoint. Else 0, or a negative errcode.
+ * Other backends: never due, nothing to do.
  */
 bool store_checkpoint_due(struct store *st);
 int store_checkpoint(struct store *st);
 
 /*
  * On the connection that writes, after it has had nothing to do for a
- * while (DBPOOL_IDLE_MS): upkeep that would stop it under load, now that
- * nobody waits for it. SQLite checkpoints all of its WAL there, so that
- * the next commit starts the WAL over. Returns 0 or a negative errcode.
+ * while (DBPOOL_IDLE_MS), or when store_checkpoint asked for it: upkeep
+ * that stops it. SQLite checkpoints all of its WAL there, so that the
+ * next commit starts the WAL over. Returns 0 or a negative errcode.
  */
 int store_idle(struct store *st);
 

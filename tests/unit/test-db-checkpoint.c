@@ -6,7 +6,8 @@
  * of some size itself, so that its next commit starts it over. A
  * checkpoint that cannot catch up with the WAL still syncs the database.
  * And a commit that fails (the disk full) leaves nothing of its sends, not
- * even their cmids in the writer's memory.
+ * even their cmids in the writer's memory. Last, a long WAL under load:
+ * the pool's checkpoint asks for its restart, or the writer restarts it.
  */
 #include <sodium.h>
 #include <sqlite3.h>
@@ -24,6 +25,7 @@
 #define TEST_BODY 3000 /* bytes: the WAL grows about a page a message */
 #define TEST_BATCH 100 /* messages per transaction */
 #define TEST_MAX 20000 /* messages before giving up on "due" */
+#define TEST_WAL_MAX (32L * 1024 * 1024) /* test_long_wal's sqlite_wal_max */
 
 /*
  * The default VFS, wrapped to count syncs of database files (not WALs):
@@ -232,6 +234,83 @@ test_full(struct store *w, int64_t a, int64_t b)
 	CHECK_EQ_INT(again, seq);
 }
 
+/* Batches until store_batch_cheap says no; how many messages it took. */
+static int
+test_until_dear(struct store *w, int64_t a, int64_t b, const char *body)
+{
+	int n = 0;
+
+	while (store_batch_cheap(w) && n < 4 * TEST_MAX)
+		n += test_batch(w, a, b, body);
+	return n;
+}
+
+/*
+ * A WAL of TEST_WAL_MAX at most: the pool's checkpoint (run here when
+ * due) asks for the restart once the WAL is past wal_restart (store_
+ * checkpoint returns 1), and store_idle then starts it over well before
+ * wal_force. Left alone, the WAL reaches wal_force: the batches before
+ * it are not cheap (the loops hand them to the writer) and no checkpoint
+ * is due, and the commit that reaches it checkpoints itself.
+ */
+static void
+test_long_wal(const char *dir, struct store_options opt, const char *body)
+{
+	char *path = xasprintf("%s/ckpt-long-%d.db", dir, (int)getpid());
+	char *wal = xasprintf("%s-wal", path);
+	char *url = xasprintf("sqlite:%s", path);
+	struct store *w = NULL, *ck = NULL;
+	sqlite3 *rd = NULL;
+	int64_t a, b;
+	long restarts;
+	int r = 0, n = 0;
+
+	unlink(path);
+	unlink(wal);
+	opt.sqlite_wal_max = TEST_WAL_MAX;
+	CHECK_EQ_INT(store_open(url, &opt, &w, NULL), 0);
+	CHECK_EQ_INT(store_migrate(w), 0);
+	CHECK_EQ_INT(store_open(url, &opt, &ck, NULL), 0);
+	test_users(w, &a, &b);
+	restarts = unit_wal_restarts(wal);
+	/* A reader's old snapshot keeps the checkpoints from catching up, as
+	 * the writer does under load. */
+	CHECK_EQ_INT(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY,
+	                             store_sqlite_vfs_name()),
+	             SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM messages",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	while (r == 0 && n < 4 * TEST_MAX) {
+		n += test_batch(w, a, b, body);
+		CHECK(store_batch_cheap(w));
+		if (store_checkpoint_due(w))
+			r = store_checkpoint(ck);
+	}
+	CHECK_EQ_INT(r, 1);
+	CHECK(test_size(wal) > TEST_WAL_MAX / 2 &&
+	      test_size(wal) < TEST_WAL_MAX);
+	sqlite3_close(rd); /* ends its transaction */
+	CHECK_EQ_INT(store_idle(w), 0);
+	test_batch(w, a, b, body);
+	CHECK(unit_wal_restarts(wal) == ++restarts);
+
+	CHECK(test_until_dear(w, a, b, body) > 0);
+	CHECK(!store_checkpoint_due(w));
+	CHECK(!store_batch_cheap(w));
+	for (n = 0; unit_wal_restarts(wal) == restarts && n < TEST_MAX;)
+		n += test_batch(w, a, b, body);
+	CHECK(unit_wal_restarts(wal) == restarts + 1);
+	CHECK(test_size(wal) < TEST_WAL_MAX + TEST_WAL_MAX / 8);
+	store_close(ck);
+	store_close(w);
+	unlink(path);
+	unlink(wal);
+	free(url);
+	free(wal);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -274,6 +353,7 @@ main(void)
 	test_sync(w, ck, path, a, b, body);
 	test_idle(w, wal, a, b, body);
 	test_full(w, a, b);
+	test_long_wal(tmp ? tmp : "/tmp", opt, body);
 
 	CHECK_EQ_INT(store_open("sqlite::memory:", &opt, &mem, NULL), 0);
 	CHECK(!store_checkpoint_due(mem));
