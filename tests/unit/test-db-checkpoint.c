@@ -138,6 +138,24 @@ test_size(const char *path)
 }
 
 /*
+ * A connection in a read transaction, on the snapshot of now; the stores
+ * are open, so only through their VFS (store-sqlite-shm.h).
+ */
+static sqlite3 *
+test_reader(const char *path)
+{
+	sqlite3 *rd = NULL;
+
+	CHECK_EQ_INT(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY,
+	                             store_sqlite_vfs_name()),
+	             SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM messages",
+	                          NULL, NULL, NULL),
+	             SQLITE_OK);
+	return rd;
+}
+
+/*
  * A reader on an older snapshot keeps the checkpoint from catching up, so
  * SQLite itself would not sync the database: the pool's checkpoint does,
  * else the writer's restart would have all of those pages to sync.
@@ -146,17 +164,11 @@ static void
 test_sync(struct store *w, struct store *ck, const char *path, int64_t a,
           int64_t b, const char *body)
 {
-	sqlite3 *rd = NULL;
+	sqlite3 *rd;
 	int syncs;
 
 	test_batch(w, a, b, body);
-	/* the stores are open: only through their VFS (store-sqlite-shm.h) */
-	CHECK_EQ_INT(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY,
-	                             store_sqlite_vfs_name()),
-	             SQLITE_OK);
-	CHECK_EQ_INT(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM messages",
-	                          NULL, NULL, NULL),
-	             SQLITE_OK);
+	rd = test_reader(path);
 	test_batch(w, a, b, body); /* past rd's snapshot */
 	syncs = test_db_syncs;
 	CHECK_EQ_INT(store_checkpoint(ck), 0);
@@ -260,7 +272,7 @@ test_long_wal(const char *dir, struct store_options opt, const char *body)
 	char *wal = xasprintf("%s-wal", path);
 	char *url = xasprintf("sqlite:%s", path);
 	struct store *w = NULL, *ck = NULL;
-	sqlite3 *rd = NULL;
+	sqlite3 *rd;
 	int64_t a, b;
 	long restarts;
 	int r = 0, n = 0;
@@ -275,12 +287,7 @@ test_long_wal(const char *dir, struct store_options opt, const char *body)
 	restarts = unit_wal_restarts(wal);
 	/* A reader's old snapshot keeps the checkpoints from catching up, as
 	 * the writer does under load. */
-	CHECK_EQ_INT(sqlite3_open_v2(path, &rd, SQLITE_OPEN_READONLY,
-	                             store_sqlite_vfs_name()),
-	             SQLITE_OK);
-	CHECK_EQ_INT(sqlite3_exec(rd, "BEGIN; SELECT count(*) FROM messages",
-	                          NULL, NULL, NULL),
-	             SQLITE_OK);
+	rd = test_reader(path);
 	while (r == 0 && n < 4 * TEST_MAX) {
 		n += test_batch(w, a, b, body);
 		CHECK(store_batch_cheap(w));
