@@ -26,7 +26,10 @@ typedef void (*dbpool_commit_fn)(void *arg, int err);
  * writer takes fewer if its store says so (store_batch_max).
  */
 #define DBPOOL_BATCH_MAX 1024
-/* The writer is idle (store_idle) after this long without a job. */
+/*
+ * The writer is idle (store_idle) after this long without a batch, its
+ * own or a loop's; it wakes this often to see.
+ */
 #define DBPOOL_IDLE_MS 100
 
 /* run() for n write jobs at once, args in queue order; as committed. */
