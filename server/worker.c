@@ -67,13 +67,21 @@ worker_release_writes(struct worker *w)
 	dbpool_release_writes(w->srv->db);
 }
 
-/* The end of a loop turn: the sends read during it go to the writer. */
+/*
+ * The end of a loop turn: the sends read during it go to the writer. If
+ * this loop stores them itself (dbpool_loop_writes), their completions,
+ * posted to its own queue, run here and now rather than after waking it.
+ */
 static void
 worker_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct worker *w = arg;
+
 	(void)fd;
 	(void)what;
-	worker_release_writes(arg);
+	loopq_hold();
+	worker_release_writes(w);
+	loopq_release_run(w->q);
 }
 
 /*

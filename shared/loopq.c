@@ -50,12 +50,12 @@ struct loopq {
 };
 
 /*
- * The queues this thread posted to while holding (loopq_hold), to wake at
- * the release. Thread-local and fixed: nothing is shared, and a thread that
- * ends leaves nothing behind.
+ * The queues this thread posted to while holding (loopq_hold, depth deep),
+ * to wake at the outermost release. Thread-local and fixed: nothing is
+ * shared, and a thread that ends leaves nothing behind.
  */
 static _Thread_local struct {
-	bool on;
+	int depth;
 	struct loopq *q[LOOPQ_HOLD_MAX];
 	size_t n;
 } loopq_holding;
@@ -190,26 +190,48 @@ loopq_post(struct loopq *q, loopq_fn fn, void *arg)
 	wake = !q->woken;
 	q->woken = true;
 	pthread_mutex_unlock(&q->mu);
-	if (wake && (!loopq_holding.on || !loopq_hold_add(q)))
+	if (wake && (loopq_holding.depth == 0 || !loopq_hold_add(q)))
 		loopq_wake(q);
 }
 
 void
 loopq_hold(void)
 {
-	loopq_holding.on = true;
+	loopq_holding.depth++;
 }
 
-/* Wakes each loop the held posts went to, once. */
+/*
+ * The outermost release: wakes each loop the held posts went to, once,
+ * but self's (if not NULL); true if self was among them.
+ */
+static bool
+loopq_release_all(struct loopq *self)
+{
+	bool held_self = false;
+	size_t i;
+
+	if (--loopq_holding.depth > 0)
+		return false;
+	for (i = 0; i < loopq_holding.n; i++)
+		if (loopq_holding.q[i] == self)
+			held_self = true;
+		else
+			loopq_wake(loopq_holding.q[i]);
+	loopq_holding.n = 0;
+	return held_self;
+}
+
 void
 loopq_release(void)
 {
-	size_t i;
+	(void)loopq_release_all(NULL);
+}
 
-	loopq_holding.on = false;
-	for (i = 0; i < loopq_holding.n; i++)
-		loopq_wake(loopq_holding.q[i]);
-	loopq_holding.n = 0;
+void
+loopq_release_run(struct loopq *self)
+{
+	if (loopq_release_all(self))
+		loopq_run(self, loopq_take(self));
 }
 
 /* Runs what is queued now on the calling thread, e.g. before shutdown. */

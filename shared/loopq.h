@@ -28,9 +28,15 @@ void loopq_drain(struct loopq *q);
  * For a thread that posts many jobs in a burst (the DB writer after a
  * group commit): a loop woken per job would preempt it for every one. A
  * loop woken by someone else may run held jobs early. Order per queue is
- * kept. Does not nest.
+ * kept. Holds nest: only the outermost release wakes.
  */
 void loopq_hold(void);
 void loopq_release(void);
+/*
+ * loopq_release on self's own thread: the other loops are woken, and the
+ * jobs of self, if the held posts went there, run now instead of after a
+ * wake-up of self's loop (an eventfd write, a turn of the loop, a read).
+ */
+void loopq_release_run(struct loopq *self);
 
 #endif

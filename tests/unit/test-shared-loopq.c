@@ -106,6 +106,42 @@ test_hold(void)
 	event_base_free(b);
 }
 
+/*
+ * Holds nest: an inner release wakes nothing. The outermost
+ * loopq_release_run(q1) runs q1's held jobs at once, on the caller, and
+ * wakes q2's loop, which runs its own when it turns.
+ */
+static void
+test_hold_run(void)
+{
+	static const char tags[] = "abc";
+	struct event_base *b = event_base_new();
+	struct loopq *q1 = loopq_new(b), *q2 = loopq_new(b);
+
+	norder = 0;
+	loopq_hold();
+	loopq_post(q1, tag_run, (void *)&tags[0]);
+	loopq_hold();
+	loopq_post(q2, tag_run, (void *)&tags[1]);
+	loopq_post(q1, tag_run, (void *)&tags[2]);
+	loopq_release();
+	event_base_loop(b, EVLOOP_NONBLOCK);
+	CHECK_EQ_INT((int)norder, 0);
+	loopq_release_run(q1);
+	CHECK_EQ_INT((int)norder, 2);
+	CHECK(memcmp(order, "ac", 2) == 0);
+	event_base_loop(b, EVLOOP_NONBLOCK);
+	CHECK_EQ_INT((int)norder, 3);
+	CHECK_EQ_INT(order[2], 'b');
+	/* not held: nothing to run at the release */
+	loopq_hold();
+	loopq_release_run(q1);
+	CHECK_EQ_INT((int)norder, 3);
+	loopq_free(q1);
+	loopq_free(q2);
+	event_base_free(b);
+}
+
 /* A job that posts the next tag to its own queue, up to 'e'. */
 static struct loopq *chain_q;
 
@@ -207,5 +243,6 @@ main(void)
 	event_base_free(base);
 	test_hold();
 	test_reentry();
+	test_hold_run();
 	return UNIT_END();
 }
