@@ -474,7 +474,7 @@ server_init(struct server *srv, const struct config *cfg)
 	                                (unsigned long long)cfg->pwhash_ops,
 	                            .pwhash_mem = (size_t)cfg->pwhash_mem};
 	char *url, *err = NULL;
-	int i;
+	int i, cpus;
 
 	memset(srv, 0, sizeof *srv);
 	srv->cfg = cfg;
@@ -498,9 +498,10 @@ server_init(struct server *srv, const struct config *cfg)
 		free(err);
 		return -1;
 	}
+	cpus = server_cpus();
 	/* On one core the writer thread only costs switches (dbpool.h). */
-	dbpool_loop_writes(srv->db, server_cpus() == 1);
-	srv->nworkers = cfg->workers > 0 ? (int)cfg->workers : server_cpus();
+	dbpool_loop_writes(srv->db, cpus == 1);
+	srv->nworkers = cfg->workers > 0 ? (int)cfg->workers : cpus;
 	if (srv->nworkers < 1)
 		srv->nworkers = 1;
 	srv->workers = xcalloc((size_t)srv->nworkers, sizeof *srv->workers);
