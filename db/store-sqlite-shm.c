@@ -1,6 +1,7 @@
 #include "store-sqlite-shm.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,6 +25,8 @@ struct store_sqlite_shm {
 	int guard_fd; /* the guard's descriptor, closed last; or -1 */
 	int shared[SQLITE_SHM_NLOCK]; /* connections holding each shared */
 	bool excl[SQLITE_SHM_NLOCK];
+	atomic_size_t written; /* bytes written to the file, ever */
+	atomic_size_t synced;  /* of those, the ones a sync wrote out */
 };
 
 /* Every table in use, by file; see the header on why this is shared. */
@@ -47,6 +50,8 @@ store_sqlite_shm_ref(dev_t dev, ino_t ino)
 		s->dev = dev;
 		s->ino = ino;
 		s->guard_fd = -1;
+		atomic_init(&s->written, 0);
+		atomic_init(&s->synced, 0);
 		pthread_mutex_init(&s->mu, NULL);
 		s->next = store_sqlite_shm_registry.list;
 		store_sqlite_shm_registry.list = s;
@@ -185,4 +190,38 @@ store_sqlite_shm_lock(struct store_sqlite_shm_hold *h, int ofst, int n,
 		                           (flags & SQLITE_SHM_EXCLUSIVE) != 0);
 	pthread_mutex_unlock(&h->shm->mu);
 	return rc;
+}
+
+/* Counts n bytes written to the database file; see the header. */
+void
+store_sqlite_shm_wrote(struct store_sqlite_shm_hold *h, size_t n)
+{
+	atomic_fetch_add(&h->shm->written, n);
+}
+
+/* The bytes written so far, before a sync; see the header. */
+size_t
+store_sqlite_shm_mark(const struct store_sqlite_shm_hold *h)
+{
+	return atomic_load(&h->shm->written);
+}
+
+/* A sync that began at mark is done; see the header. */
+void
+store_sqlite_shm_synced(struct store_sqlite_shm_hold *h, size_t mark)
+{
+	size_t was = atomic_load(&h->shm->synced);
+
+	while (was < mark &&
+	       !atomic_compare_exchange_weak(&h->shm->synced, &was, mark))
+		;
+}
+
+/* The bytes written and not synced; see the header. */
+size_t
+store_sqlite_shm_unsynced(const struct store_sqlite_shm_hold *h)
+{
+	size_t synced = atomic_load(&h->shm->synced);
+
+	return atomic_load(&h->shm->written) - synced;
 }

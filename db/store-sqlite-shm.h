@@ -2,6 +2,7 @@
 #define NATTER_DB_STORE_SQLITE_SHM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -57,5 +58,18 @@ void store_sqlite_shm_detach(struct store_sqlite_shm_hold *h);
  */
 int store_sqlite_shm_lock(struct store_sqlite_shm_hold *h, int ofst, int n,
                           int flags);
+
+/*
+ * The bytes written to the database file and not yet synced, by any
+ * connection of this process, so that a checkpoint can sync the file only
+ * once enough is waiting (store-sqlite.c says why). The VFS layer counts
+ * each write (wrote); before a sync it takes the count so far (mark), and
+ * after it says that much is on disk (synced): syncs may overlap, and
+ * the later mark wins. Any thread.
+ */
+void store_sqlite_shm_wrote(struct store_sqlite_shm_hold *h, size_t n);
+size_t store_sqlite_shm_mark(const struct store_sqlite_shm_hold *h);
+void store_sqlite_shm_synced(struct store_sqlite_shm_hold *h, size_t mark);
+size_t store_sqlite_shm_unsynced(const struct store_sqlite_shm_hold *h);
 
 #endif

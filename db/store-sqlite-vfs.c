@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,10 +132,15 @@ store_sqlite_vfs_write(sqlite3_file *f, const void *data, int amt,
 {
 	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
 
+	int rc;
+
 	if (p->is_wal)
 		return store_sqlite_vfs_wal_write(p, data, amt, off);
 	yield_point(); /* a checkpoint's copy, on a general thread */
-	return store_sqlite_vfs_put(p, data, amt, off);
+	rc = store_sqlite_vfs_put(p, data, amt, off);
+	if (rc == SQLITE_OK && p->shm.shm != NULL)
+		store_sqlite_shm_wrote(&p->shm, (size_t)amt);
+	return rc;
 }
 
 /* Closes the file; a WAL writes its buffer out first. */
@@ -180,15 +186,20 @@ store_sqlite_vfs_truncate(sqlite3_file *f, sqlite3_int64 size)
 	return p->real->pMethods->xTruncate(p->real, size);
 }
 
+/* A sync; a database file's takes what it wrote out off its count. */
 static int
 store_sqlite_vfs_sync(sqlite3_file *f, int flags)
 {
 	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+	size_t mark = p->shm.shm != NULL ? store_sqlite_shm_mark(&p->shm) : 0;
 	int rc;
 
 	if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
 		return rc;
-	return p->real->pMethods->xSync(p->real, flags);
+	rc = p->real->pMethods->xSync(p->real, flags);
+	if (rc == SQLITE_OK && p->shm.shm != NULL)
+		store_sqlite_shm_synced(&p->shm, mark);
+	return rc;
 }
 
 static int
@@ -516,6 +527,17 @@ store_sqlite_vfs_init(void)
 	store_sqlite_vfs.mxPathname = real->mxPathname;
 	if (sqlite3_vfs_register(&store_sqlite_vfs, 0) != SQLITE_OK)
 		store_sqlite_vfs_real = NULL;
+}
+
+/* Unsynced bytes of a database file opened through us; see the header. */
+size_t
+store_sqlite_vfs_unsynced(sqlite3_file *f)
+{
+	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
+
+	if (f->pMethods != &store_sqlite_vfs_methods || p->shm.shm == NULL)
+		return SIZE_MAX;
+	return store_sqlite_shm_unsynced(&p->shm);
 }
 
 /* The VFS name for sqlite3_open_v2: ours, or NULL for the default. */

@@ -1,6 +1,10 @@
 #ifndef NATTER_DB_STORE_SQLITE_VFS_H
 #define NATTER_DB_STORE_SQLITE_VFS_H
 
+#include <stddef.h>
+
+#include <sqlite3.h>
+
 /*
  * SQLite writes each WAL frame with two pwrite calls (its 24-byte header,
  * then the page), and a group commit writes one frame per dirty page: in
@@ -21,6 +25,13 @@
  * after every MiB written to the WAL the layer starts writing it to disk
  * (sync_file_range, which does not wait), and an fsync finds little left.
  */
+
+/*
+ * The bytes written to the database file f (as SQLITE_FCNTL_FILE_POINTER
+ * gives it) by this process's connections and not yet synced; SIZE_MAX
+ * if f is not ours or its WAL-index is not mapped (nothing is counted).
+ */
+size_t store_sqlite_vfs_unsynced(sqlite3_file *f);
 
 /*
  * The name of the VFS to give sqlite3_open_v2 ("natter", registered on the
