@@ -3,8 +3,9 @@
  * is due (once per STORE_SQLITE_CHECKPOINT WAL pages), another connection
  * runs it, and the WAL starts over at the writer's next commit. Other
  * backends are never due. An idle writer (store_idle) checkpoints a WAL
- * of some size itself, so that its next commit starts it over. A
- * checkpoint that cannot catch up with the WAL still syncs the database.
+ * of some size itself, so that its next commit starts it over.
+ * Checkpoints that cannot catch up with the WAL still sync the database,
+ * once 8 MiB of their copies wait.
  * And a commit that fails (the disk full) leaves nothing of its sends, not
  * even their cmids in the writer's memory. Last, a long WAL under load:
  * the pool's checkpoint asks for its restart, or the writer restarts it.
