@@ -277,6 +277,23 @@ dbpool_checkpoint_if_due(struct dbpool *p, struct store *st)
 }
 
 /*
+ * The writer, idle: a checkpoint now copies all of the log, so the next
+ * commit starts it over (store_idle_due). On a general thread too: a send
+ * that comes meanwhile does not wait for its syncs. False if one is
+ * running already: next time, then.
+ */
+static bool
+dbpool_idle_checkpoint(struct dbpool *p, struct store *st)
+{
+	if (!store_idle_due(st))
+		return true;
+	if (atomic_exchange(&p->checkpointing, true))
+		return false;
+	dbpool_submit(p, dbpool_checkpoint_run, NULL, p, NULL);
+	return true;
+}
+
+/*
  * The writer: runs a batch in one transaction, then tells each job the
  * outcome in commit order, each just before its completion is posted (a
  * send's pushes to other loops, posted by committed(), and its own loop's,
@@ -341,9 +358,10 @@ dbpool_write_some(struct dbpool *p)
 }
 
 /*
- * The writer: runs batches until told to stop. It is idle (store_idle)
- * once DBPOOL_IDLE_MS have passed without a batch, its own or a loop's,
- * so it wakes that often (as redis's cron does) to see.
+ * The writer: runs batches until told to stop. It is idle (a checkpoint,
+ * dbpool_idle_checkpoint) once DBPOOL_IDLE_MS have passed without a
+ * batch, its own or a loop's, so it wakes that often (as redis's cron
+ * does) to see.
  */
 static void
 dbpool_write_loop(struct dbpool_worker *w)
@@ -363,8 +381,7 @@ dbpool_write_loop(struct dbpool_worker *w)
 			seen = p->batches;
 			idle = false;
 		} else if (!idle) {
-			(void)store_idle(w->st); /* it logs its own failure */
-			idle = true;
+			idle = dbpool_idle_checkpoint(p, w->st);
 		}
 		pthread_mutex_unlock(&p->write_mu);
 	}

@@ -32,7 +32,8 @@ struct store_backend {
 	int (*sends_only)(void *c);      /* optional */
 	bool (*checkpoint_due)(void *c); /* optional: both or neither */
 	int (*checkpoint)(void *c);
-	int (*idle)(void *c); /* optional */
+	int (*idle)(void *c);      /* optional */
+	bool (*idle_due)(void *c); /* optional: NULL, never */
 	int (*user_register)(void *c, const char *name, const char *password,
 	                     struct store_user *out);
 	int (*user_login)(void *c, const char *name, const char *password,

@@ -42,10 +42,12 @@
  * database file now and then, store_sqlite_sync_db). SQLite starts the WAL over
  * only when a checkpoint has copied all of it, which one running beside
  * a busy writer never does. So:
- * - once the writer has been idle a while (store_idle) with at least
- *   STORE_SQLITE_IDLE_PAGES in the WAL, it checkpoints itself: nothing
- *   else writes, so the checkpoint catches up and the next commit starts
- *   the WAL over at no cost to anyone;
+ * - once the writer has been idle a while with at least
+ *   STORE_SQLITE_IDLE_PAGES in the WAL (store_idle_due), the pool runs a
+ *   checkpoint: nothing writes, so it catches up (SQLite then syncs the
+ *   database itself) and the next commit starts the WAL over at no cost
+ *   to anyone. Not on the writer, whose connection the loops' sends need:
+ *   that sync has up to STORE_SQLITE_DB_SYNC to write;
  * - under load with no such pause, once the WAL is within four intervals
  *   of STORE_SQLITE_WAL_MAX bytes, the next pool checkpoint asks the
  *   writer (store_checkpoint returns 1) to checkpoint what was logged
@@ -828,9 +830,10 @@ store_sqlite_batch_cheap(void *c)
 }
 
 /*
- * The writer is idle (store.h): with a WAL worth starting over, a passive
- * checkpoint here copies all of it, as nothing writes meanwhile, and the
- * next commit restarts the WAL. Not again until a commit has logged more.
+ * The writer's own checkpoint (store.h), for the WAL's restart: with a WAL
+ * worth starting over, a passive checkpoint here copies all of it, as
+ * nothing writes meanwhile, and the next commit restarts the WAL. Not
+ * again until a commit has logged more.
  */
 static int
 store_sqlite_idle(void *c)
@@ -849,6 +852,15 @@ store_sqlite_idle(void *c)
 	if (copied == logged)
 		s->wal_frames = 0;
 	return 0;
+}
+
+/* The writer is idle: is a WAL worth starting over there (store.h)? */
+static bool
+store_sqlite_idle_due(void *c)
+{
+	const struct store_sqlite *s = c;
+
+	return s->wal_frames >= STORE_SQLITE_IDLE_PAGES;
 }
 
 /* Foreign keys off on the writer's connection (store.h says why). */
@@ -2138,6 +2150,7 @@ const struct store_backend store_sqlite_backend = {
     .checkpoint_due = store_sqlite_checkpoint_due,
     .checkpoint = store_sqlite_checkpoint,
     .idle = store_sqlite_idle,
+    .idle_due = store_sqlite_idle_due,
     .user_register = store_sqlite_user_register,
     .user_login = store_sqlite_user_login,
     .user_get = store_sqlite_user_get,

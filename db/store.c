@@ -274,6 +274,12 @@ store_idle(struct store *st)
 	return st->be->idle != NULL ? st->be->idle(st->c) : 0;
 }
 
+bool
+store_idle_due(struct store *st)
+{
+	return st->be->idle_due != NULL && st->be->idle_due(st->c);
+}
+
 /* Stores a message and allocates its seq. */
 int
 store_msg_append(struct store *st, const struct store_send *in,

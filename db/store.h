@@ -164,12 +164,19 @@ bool store_checkpoint_due(struct store *st);
 int store_checkpoint(struct store *st);
 
 /*
- * On the connection that writes, after it has had nothing to do for a
- * while (DBPOOL_IDLE_MS), or when store_checkpoint asked for it: upkeep
- * that stops it. SQLite checkpoints all of its WAL there, so that the
- * next commit starts the WAL over. Returns 0 or a negative errcode.
+ * On the connection that writes, when store_checkpoint asked for it:
+ * upkeep that stops it. SQLite checkpoints all of its WAL there, so that
+ * the next commit starts the WAL over. Returns 0 or a negative errcode.
  */
 int store_idle(struct store *st);
+/*
+ * On the connection that writes, after it has had nothing to do for a
+ * while (DBPOOL_IDLE_MS): whether a checkpoint now (store_checkpoint, on
+ * another connection), which nothing writing meanwhile lets copy all of
+ * the log, is worth it, so that the next commit starts the log over.
+ * SQLite: a WAL of STORE_SQLITE_IDLE_PAGES or more. Other backends: never.
+ */
+bool store_idle_due(struct store *st);
 
 /* Applies pending schema migrations (versioned, idempotent). */
 int store_migrate(struct store *st);

@@ -200,7 +200,8 @@ test_sync(struct store *w, struct store *ck, const char *path, int64_t a,
 
 /*
  * store_idle: with a long WAL, the next commit starts it over; with a few
- * batches in it, nothing; and only once for one idle spell.
+ * batches in it, nothing; and only once for one idle spell. store_idle_
+ * due says which WAL is worth it.
  */
 static void
 test_idle(struct store *w, const char *wal, int64_t a, int64_t b,
@@ -210,9 +211,11 @@ test_idle(struct store *w, const char *wal, int64_t a, int64_t b,
 	int i;
 
 	CHECK(restarts >= 0);
-	CHECK_EQ_INT(store_idle(w), 0); /* the WAL is long from main */
+	CHECK(store_idle_due(w)); /* the WAL is long from main */
+	CHECK_EQ_INT(store_idle(w), 0);
 	test_batch(w, a, b, body);
 	CHECK(unit_wal_restarts(wal) == ++restarts);
+	CHECK(!store_idle_due(w));
 	CHECK_EQ_INT(store_idle(w), 0);
 	test_batch(w, a, b, body);
 	CHECK(unit_wal_restarts(wal) == restarts); /* too little to bother */
@@ -388,6 +391,7 @@ main(void)
 
 	CHECK_EQ_INT(store_open("sqlite::memory:", &opt, &mem, NULL), 0);
 	CHECK(!store_checkpoint_due(mem));
+	CHECK(!store_idle_due(mem));
 	CHECK_EQ_INT(store_checkpoint(mem), 0);
 	CHECK_EQ_INT(store_idle(mem), 0);
 	store_close(mem);

@@ -6,8 +6,8 @@
  * order the jobs were submitted, each told its commit before its
  * completion; then again with loop writes on (dbpool_loop_writes), where
  * held batches run on the loop thread itself while the writer is not
- * running one. Last, an idle writer starts a long WAL over (store_idle),
- * after batches of the loop's.
+ * running one. Last, a long WAL starts over once the writer has been
+ * idle (a general thread's checkpoint), after batches of the loop's.
  */
 #include <pthread.h>
 #include <stdlib.h>
