@@ -131,7 +131,6 @@ store_sqlite_vfs_write(sqlite3_file *f, const void *data, int amt,
                        sqlite3_int64 off)
 {
 	struct store_sqlite_file *p = (struct store_sqlite_file *)f;
-
 	int rc;
 
 	if (p->is_wal)

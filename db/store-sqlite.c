@@ -39,9 +39,9 @@
  * hundred sends. That is also about how much a power loss may take (see
  * above). The writer does not run it (store_checkpoint_due/_checkpoint:
  * the DB pool hands it to another connection, which also syncs the
- * database file now and then, store_sqlite_sync_db). SQLite starts the WAL over
- * only when a checkpoint has copied all of it, which one running beside
- * a busy writer never does. So:
+ * database file now and then, store_sqlite_sync_db). SQLite starts the
+ * WAL over only when a checkpoint has copied all of it, which one running
+ * beside a busy writer never does. So:
  * - once the writer has been idle a while with at least
  *   STORE_SQLITE_IDLE_PAGES in the WAL (store_idle_due), the pool runs a
  *   checkpoint: nothing writes, so it catches up (SQLite then syncs the
