@@ -22,7 +22,8 @@
  * One table per database file (device and inode), shared by every
  * connection to it in the process, found through a registry under a
  * mutex: a lock table is shared between threads by nature, as SQLite's
- * own per-inode table is.
+ * own per-inode table is. The table also counts the bytes written to the
+ * file and not yet synced, in either mode (below).
  */
 struct store_sqlite_shm;
 
