@@ -2,8 +2,9 @@
  * SQLite checkpoints off the writer: the writing connection says when one
  * is due (once per STORE_SQLITE_CHECKPOINT WAL pages), another connection
  * runs it, and the WAL starts over at the writer's next commit. Other
- * backends are never due. An idle writer (store_idle) checkpoints a WAL
- * of some size itself, so that its next commit starts it over.
+ * backends are never due. The writer's own checkpoint (store_idle, for
+ * the restart) copies a WAL of some size, so that its next commit starts
+ * it over; store_idle_due says when an idle writer's WAL is worth one.
  * Checkpoints that cannot catch up with the WAL still sync the database,
  * once 8 MiB of their copies wait.
  * And a commit that fails (the disk full) leaves nothing of its sends, not
