@@ -27,8 +27,9 @@ typedef void (*dbpool_commit_fn)(void *arg, int err);
  */
 #define DBPOOL_BATCH_MAX 1024
 /*
- * The writer is idle (store_idle) after this long without a batch, its
- * own or a loop's; it wakes this often to see.
+ * The writer is idle after this long without a batch, its own or a
+ * loop's (a general thread then checkpoints, store_idle_due); it wakes
+ * this often to see.
  */
 #define DBPOOL_IDLE_MS 100
 
