@@ -18,9 +18,11 @@
  * store_msg_append_many on MariaDB. One store_msg_append costs about four
  * round trips (savepoint, check, seq, insert); a batch of n sends here
  * costs a handful, whatever n:
- *   savepoint; (the cmids already stored: see store_mysql_bulk_run);
- *   the friendships and the group members (each an epoch's one row,
- *   and only what the connection does not know yet: store_mysql_known);
+ *   savepoint (none for a batch's first call); (the cmids already
+ *   stored: see store_mysql_bulk_run); the friendships and the group
+ *   members (each an epoch's one row, which the first attempt reads in
+ *   the seq upsert instead, and only what the connection does not know
+ *   yet: store_mysql_known);
  *   (the senders' names, if not given); the seqs of every conversation
  *   in one upsert, in sorted order (so that two nodes batching on one
  *   database lock conversation rows in the same order), read back by it
@@ -43,6 +45,8 @@
 /* Bytes of bodies after which the rows gathered are inserted. */
 #define STORE_MYSQL_BULK_CHUNK ((size_t)1 << 20)
 #define STORE_MYSQL_BULK_NONE SIZE_MAX
+/* The epochs (store_mysql_epoch_id 1 and 2) a batch may rely on. */
+#define STORE_MYSQL_BULK_EPOCHS 2
 
 /*
  * Messages first, by their (sender, cmid) key: left to itself the
@@ -108,6 +112,8 @@ struct store_mysql_bulk {
 	size_t mark;  /* qlen after a list's head: the list is empty */
 	bool hopeful; /* no cmid lookup: no send is a retry, we hope */
 	bool missed;  /* one was (or may be): run again, with the lookup */
+	/* hopeful: an epoch assumed unchanged, read by the seq upsert */
+	bool assumed[STORE_MYSQL_BULK_EPOCHS];
 };
 
 /* --- building SQL --- */
@@ -482,7 +488,10 @@ store_mysql_bulk_friends_wanted(struct store_mysql_bulk *b)
 
 /*
  * Reads epoch which; a new one (or kn's first) voids everything kn
- * knew, as does kn having outgrown STORE_MYSQL_KNOWN_MAX.
+ * knew, as does kn having outgrown STORE_MYSQL_KNOWN_MAX. A hopeful
+ * attempt assumes kn's epoch still holds, which the seq upsert checks
+ * (store_mysql_bulk_seq_take; store_mysql_bulk_verify if there is none):
+ * a round trip less per batch, since epochs change rarely.
  */
 static int
 store_mysql_bulk_epoch(struct store_mysql_bulk *b,
@@ -492,6 +501,11 @@ store_mysql_bulk_epoch(struct store_mysql_bulk *b,
 	int64_t epoch;
 	int r;
 
+	if (b->hopeful && kn->valid && kn->n <= STORE_MYSQL_KNOWN_MAX &&
+	    store_mysql_returning(b->s)) {
+		b->assumed[which - 1] = true;
+		return 0;
+	}
 	if ((r = store_mysql_epoch(b->s, which, &epoch)) < 0)
 		return r;
 	if (!kn->valid || kn->epoch != epoch || kn->n > STORE_MYSQL_KNOWN_MAX) {
@@ -902,19 +916,51 @@ store_mysql_bulk_convs(struct store_mysql_bulk *b)
 	}
 }
 
-/* Reads (id, last_seq) rows just taken: each conversation's first seq. */
+/*
+ * Compares epoch which, as read now, with the one the attempt assumed.
+ * A change voids what the connection knew and runs the batch again.
+ */
+static int
+store_mysql_bulk_epoch_held(struct store_mysql_bulk *b, size_t which,
+                            int64_t now)
+{
+	struct store_mysql_known *kn =
+	    store_mysql_known(b->s, (enum store_mysql_epoch_id)(which + 1));
+
+	b->assumed[which] = false;
+	if (kn->valid && kn->epoch == now)
+		return 0;
+	kn->valid = false;
+	b->missed = true;
+	return -ERR_INTERNAL;
+}
+
+/*
+ * Reads (id, last_seq) rows just taken: each conversation's first seq;
+ * then, in order, the epochs the attempt assumed.
+ */
 static int
 store_mysql_bulk_seq_firsts(struct store_mysql_bulk *b, MYSQL_RES *res)
 {
+	bool assumed[STORE_MYSQL_BULK_EPOCHS];
 	struct store_mysql_bulk_conv *c;
 	MYSQL_ROW row;
 	size_t i;
+	int col, r = 0;
 
-	while ((row = mysql_fetch_row(res)) != NULL)
+	memcpy(assumed, b->assumed, sizeof(assumed));
+	while ((row = mysql_fetch_row(res)) != NULL) {
 		if (row[0] != NULL &&
 		    (c = store_mysql_bulk_conv_find(b, row[0])) != NULL)
 			c->next = store_mysql_bulk_col_int(row, 1) - c->k + 1;
+		for (i = 0, col = 2; i < STORE_MYSQL_BULK_EPOCHS && r == 0; i++)
+			if (assumed[i])
+				r = store_mysql_bulk_epoch_held(
+				    b, i, store_mysql_bulk_col_int(row, col++));
+	}
 	mysql_free_result(res);
+	if (r < 0)
+		return r;
 	for (i = 0; i < b->nconvs; i++)
 		if (b->convs[i].next <= 0)
 			return -ERR_INTERNAL;
@@ -949,6 +995,12 @@ store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
 	                     " ON DUPLICATE KEY UPDATE "
 	                     "last_seq = last_seq + VALUES(last_seq)%s",
 	                     returning ? " RETURNING id, last_seq" : "");
+	for (i = 0; returning && i < STORE_MYSQL_BULK_EPOCHS; i++)
+		if (b->assumed[i])
+			store_mysql_bulk_add(b,
+			                     ", (SELECT n FROM social_epoch "
+			                     "WHERE id = %zu)",
+			                     i + 1);
 	if ((r = store_mysql_bulk_exec(b, "bulk: seqs",
 	                               returning ? &res : NULL)) < 0)
 		return r;
@@ -1133,6 +1185,26 @@ store_mysql_bulk_writes(struct store_mysql_bulk *b)
 	return store_mysql_bulk_again(b);
 }
 
+/* Reads the epochs still assumed: no seq upsert read them. */
+static int
+store_mysql_bulk_verify(struct store_mysql_bulk *b)
+{
+	int64_t epoch;
+	size_t i;
+	int r;
+
+	for (i = 0; i < STORE_MYSQL_BULK_EPOCHS; i++) {
+		if (!b->assumed[i])
+			continue;
+		if ((r = store_mysql_epoch(b->s,
+		                           (enum store_mysql_epoch_id)(i + 1),
+		                           &epoch)) < 0 ||
+		    (r = store_mysql_bulk_epoch_held(b, i, epoch)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* --- outputs --- */
 
 /* Who gets a message live: both sides, or every member of the group. */
@@ -1236,6 +1308,7 @@ store_mysql_bulk_reset(struct store_mysql_bulk *b)
 	b->nfriends = b->capfriends = b->nmembers = b->capmembers = 0;
 	b->nconvs = 0;
 	memset(b->it, 0, b->n * sizeof(*b->it));
+	memset(b->assumed, 0, sizeof(b->assumed));
 }
 
 /* Frees what a bulk attempt read; the outputs stay. */
@@ -1259,7 +1332,8 @@ store_mysql_bulk_attempt(struct store_mysql_bulk *b)
 	if ((r = store_mysql_savepoint(b->s)) < 0)
 		return r;
 	if ((r = store_mysql_bulk_reads(b)) < 0 ||
-	    (r = store_mysql_bulk_writes(b)) < 0) {
+	    (r = store_mysql_bulk_writes(b)) < 0 ||
+	    (r = store_mysql_bulk_verify(b)) < 0) {
 		if (!store_mysql_lost(b->s))
 			store_mysql_rollback_savepoint(b->s);
 		return r;

@@ -1,7 +1,8 @@
 """natterd on MariaDB through database faults (issue 3): MariaDB stopped
 and started again under load, every pool connection killed from the
 server side, idle connections timed out, and an unreachable database at
-start-up. Starts its own MariaDB in a temporary folder on loopback.
+start-up; and the database reached over its Unix socket. Starts its own
+MariaDB in a temporary folder on loopback.
 
 What must hold: nothing is acknowledged without a commit (every send that
 got ok is in the database exactly once, with the seq it was given), a
@@ -14,6 +15,7 @@ import os
 import subprocess
 import threading
 import time
+import urllib.parse
 
 from natlib import *
 import mariadb
@@ -203,6 +205,44 @@ def unreachable_database_at_start_is_fatal():
     check("127.0.0.1" in out and "natter" in out, "unclear message: " + out)
     check(":pw@" not in out, "password in the message: " + out)
     check(time.monotonic() - t0 < 15, "took too long to give up")
+
+
+@test
+def store_over_the_unix_socket():
+    """`?socket=PATH` in the store URL: natterd talks to MariaDB over that
+    Unix socket (the server sees its connections from localhost) and
+    stores as over TCP."""
+    url = db().new_database()
+    sock_url = "mysql://natter:%s@localhost/%s?socket=%s" % (
+        mariadb.PASSWORD, dbname(url), urllib.parse.quote(db().sock, safe=""))
+    srv = node(sock_url)
+    clients, gid = group_of(srv, 2)
+    for k in range(20):
+        check_ok(clients[k % 2].request("send", to={"group": gid},
+                                        body="over the socket %d" % k,
+                                        cmid="s-%d" % k), "send %d" % k)
+    rows = db().sql("SELECT COUNT(*) FROM messages WHERE conv = 'g:%d'" %
+                    gid, db=dbname(url))
+    check_eq(int(rows[0][0]), 20, "stored")
+    hosts = db().sql("SELECT DISTINCT host FROM information_schema."
+                     "processlist WHERE user = 'natter' AND db = '%s'" %
+                     dbname(url))
+    check_eq([h[0] for h in hosts], ["localhost"], "connections' host")
+    check(srv.alive(), "natterd died")
+
+
+@test
+def bad_store_url_query_is_fatal():
+    """A query other than socket=PATH in the store URL: natterd refuses to
+    start and says what it wants."""
+    p = subprocess.run([natterd_path(), "--listen", "127.0.0.1:0",
+                        "--data", "/tmp", "--store",
+                        "mysql://natter:pw@localhost/natter?sock=/x"],
+                       stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=30)
+    out = p.stdout.decode("utf-8", "replace")
+    check(p.returncode != 0, "natterd started with a bad URL")
+    check("socket=PATH" in out, "unclear message: " + out)
 
 
 class socket_closed_port:
