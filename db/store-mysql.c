@@ -1035,8 +1035,10 @@ store_mysql_batch_attempt(struct store_mysql *s,
 	int r;
 
 	s->retryable = false;
-	if (!call->txn)
+	if (!call->txn) {
+		s->fresh = false; /* a later undo must not take it back */
 		return call->body(s, call->arg);
+	}
 	if ((r = store_mysql_savepoint(s)) < 0)
 		return r;
 	if ((r = call->body(s, call->arg)) >= 0 || s->batch_lost)
