@@ -93,5 +93,7 @@ struct store_conv {
 int store_conv_parse(const char *conv, struct store_conv *out);
 /* Milliseconds since the epoch, for created/joined columns. */
 int64_t store_now_ms(void);
+/* Milliseconds of CLOCK_MONOTONIC, for intervals. */
+int64_t store_mono_ms(void);
 
 #endif

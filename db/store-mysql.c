@@ -1293,16 +1293,6 @@ store_mysql_batch_open(struct store_mysql *s, void *arg)
 	return store_mysql_begin(s);
 }
 
-/* Monotonic milliseconds. */
-static int64_t
-store_mysql_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Whether the server sent something unasked: it does so only as it
  * closes the connection (KILL, wait_timeout, shutdown), which is then
@@ -1331,7 +1321,7 @@ static bool
 store_mysql_chain_ok(struct store_mysql *s)
 {
 	return s->chained && s->db != NULL && s->in_txn &&
-	       store_mysql_mono_ms() - s->chained_ms < STORE_MYSQL_CHAIN_MS &&
+	       store_mono_ms() - s->chained_ms < STORE_MYSQL_CHAIN_MS &&
 	       store_mysql_in_trans(s) && !store_mysql_hung_up(s);
 }
 
@@ -1370,7 +1360,7 @@ store_mysql_commit_chain(struct store_mysql *s)
 	if ((r = store_mysql_run(s, SQ_COMMIT_CHAIN, "")) < 0)
 		return store_mysql_end(s, r);
 	s->chained = true;
-	s->chained_ms = store_mysql_mono_ms();
+	s->chained_ms = store_mono_ms();
 	return 0;
 }
 

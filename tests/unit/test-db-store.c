@@ -1282,30 +1282,43 @@ test_ops_allowed(struct test_op *ops, size_t n)
 }
 
 /*
- * Makes world pfx and runs n allowed sends (test_ops_allowed: ops has
- * room for n) in it in bulk, each stored; returns the statements that
- * took, as the test connection my counts them.
+ * Runs the n sends of ops in world w (in bulk if bulk), checks that every
+ * result begins with want ("res=0 dup=0": stored); returns the
+ * statements that took, as the test connection my counts them.
  */
 static long long
-test_bulk_new(MYSQL *my, struct test_world *w, const char *pfx,
-              struct test_op *ops, size_t n)
+test_bulk_counted(MYSQL *my, const struct test_world *w,
+                  const struct test_op *ops, size_t n, bool bulk,
+                  const char *want)
 {
 	char **res = xcalloc(n, sizeof(*res));
 	long long q0, q1;
 	size_t i;
 
-	test_ops_allowed(ops, n);
-	test_world_new(w, pfx);
 	q0 = test_mysql_questions(my);
-	test_world_run(w, ops, n, true, res);
+	test_world_run(w, ops, n, bulk, res);
 	q1 = test_mysql_questions(my);
 	for (i = 0; i < n; i++) {
-		CHECK(strncmp(res[i], "res=0 dup=0", 11) == 0);
+		CHECK(strncmp(res[i], want, strlen(want)) == 0);
 		free(res[i]);
 	}
 	free(res);
 	CHECK(q0 >= 0 && q1 >= 0);
 	return q1 - q0 - 1; /* less the count's own statement */
+}
+
+/*
+ * Makes world pfx and runs n allowed sends (test_ops_allowed: ops has
+ * room for n) in it in bulk, each stored; returns the statements that
+ * took.
+ */
+static long long
+test_bulk_new(MYSQL *my, struct test_world *w, const char *pfx,
+              struct test_op *ops, size_t n)
+{
+	test_ops_allowed(ops, n);
+	test_world_new(w, pfx);
+	return test_bulk_counted(my, w, ops, n, true, "res=0 dup=0");
 }
 
 /*
@@ -1325,8 +1338,7 @@ test_bulk_mysql(const char *url)
 	};
 	struct test_op *ops = xcalloc(256, sizeof(*ops));
 	struct test_world w;
-	char *res[256];
-	long long bulk, steady, q0, q1;
+	long long bulk, single, steady;
 	size_t i;
 	MYSQL *my;
 
@@ -1337,33 +1349,16 @@ test_bulk_mysql(const char *url)
 		return;
 	}
 	bulk = test_bulk_new(my, &w, "rt", ops, 256);
-	q0 = test_mysql_questions(my);
-	test_world_run(&w, ops, 256, false, res);
-	q1 = test_mysql_questions(my);
-	for (i = 0; i < 256; i++) {
-		CHECK(strncmp(res[i], "res=0 dup=1", 11) == 0);
-		free(res[i]);
-	}
+	single = test_bulk_counted(my, &w, ops, 256, false, "res=0 dup=1");
 	/* Retries of stored messages in bulk: the first attempt, which does
 	 * not look cmids up, hits (sender, cmid) and the batch runs again. */
-	test_world_run(&w, ops, 256, true, res);
-	for (i = 0; i < 256; i++) {
-		CHECK(strncmp(res[i], "res=0 dup=1", 11) == 0);
-		free(res[i]);
-	}
+	(void)test_bulk_counted(my, &w, ops, 256, true, "res=0 dup=1");
 	printf("bulk: 256 sends in %lld statements (one by one: %lld)\n", bulk,
-	       q1 - q0 - 1);
+	       single);
 	CHECK(bulk <= 14);
 	for (i = 0; i < 256; i++)
 		ops[i].cmid += 1000;
-	q0 = test_mysql_questions(my);
-	test_world_run(&w, ops, 256, true, res);
-	q1 = test_mysql_questions(my);
-	for (i = 0; i < 256; i++) {
-		CHECK(strncmp(res[i], "res=0 dup=0", 11) == 0);
-		free(res[i]);
-	}
-	steady = q1 - q0 - 1;
+	steady = test_bulk_counted(my, &w, ops, 256, true, "res=0 dup=0");
 	printf("bulk: 256 more in %lld statements\n", steady);
 	CHECK(steady <= 5);
 	mysql_close(my);
