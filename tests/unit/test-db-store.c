@@ -1039,6 +1039,8 @@ test_world_result(const struct test_world *w, int res,
 
 /* Whether test_world_run asks for recipients (the writer always does). */
 static bool test_want_rcpt = true;
+/* The store test_world_run sends through, if not st: a writer's. */
+static struct store *test_wst;
 
 /*
  * Runs a script in world w in one batch, in one store_msg_append_many
@@ -1055,21 +1057,22 @@ test_world_run(const struct test_world *w, const struct test_op *ops, size_t n,
 	char(*cmid)[16] = xcalloc(n, sizeof(*cmid));
 	bool *dup = xcalloc(n, sizeof(*dup));
 	int *res = xcalloc(n, sizeof(*res));
-	int r = store_batch_begin(st);
+	struct store *ws = test_wst != NULL ? test_wst : st;
+	int r = store_batch_begin(ws);
 	size_t i;
 
 	CHECK(r == 0 || r == 1);
 	for (i = 0; i < n; i++)
 		test_world_send(w, &ops[i], &in[i], cmid[i], sizeof(cmid[i]));
 	if (bulk)
-		CHECK_EQ_INT(store_msg_append_many(st, in, n, out, dup,
+		CHECK_EQ_INT(store_msg_append_many(ws, in, n, out, dup,
 		                                   test_want_rcpt ? rcpt : NULL,
 		                                   res),
 		             0);
 	for (i = 0; i < n && !bulk; i++)
-		res[i] = store_msg_append(st, &in[i], &out[i], &dup[i],
+		res[i] = store_msg_append(ws, &in[i], &out[i], &dup[i],
 		                          test_want_rcpt ? &rcpt[i] : NULL);
-	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	CHECK_EQ_INT(store_batch_end(ws, true), 0);
 	for (i = 0; i < n; i++) {
 		res_text[i] =
 		    test_world_result(w, res[i], &out[i], dup[i], &rcpt[i]);
@@ -1611,6 +1614,57 @@ test_bulk_kill(const char *url)
 }
 
 /*
+ * The bulk path on a writer's connection (store_sends_only: foreign key
+ * checks off), as natterd runs it: the scripts of test_bulk and smaller
+ * ones, a friendship removed and a member gone by another connection,
+ * and (MariaDB) the statements of a small batch right after another.
+ */
+static void
+test_bulk_writer(const char *url)
+{
+	struct test_op *ops = xcalloc(48, sizeof(*ops));
+	struct test_world w;
+	unsigned int seed;
+	long long n;
+	char pfx[8];
+	MYSQL *my;
+
+	CHECK_EQ_INT(store_open(url, NULL, &test_wst, NULL), 0);
+	CHECK_EQ_INT(store_sends_only(test_wst), 0);
+	test_bulk("w");
+	for (seed = 1; seed <= 8; seed++) {
+		test_script(ops, 48, seed);
+		snprintf(pfx, sizeof(pfx), "w48%u", seed);
+		test_bulk_compare(pfx, ops, 48);
+	}
+	test_world_new(&w, "wu");
+	test_bulk_one(&w, (struct test_op){0, 'u', 1, 0, 70, 1}, 0);
+	test_bulk_has(&w, (struct test_op){0, 'g', 0, 0, 71, 1},
+	              "rcpt=[ u0 u1 u2]");
+	CHECK_EQ_INT(store_friend_remove(st, w.u[0], w.u[1]), 0);
+	test_bulk_one(&w, (struct test_op){0, 'u', 1, 0, 72, 1},
+	              -ERR_NOT_FRIENDS);
+	test_bulk_one(&w, (struct test_op){0, 'u', 2, 0, 73, 1}, 0);
+	CHECK_EQ_INT(store_group_leave(st, w.u[1], w.g[0]), 0);
+	test_bulk_has(&w, (struct test_op){0, 'g', 0, 0, 74, 1},
+	              "rcpt=[ u0 u2]");
+	if (strncmp(url, "mysql://", 8) == 0 &&
+	    (my = test_mysql_connect(url)) != NULL) {
+		test_world_new(&w, "wc");
+		test_ops_allowed(ops, 48);
+		/* one batch to learn the new world's epochs */
+		(void)test_bulk_counted(my, &w, ops, 4, true, "res=0 dup=0");
+		n = test_bulk_counted(my, &w, ops + 4, 44, true, "res=0 dup=0");
+		printf("bulk: 44 sends on a writer in %lld statements\n", n);
+		CHECK(n <= 3);
+		mysql_close(my);
+	}
+	store_close(test_wst);
+	test_wst = NULL;
+	free(ops);
+}
+
+/*
  * A connection that only stores messages (the DB pool's writer, foreign
  * keys off in SQLite) still stores between friends and members and
  * refuses everyone else.
@@ -1834,6 +1888,7 @@ main(void)
 	test_bulk_rows_each(url);
 	test_bulk_unfriend(url);
 	test_bulk_leave(url);
+	test_bulk_writer(url);
 	test_batch_max(url);
 	test_bulk_kill(url);
 	test_open(url);
