@@ -1294,35 +1294,33 @@ store_mysql_batch_open(struct store_mysql *s, void *arg)
 }
 
 /*
- * Whether the server sent something unasked: it does so only as it
- * closes the connection (KILL, wait_timeout, shutdown), which is then
- * dropped here. No round trip: a poll of the socket.
+ * Whether the server sent something unasked: it does so as it closes the
+ * connection (KILL, wait_timeout, shutdown). No round trip: a poll of
+ * the socket. The caller then starts a transaction the usual way, which
+ * reconnects if the connection is gone (and reads whatever else came).
  */
 static bool
-store_mysql_hung_up(struct store_mysql *s)
+store_mysql_unasked(struct store_mysql *s)
 {
 	struct pollfd p = {.fd = (int)mysql_get_socket(s->db),
 	                   .events = POLLIN};
 
-	if (p.fd >= 0 && poll(&p, 1, 0) == 0)
-		return false;
-	store_mysql_disconnect(s);
-	return true;
+	return p.fd < 0 || poll(&p, 1, 0) != 0;
 }
 
 /*
  * Whether the batch can use the transaction the last one's end opened:
- * a round trip saved per batch under load. Not on a connection the
- * server has closed, nor once it has waited STORE_MYSQL_CHAIN_MS (a
- * connection that died unseen would fail the batch, where a new
- * transaction reconnects first).
+ * a round trip saved per batch under load. Not if the server sent
+ * something meanwhile (it may have closed the connection), nor once it
+ * has waited STORE_MYSQL_CHAIN_MS: a connection that died unseen would
+ * fail the batch, where a new transaction reconnects first.
  */
 static bool
 store_mysql_chain_ok(struct store_mysql *s)
 {
 	return s->chained && s->db != NULL && s->in_txn &&
 	       store_mono_ms() - s->chained_ms < STORE_MYSQL_CHAIN_MS &&
-	       store_mysql_in_trans(s) && !store_mysql_hung_up(s);
+	       store_mysql_in_trans(s) && !store_mysql_unasked(s);
 }
 
 /*
