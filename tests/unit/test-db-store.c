@@ -1656,7 +1656,9 @@ test_bulk_writer(const char *url)
 		(void)test_bulk_counted(my, &w, ops, 4, true, "res=0 dup=0");
 		n = test_bulk_counted(my, &w, ops + 4, 44, true, "res=0 dup=0");
 		printf("bulk: 44 sends on a writer in %lld statements\n", n);
-		CHECK(n <= 3);
+		/* the seqs, the INSERT, the COMMIT; and START TRANSACTION
+		 * if the machine was slow enough to end the chain */
+		CHECK(n <= 4);
 		mysql_close(my);
 	}
 	store_close(test_wst);
