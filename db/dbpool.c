@@ -265,32 +265,36 @@ dbpool_checkpoint_run(struct store *st, void *arg)
 }
 
 /*
- * The writer, after a batch: a checkpoint that is due goes to a general
- * thread, one at a time, so the writer never waits for its fsync.
- */
-static void
-dbpool_checkpoint_if_due(struct dbpool *p, struct store *st)
-{
-	if (store_checkpoint_due(st) &&
-	    !atomic_exchange(&p->checkpointing, true))
-		dbpool_submit(p, dbpool_checkpoint_run, NULL, p, NULL);
-}
-
-/*
- * The writer, idle: a checkpoint now copies all of the log, so the next
- * commit starts it over (store_idle_due). On a general thread too: a send
- * that comes meanwhile does not wait for its syncs. False if one is
- * running already: next time, then.
+ * Hands a checkpoint to a general thread, one at a time, so the writer
+ * never waits for its syncs; false if one is running already.
  */
 static bool
-dbpool_idle_checkpoint(struct dbpool *p, struct store *st)
+dbpool_checkpoint_start(struct dbpool *p)
 {
-	if (!store_idle_due(st))
-		return true;
 	if (atomic_exchange(&p->checkpointing, true))
 		return false;
 	dbpool_submit(p, dbpool_checkpoint_run, NULL, p, NULL);
 	return true;
+}
+
+/* The writer, after a batch: a checkpoint, if one is due. */
+static void
+dbpool_checkpoint_if_due(struct dbpool *p, struct store *st)
+{
+	if (store_checkpoint_due(st))
+		(void)dbpool_checkpoint_start(p);
+}
+
+/*
+ * The writer, idle: a checkpoint now copies all of the log, so the next
+ * commit starts it over (store_idle_due); a send that comes meanwhile
+ * does not wait for its syncs. False if one is running already: next
+ * time, then.
+ */
+static bool
+dbpool_idle_checkpoint(struct dbpool *p, struct store *st)
+{
+	return !store_idle_due(st) || dbpool_checkpoint_start(p);
 }
 
 /*

@@ -183,8 +183,8 @@ test_behind(struct store *w, struct store *ck, const char *path, int64_t a,
  * Checkpoints that cannot catch up: SQLite itself would not sync the
  * database, the pool's checkpoint does, else the writer's restart would
  * have all of those pages to sync; but only once STORE_SQLITE_DB_SYNC (8
- * MiB) wait, not after each checkpoint's few MiB (a round here copies
- * about 0.6 MiB: two batches of 3 KB bodies).
+ * MiB) wait, not after each checkpoint (a round here copies about 0.6
+ * MiB: two batches of 3 KB bodies).
  */
 static void
 test_sync(struct store *w, struct store *ck, const char *path, int64_t a,
