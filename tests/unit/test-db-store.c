@@ -1836,6 +1836,51 @@ test_open(const char *url)
 	store_close(NULL);
 }
 
+/* One send as test_say_as, in a batch of its own if batch. */
+static int64_t
+test_say_batched(int64_t from, const char *name, int64_t to, bool batch)
+{
+	int64_t seq;
+
+	if (batch)
+		CHECK_EQ_INT(store_batch_begin(st), 0);
+	seq = test_say_as(from, name, to, 0, "turn", NULL, NULL);
+	if (batch)
+		CHECK_EQ_INT(store_batch_end(st, true), 0);
+	return seq;
+}
+
+/*
+ * Two connections send to one conversation in turn, in batches and alone:
+ * each send takes the next seq (SQLite's writer keeps a conversation's
+ * last seq in memory, and must notice the other connection's).
+ */
+static void
+test_two_writers(const char *url)
+{
+	struct store *first = st, *other;
+	int64_t a = test_register("tw-ann"), b = test_register("tw-bob");
+	struct store_user u;
+	bool created;
+	int64_t i;
+
+	CHECK_EQ_INT(store_friend_add(st, a, "tw-bob", &u, &created), 0);
+	store_user_clear(&u);
+	CHECK_EQ_INT(store_open(url, NULL, &other, NULL), 0);
+	for (i = 1; i <= 8; i++) {
+		st = i % 2 != 0 ? first : other;
+		CHECK_EQ_INT(test_say_batched(i % 3 != 0 ? a : b,
+		                              i % 3 != 0 ? "tw-ann" : "tw-bob",
+		                              i % 3 != 0 ? b : a, i > 4),
+		             i);
+	}
+	st = first;
+	/* The same connection twice in a row after the other's send. */
+	CHECK_EQ_INT(test_say_batched(a, "tw-ann", b, true), 9);
+	CHECK_EQ_INT(test_say_batched(a, "tw-ann", b, false), 10);
+	store_close(other);
+}
+
 /* Removes an SQLite database and its WAL files. */
 static void
 test_unlink(const char *path)
@@ -1897,6 +1942,7 @@ main(void)
 	test_sends_only(url);
 	test_cmid_retries(url);
 	test_conv_names();
+	test_two_writers(url);
 	store_close(st);
 	if (path != NULL) {
 		test_unlink(path);
