@@ -14,6 +14,12 @@
 
 #define CONN_READ_CHUNK 4096 /* bytes asked of one read() */
 #define CONN_READS_MAX 4     /* reads per turn before others get a go */
+#define CONN_SPARES 64       /* empty buffers a loop keeps */
+
+struct conn_spares {
+	struct evbuffer *v[CONN_SPARES];
+	size_t n;
+};
 
 /*
  * bev is set for TLS; rev, wev, in and out serve a plain socket. in and
@@ -26,6 +32,7 @@ struct conn {
 	struct event wev;
 	struct evbuffer *in;
 	struct evbuffer *out;
+	struct conn_spares *spares; /* or NULL */
 	size_t read_max;
 	int idle;           /* seconds, 0: none */
 	int flush_seconds;  /* while flushing: allowed without progress */
@@ -43,14 +50,52 @@ static void conn_bev_read_cb(struct bufferevent *bev, void *arg);
 static void conn_bev_write_cb(struct bufferevent *bev, void *arg);
 static void conn_bev_event_cb(struct bufferevent *bev, short what, void *arg);
 
+struct conn_spares *
+conn_spares_new(void)
+{
+	return xcalloc(1, sizeof(struct conn_spares));
+}
+
+void
+conn_spares_free(struct conn_spares *sp)
+{
+	if (sp == NULL)
+		return;
+	while (sp->n > 0)
+		evbuffer_free(sp->v[--sp->n]);
+	free(sp);
+}
+
+/* An empty buffer: a spare if there is one. */
+static struct evbuffer *
+conn_buffer_get(struct conn *c)
+{
+	struct conn_spares *sp = c->spares;
+
+	return sp != NULL && sp->n > 0 ? sp->v[--sp->n] : evbuffer_new();
+}
+
+/* Gives back an empty buffer: kept as a spare if there is room. */
+static void
+conn_buffer_put(struct conn *c, struct evbuffer *b)
+{
+	struct conn_spares *sp = c->spares;
+
+	if (sp != NULL && sp->n < CONN_SPARES)
+		sp->v[sp->n++] = b;
+	else
+		evbuffer_free(b);
+}
+
 /* A connection on fd; TLS goes through a bufferevent. */
 struct conn *
 conn_new(struct event_base *base, evutil_socket_t fd, struct tls *tls,
-         const struct conn_cbs *cbs, void *arg)
+         struct conn_spares *spares, const struct conn_cbs *cbs, void *arg)
 {
 	struct conn *c = xcalloc(1, sizeof *c);
 
 	c->fd = fd;
+	c->spares = spares;
 	c->cbs = cbs;
 	c->arg = arg;
 	if (tls != NULL) {
@@ -170,7 +215,7 @@ conn_input_done(struct conn *c)
 	if (c->bev != NULL)
 		return; /* the bufferevent watches its own watermark */
 	if (c->in != NULL && evbuffer_get_length(c->in) == 0) {
-		evbuffer_free(c->in);
+		conn_buffer_put(c, c->in);
 		c->in = NULL;
 	}
 	conn_rearm(c);
@@ -193,7 +238,7 @@ conn_read_some(struct conn *c)
 		    evbuffer_get_length(c->in) >= c->read_max)
 			break;
 		if (c->in == NULL)
-			c->in = evbuffer_new();
+			c->in = conn_buffer_get(c);
 		evbuffer_reserve_space(c->in, CONN_READ_CHUNK, &v, 1);
 		room = v.iov_len;
 		n = read(c->fd, v.iov_base, room);
@@ -254,7 +299,7 @@ conn_write(struct conn *c, const void *data, size_t len)
 		return;
 	}
 	if (c->out == NULL)
-		c->out = evbuffer_new();
+		c->out = conn_buffer_get(c);
 	evbuffer_add(c->out, data, len);
 	conn_schedule_write(c);
 }
@@ -311,7 +356,7 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	event_del(&c->wev);
 	c->write_pending = false;
 	if (c->out != NULL)
-		evbuffer_free(c->out);
+		conn_buffer_put(c, c->out);
 	c->out = NULL;
 	if (c->flushing)
 		c->cbs->drained(c, c->arg);

@@ -68,9 +68,9 @@ session_new(struct worker *w, evutil_socket_t fd, const char *host, int port,
 	s->proxied = (flags & SESSION_PROXY) != 0;
 	s->counted = !s->proxied; /* the listener counted host */
 	s->fr = frame_reader_new(session_login_frame(cfg));
-	s->conn = conn_new(w->base, fd,
-	                   (flags & SESSION_TLS) ? w->srv->tls : NULL,
-	                   &session_conn_cbs, s);
+	s->conn =
+	    conn_new(w->base, fd, (flags & SESSION_TLS) ? w->srv->tls : NULL,
+	             w->spare_bufs, &session_conn_cbs, s);
 	conn_set_priority(s->conn, WORKER_PRIO_NEW);
 	conn_set_read_max(s->conn, frame_watermark(session_login_frame(cfg)));
 	conn_set_idle(s->conn, (int)session_idle_seconds(cfg));

@@ -113,6 +113,7 @@ worker_new(struct server *srv, int idx)
 		fatal("%s: event_base_new failed", __func__);
 	w->q = loopq_new(w->base);
 	w->reader = codec_reader_new((int)srv->cfg->max_depth + 1);
+	w->spare_bufs = conn_spares_new();
 	TAILQ_INIT(&w->sessions);
 	w->tick = event_new(w->base, -1, EV_PERSIST, worker_tick_cb, w);
 	w->flush = event_new(w->base, -1, 0, worker_flush_cb, w);
@@ -133,6 +134,7 @@ worker_free(struct worker *w)
 	loopq_free(w->q);
 	codec_reader_free(w->reader);
 	handler_spares_free(w);
+	conn_spares_free(w->spare_bufs);
 	event_base_free(w->base);
 	free(w);
 }

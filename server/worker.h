@@ -9,6 +9,7 @@
 
 #include <event2/util.h>
 
+struct conn_spares;
 struct hjob;
 struct server;
 struct session;
@@ -37,8 +38,9 @@ struct worker {
 	uint64_t next_id;
 	struct hjob *spare_jobs; /* handler.c's, for reuse */
 	size_t nspare_jobs;
-	bool stopping;  /* no new requests are read */
-	bool finishing; /* exit once every session is gone */
+	struct conn_spares *spare_bufs; /* its connections' empty buffers */
+	bool stopping;                  /* no new requests are read */
+	bool finishing;                 /* exit once every session is gone */
 };
 
 /*

@@ -1,7 +1,8 @@
 /*
  * conn over a socketpair: writes leave in the turn they were queued, input
- * pauses at its limit, buffers are given back when empty, and EOF, idle
- * time and a stuck flush end the connection.
+ * pauses at its limit, buffers are given back when empty (and reused
+ * clean by the next connection), and EOF, idle time and a stuck flush end
+ * the connection.
  */
 
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include "unit.h"
 
 #define TEST_CONN_BIG (4 * 1024 * 1024) /* more than a socket buffer */
+
+static struct conn_spares *test_spares; /* every test conn's */
 
 /* What the callbacks saw. */
 struct test_conn {
@@ -69,7 +72,7 @@ test_conn_open(struct event_base *base, struct test_conn *t, int *peer)
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
 	evutil_make_socket_nonblocking(sv[0]);
 	evutil_make_socket_nonblocking(sv[1]);
-	t->c = conn_new(base, sv[0], NULL, &test_conn_cbs, t);
+	t->c = conn_new(base, sv[0], NULL, test_spares, &test_conn_cbs, t);
 	conn_set_reading(t->c, true);
 	*peer = sv[1];
 }
@@ -198,16 +201,76 @@ test_conn_idle(struct event_base *base)
 	close(peer);
 }
 
+/* The bytes buffered as input on t, as a string in buf. */
+static void
+test_conn_input(struct test_conn *t, char *buf, size_t size)
+{
+	struct evbuffer *in = conn_input(t->c);
+	size_t n = in != NULL ? evbuffer_get_length(in) : 0;
+
+	CHECK(n < size);
+	if (n > 0)
+		evbuffer_remove(in, buf, n);
+	buf[n] = '\0';
+	conn_input_done(t->c);
+}
+
+/*
+ * Two connections take turns with the loop's spare buffers: each reads
+ * and writes its own bytes only, and one freed with output queued takes
+ * it along.
+ */
+static void
+test_conn_spares(struct event_base *base)
+{
+	struct test_conn a, b;
+	char buf[16];
+	int pa, pb;
+
+	test_conn_open(base, &a, &pa);
+	test_conn_open(base, &b, &pb);
+	conn_write(a.c, "one\n", 4);
+	test_conn_turns(base, 1);
+	conn_write(b.c, "two\n", 4);
+	test_conn_turns(base, 1);
+	CHECK_EQ_INT(read(pa, buf, sizeof buf), 4);
+	CHECK(memcmp(buf, "one\n", 4) == 0);
+	CHECK_EQ_INT(read(pb, buf, sizeof buf), 4);
+	CHECK(memcmp(buf, "two\n", 4) == 0);
+	CHECK_EQ_INT(write(pa, "x\n", 2), 2);
+	test_conn_turns(base, 1);
+	test_conn_input(&a, buf, sizeof buf);
+	CHECK(strcmp(buf, "x\n") == 0);
+	CHECK_EQ_INT(write(pb, "yz\n", 3), 3);
+	test_conn_turns(base, 1);
+	test_conn_input(&b, buf, sizeof buf);
+	CHECK(strcmp(buf, "yz\n") == 0);
+	conn_write(a.c, "left\n", 5);
+	conn_free(a.c);
+	conn_write(b.c, "b\n", 2);
+	test_conn_turns(base, 1);
+	CHECK_EQ_INT(read(pb, buf, sizeof buf), 2);
+	CHECK(memcmp(buf, "b\n", 2) == 0);
+	conn_free(b.c);
+	close(pa);
+	close(pb);
+}
+
 int
 main(void)
 {
 	struct event_base *base = event_base_new();
+
+	test_spares = conn_spares_new();
 
 	test_conn_write(base);
 	test_conn_read_eof(base);
 	test_conn_read_max(base);
 	test_conn_flush(base);
 	test_conn_idle(base);
+	test_conn_spares(base);
+	conn_spares_free(test_spares);
+	conn_spares_free(NULL);
 	event_base_free(base);
 	return UNIT_END();
 }
