@@ -11,7 +11,7 @@
 #include "log.h"
 #include "pwhash.h"
 #include "schema.h"
-#include "seqtab.h"
+#include "pairtab.h"
 #include "store-backend.h"
 #include "store-common.h"
 #include "store-sqlite-vfs.h"
@@ -91,10 +91,12 @@
  */
 #define STORE_SQLITE_BATCH_MAX 256
 /*
- * Conversations whose last seq the writer keeps (seqtab.h): 96 KiB, on
+ * Conversations whose last seq the writer keeps (pairtab.h): 96 KiB, on
  * the writer's connection only (the first send makes them).
  */
 #define STORE_SQLITE_SEQS 4096
+/* Friendships the writer keeps (pairtab.h): 96 KiB, the same way. */
+#define STORE_SQLITE_FRIENDS 4096
 
 /*
  * The newest seq of conversation ?2, 0 if it has no message (schema
@@ -132,6 +134,7 @@ enum store_sqlite_sq {
 	SQ_USER_BY_ID,
 	SQ_USER_INSERT,
 	SQ_FRIEND_CHECK,
+	SQ_EPOCH_READ,
 	SQ_FRIEND_INSERT,
 	SQ_FRIEND_DELETE,
 	SQ_FRIENDS,
@@ -184,6 +187,8 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
                        "VALUES(?1, ?2, ?3)",
     [SQ_FRIEND_CHECK] = "SELECT 1 FROM friendships "
                         "WHERE user_id = ?1 AND friend_id = ?2",
+    /* Schema 4: bumped by every removal of a friendship. */
+    [SQ_EPOCH_READ] = "SELECT n FROM social_epoch WHERE id = 1",
     [SQ_FRIEND_INSERT] = "INSERT OR IGNORE INTO "
                          "friendships(user_id, friend_id, created) "
                          "VALUES(?1, ?2, ?3), (?2, ?1, ?3)",
@@ -285,8 +290,18 @@ struct store_sqlite {
 	bool cmids_fresh;   /* cmids checked in this write transaction */
 	bool cmids_dirty;   /* cmids ahead of what is committed */
 	/* Conversations' last seqs (NULL until the first send). */
-	struct seqtab *seqs;
+	struct pairtab *seqs;
 	bool seqs_dirty; /* seqs ahead of what is committed */
+	/*
+	 * Friendships sends found (NULL until the first), trusted while
+	 * social_epoch's counter is friends_n (-1: not read yet).
+	 */
+	struct pairtab *friends;
+	int64_t friends_n;
+	bool friends_fresh; /* checked in this write transaction */
+	/* The data version this connection's last commit left, if known. */
+	unsigned int own_dv;
+	bool own_dv_known;
 };
 
 /*
@@ -491,12 +506,49 @@ store_sqlite_cmids_forget(struct store_sqlite *s)
 	s->cmids_fresh = s->cmids_dirty = false;
 }
 
+/*
+ * After this connection's commit: notes the data version it left. SQLite
+ * moves it for a commit of this connection's and, when a transaction
+ * begins, for any other connection's since (SQLITE_FCNTL_DATA_VERSION).
+ */
+static void
+store_sqlite_committed(struct store_sqlite *s)
+{
+	s->own_dv_known =
+	    sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION,
+	                         &s->own_dv) == SQLITE_OK;
+}
+
+/*
+ * Whether another connection (a general thread's, a tool's) may have
+ * committed since this one last did; asked inside a transaction.
+ */
+static bool
+store_sqlite_others_wrote(struct store_sqlite *s)
+{
+	unsigned int dv;
+
+	return !s->own_dv_known ||
+	       sqlite3_file_control(s->db, "main", SQLITE_FCNTL_DATA_VERSION,
+	                            &dv) != SQLITE_OK ||
+	       dv != s->own_dv;
+}
+
+/* Forgets the friendships found: they are read again. */
+static void
+store_sqlite_friends_forget(struct store_sqlite *s)
+{
+	if (s->friends != NULL)
+		pairtab_clear(s->friends);
+	s->friends_n = -1;
+}
+
 /* Forgets the seqs noted if a transaction that noted them is undone. */
 static void
 store_sqlite_seqs_undone(struct store_sqlite *s)
 {
 	if (s->seqs_dirty)
-		seqtab_clear(s->seqs);
+		pairtab_clear(s->seqs);
 	s->seqs_dirty = false;
 }
 
@@ -541,6 +593,11 @@ store_sqlite_cmids_ready(struct store_sqlite *s)
 	}
 	if (s->cmids_fresh)
 		return 0;
+	/* Nothing new since this connection's commit, which it knows. */
+	if (s->cmids != NULL && !store_sqlite_others_wrote(s)) {
+		s->cmids_fresh = true;
+		return 0;
+	}
 	if ((r = store_sqlite_int(s, SQ_MSG_MAX_ID, &max, "")) < 0)
 		return r;
 	if (s->cmids != NULL && max < s->cmid_max) /* a rollback unseen */
@@ -679,9 +736,10 @@ store_sqlite_end(struct store_sqlite *s, int r)
 		(void)store_sqlite_run(s, SQ_RELEASE, "");
 		return r;
 	}
-	s->cmids_fresh = false; /* another writer may come next */
+	s->cmids_fresh = s->friends_fresh = false; /* others may write next */
 	if (r >= 0 && (r = store_sqlite_run(s, SQ_COMMIT, "")) >= 0) {
 		s->cmids_dirty = s->seqs_dirty = false;
+		store_sqlite_committed(s);
 		return r;
 	}
 	/* SQLite may have rolled back already (e.g. on SQLITE_FULL). */
@@ -690,6 +748,8 @@ store_sqlite_end(struct store_sqlite *s, int r)
 	if (s->cmids_dirty) /* what it added or took is undone */
 		store_sqlite_cmids_forget(s);
 	store_sqlite_seqs_undone(s);
+	store_sqlite_friends_forget(s);
+	s->own_dv_known = false;
 	return r;
 }
 
@@ -781,7 +841,8 @@ store_sqlite_close(void *c)
 		log_error("sqlite %s: close: %s", s->path,
 		          sqlite3_errmsg(s->db));
 	cmidtab_free(s->cmids);
-	seqtab_free(s->seqs);
+	pairtab_free(s->seqs);
+	pairtab_free(s->friends);
 	free(s->dummy);
 	free(s->path);
 	free(s);
@@ -1055,6 +1116,7 @@ store_sqlite_open(const char *path, const struct store_options *opt, void **out,
 		return r;
 	}
 	s = xcalloc(1, sizeof(*s));
+	s->friends_n = -1;
 	s->path = xstrdup(path);
 	if (opt != NULL)
 		s->opt = *opt;
@@ -1310,6 +1372,7 @@ store_sqlite_friend_remove(void *c, int64_t uid, int64_t fid)
 		r = store_sqlite_run(s, SQ_CONV_LEAVE, "si", conv, uid);
 	if (r == 0)
 		r = store_sqlite_run(s, SQ_CONV_LEAVE, "si", conv, fid);
+	store_sqlite_friends_forget(s); /* its own commit moves no version */
 	return store_sqlite_end(s, r);
 }
 
@@ -1678,24 +1741,20 @@ store_sqlite_msg_by_cmid(struct store_sqlite *s, const struct store_send *in,
 /*
  * What the sends of one store_msg_append_many call learned inside the
  * batch's transaction, which nothing else writes to while it lasts (the
- * writer's batch holds only sends, and SQLite lets one writer in): the
- * friendships found and groups' member lists. A send whose pair or group
- * is here skips that statement. Bounded: past STORE_SQLITE_MEMO_MAX
- * friendships (STORE_SQLITE_MEMO_GROUPS lists), sends just ask again.
- * Conversations' last seqs outlive the batch (s->seqs).
+ * writer's batch holds only sends, and SQLite lets one writer in): groups'
+ * member lists. A send whose group is here skips reading them. Bounded:
+ * past STORE_SQLITE_MEMO_GROUPS lists, sends just ask again.
+ * Conversations' last seqs and friendships outlive the batch (s->seqs,
+ * s->friends).
  */
-#define STORE_SQLITE_MEMO_MAX 64
 #define STORE_SQLITE_MEMO_GROUPS 8 /* member lists kept */
 
 struct store_sqlite_memo {
 	struct {
-		int64_t from, to;
-	} friends[STORE_SQLITE_MEMO_MAX];
-	struct {
 		int64_t group;
 		struct store_ids members; /* owned */
 	} groups[STORE_SQLITE_MEMO_GROUPS];
-	size_t nfriends, ngroups;
+	size_t ngroups;
 };
 
 static void
@@ -1705,30 +1764,54 @@ store_sqlite_memo_clear(struct store_sqlite_memo *m)
 
 	for (i = 0; i < m->ngroups; i++)
 		free(m->groups[i].members.ids);
-	m->nfriends = m->ngroups = 0;
+	m->ngroups = 0;
 }
 
-/* Whether memo (if any) knows from and to are friends. */
-static bool
-store_sqlite_memo_friends(const struct store_sqlite_memo *m, int64_t from,
-                          int64_t to)
+/*
+ * Whether the friendships in s->friends hold in this write transaction: yes
+ * while social_epoch's counter is what it was when they were found. The
+ * counter is read only if another connection has committed since this one
+ * last did (a removal on a general thread, an ack, a tool), and they are
+ * forgotten if it moved. 0 or a negative errcode.
+ */
+static int
+store_sqlite_friends_check(struct store_sqlite *s)
 {
-	size_t i;
+	int64_t n;
+	int r;
 
-	for (i = 0; m != NULL && i < m->nfriends; i++)
-		if (m->friends[i].from == from && m->friends[i].to == to)
-			return true;
-	return false;
+	if (s->friends_fresh)
+		return 0;
+	if (s->friends == NULL)
+		s->friends = pairtab_new(STORE_SQLITE_FRIENDS);
+	if (s->friends_n < 0 || store_sqlite_others_wrote(s)) {
+		if ((r = store_sqlite_int(s, SQ_EPOCH_READ, &n, "")) <= 0)
+			return r < 0 ? r : -ERR_INTERNAL;
+		if (n != s->friends_n)
+			pairtab_clear(s->friends);
+		s->friends_n = n;
+	}
+	s->friends_fresh = true;
+	return 0;
 }
 
-static void
-store_sqlite_memo_friends_add(struct store_sqlite_memo *m, int64_t from,
-                              int64_t to)
+/*
+ * Whether from and to are friends: 1, 0, or a negative errcode. Asked of
+ * s->friends first; a friendship read is kept there.
+ */
+static int
+store_sqlite_are_friends(struct store_sqlite *s, int64_t from, int64_t to)
 {
-	if (m == NULL || m->nfriends == STORE_SQLITE_MEMO_MAX)
-		return;
-	m->friends[m->nfriends].from = from;
-	m->friends[m->nfriends++].to = to;
+	int64_t a = from < to ? from : to, b = from < to ? to : from, x;
+	int r;
+
+	if ((r = store_sqlite_friends_check(s)) < 0)
+		return r;
+	if (pairtab_find(s->friends, a, b) != 0)
+		return 1;
+	if ((r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", from, to)) > 0)
+		pairtab_set(s->friends, a, b, 1);
+	return r;
 }
 
 /* The key of in's conversation: both users, lower first, or 0 and a group. */
@@ -1814,13 +1897,7 @@ store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
 		store_conv_direct(conv, in->from_id, in->to_user);
 		if (in->to_user == in->from_id)
 			return store_sqlite_msg_direct_denied(s, in);
-		if (store_sqlite_memo_friends(memo, in->from_id, in->to_user))
-			return 0;
-		r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
-		                     in->to_user);
-		if (r > 0)
-			store_sqlite_memo_friends_add(memo, in->from_id,
-			                              in->to_user);
+		r = store_sqlite_are_friends(s, in->from_id, in->to_user);
 		return r != 0 ? (r < 0 ? r : 0)
 		              : store_sqlite_msg_direct_denied(s, in);
 	}
@@ -1900,9 +1977,9 @@ store_sqlite_msg_put_next(struct store_sqlite *s, const struct store_send *in,
 	if (sqlite3_get_autocommit(s->db)) /* a transaction was lost */
 		store_sqlite_seqs_undone(s);
 	if (s->seqs == NULL)
-		s->seqs = seqtab_new(STORE_SQLITE_SEQS);
+		s->seqs = pairtab_new(STORE_SQLITE_SEQS);
 	store_sqlite_conv_key(in, &a, &b);
-	if ((*seq = seqtab_find(s->seqs, a, b)) > 0)
+	if ((*seq = pairtab_find(s->seqs, a, b)) > 0)
 		r = store_sqlite_msg_put(s, in, conv, ++*seq);
 	if (r == 2 && (r = store_sqlite_seq_read(s, conv, seq)) == 0 &&
 	    (r = store_sqlite_msg_put(s, in, conv, *seq)) == 2) {
@@ -1911,7 +1988,7 @@ store_sqlite_msg_put_next(struct store_sqlite *s, const struct store_send *in,
 		r = -ERR_INTERNAL;
 	}
 	if (r == 0) {
-		seqtab_set(s->seqs, a, b, *seq);
+		pairtab_set(s->seqs, a, b, *seq);
 		s->seqs_dirty = s->seqs_dirty || !sqlite3_get_autocommit(s->db);
 	}
 	return r;
@@ -2065,7 +2142,7 @@ store_sqlite_msg_append_many(void *c, const struct store_send *in, size_t n,
 	struct store_sqlite_memo memo;
 	size_t i;
 
-	memo.nfriends = memo.ngroups = 0;
+	memo.ngroups = 0;
 	for (i = 0; i < n; i++) {
 		bool txn = s->batch && !sqlite3_get_autocommit(s->db);
 

@@ -151,7 +151,9 @@ test_migrated(const char *path)
 	CHECK(sqlite3_prepare_v2(db, "SELECT last_seq FROM conversations", -1,
 	                         &st, NULL) != SQLITE_OK);
 	CHECK_EQ_INT(test_int(db, "SELECT max(version) FROM schema_version"),
-	             3);
+	             4);
+	CHECK_EQ_INT(test_int(db, "SELECT n FROM social_epoch WHERE id = 1"),
+	             0);
 	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM msg_cmids"), 2);
 	CHECK_EQ_INT(test_int(db, "SELECT id FROM msg_cmids_floor"), 3);
 	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM sqlite_schema WHERE "

@@ -1852,8 +1852,9 @@ test_say_batched(int64_t from, const char *name, int64_t to, bool batch)
 
 /*
  * Two connections send to one conversation in turn, in batches and alone:
- * each send takes the next seq (SQLite's writer keeps a conversation's
- * last seq in memory, and must notice the other connection's).
+ * each send takes the next seq, and a cmid one stored is a duplicate on
+ * the other (SQLite's writer keeps a conversation's last seq and recent
+ * cmids in memory, and must notice the other connection's).
  */
 static void
 test_two_writers(const char *url)
@@ -1861,7 +1862,8 @@ test_two_writers(const char *url)
 	struct store *first = st, *other;
 	int64_t a = test_register("tw-ann"), b = test_register("tw-bob");
 	struct store_user u;
-	bool created;
+	struct store_msg m;
+	bool created, dup;
 	int64_t i;
 
 	CHECK_EQ_INT(store_friend_add(st, a, "tw-bob", &u, &created), 0);
@@ -1878,6 +1880,15 @@ test_two_writers(const char *url)
 	/* The same connection twice in a row after the other's send. */
 	CHECK_EQ_INT(test_say_batched(a, "tw-ann", b, true), 9);
 	CHECK_EQ_INT(test_say_batched(a, "tw-ann", b, false), 10);
+	/* A cmid the other connection stored is a duplicate here. */
+	st = other;
+	CHECK_EQ_INT(test_send(a, b, 0, "once", "tw-c1", &m, &dup), 0);
+	CHECK(!dup && m.seq == 11);
+	store_msg_clear(&m);
+	st = first;
+	CHECK_EQ_INT(test_send(a, b, 0, "once", "tw-c1", &m, &dup), 0);
+	CHECK(dup && m.seq == 11);
+	store_msg_clear(&m);
 	store_close(other);
 }
 
