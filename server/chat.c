@@ -311,11 +311,17 @@ chat_send_run(struct store *st, struct hjob *j)
 void
 chat_send_run_many(struct store *st, struct hjob **j, size_t n)
 {
-	struct store_send *in = xcalloc(n, sizeof(*in));
-	struct store_msg *m = xcalloc(n, sizeof(*m));
-	struct store_ids *rcpt = xcalloc(n, sizeof(*rcpt));
-	bool *dup = xcalloc(n, sizeof(*dup));
-	int *res = xcalloc(n, sizeof(*res));
+	/* The store's five arrays in one block: a batch is often one send. */
+	size_t sz_in = n * sizeof(struct store_send),
+	       sz_m = n * sizeof(struct store_msg),
+	       sz_rcpt = n * sizeof(struct store_ids), sz_res = n * sizeof(int);
+	char *block = xcalloc(1, sz_in + sz_m + sz_rcpt + sz_res + n);
+	struct store_send *in = (struct store_send *)(void *)block;
+	struct store_msg *m = (struct store_msg *)(void *)(block + sz_in);
+	struct store_ids *rcpt =
+	    (struct store_ids *)(void *)(block + sz_in + sz_m);
+	int *res = (int *)(void *)(block + sz_in + sz_m + sz_rcpt);
+	bool *dup = (bool *)(block + sz_in + sz_m + sz_rcpt + sz_res);
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -327,11 +333,7 @@ chat_send_run_many(struct store *st, struct hjob **j, size_t n)
 			chat_send_result(j[i], &m[i], dup[i]);
 		store_msg_clear(&m[i]);
 	}
-	free(res);
-	free(dup);
-	free(rcpt);
-	free(m);
-	free(in);
+	free(block);
 }
 
 /*
