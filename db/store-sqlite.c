@@ -1372,7 +1372,7 @@ store_sqlite_friend_remove(void *c, int64_t uid, int64_t fid)
 		r = store_sqlite_run(s, SQ_CONV_LEAVE, "si", conv, uid);
 	if (r == 0)
 		r = store_sqlite_run(s, SQ_CONV_LEAVE, "si", conv, fid);
-	store_sqlite_friends_forget(s); /* its own commit moves no version */
+	store_sqlite_friends_forget(s); /* its own commit is not another's */
 	return store_sqlite_end(s, r);
 }
 
