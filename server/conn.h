@@ -26,9 +26,9 @@ struct conn;
 /*
  * Empty buffers kept for reuse by the connections of one loop: otherwise
  * every message would make and free an input buffer on its way in and an
- * output buffer on its way out (about 8 % of natterd's instructions a
- * message). Bounded; idle connections still hold none. Touched only on
- * the loop's thread.
+ * output buffer on its way out (about 4 % of natterd's instructions a
+ * message, doc/performance.md). Bounded; idle connections still hold
+ * none. Touched only on the loop's thread.
  */
 struct conn_spares;
 

@@ -2,7 +2,7 @@
 -- friendship bumps, by a trigger, so whatever deletes the row does (as
 -- MariaDB's version 2, which natterd bumps itself). The writer keeps the
 -- friendships its sends found across batches and, instead of reading the
--- pair again for every message (a fifth of what storing one cost), reads
+-- pair again for every message (a twelfth of what storing one cost), reads
 -- this row once a batch, and not even that while no other connection has
 -- committed (store-sqlite.c).
 CREATE TABLE social_epoch (
