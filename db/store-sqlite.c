@@ -1974,8 +1974,6 @@ store_sqlite_msg_put_next(struct store_sqlite *s, const struct store_send *in,
 	int64_t a, b;
 	int r = 2;
 
-	if (sqlite3_get_autocommit(s->db)) /* a transaction was lost */
-		store_sqlite_seqs_undone(s);
 	if (s->seqs == NULL)
 		s->seqs = pairtab_new(STORE_SQLITE_SEQS);
 	store_sqlite_conv_key(in, &a, &b);
@@ -1987,9 +1985,9 @@ store_sqlite_msg_put_next(struct store_sqlite *s, const struct store_send *in,
 		          (long long)*seq);
 		r = -ERR_INTERNAL;
 	}
-	if (r == 0) {
+	if (r == 0) { /* inside a transaction: cmids_ready made sure */
 		pairtab_set(s->seqs, a, b, *seq);
-		s->seqs_dirty = s->seqs_dirty || !sqlite3_get_autocommit(s->db);
+		s->seqs_dirty = true;
 	}
 	return r;
 }
