@@ -3,7 +3,8 @@
  * coalesced (store-sqlite-vfs.c), so check that every committed batch is
  * visible at once to another connection, that a rolled-back batch leaves
  * nothing, that large commits (more than the coalescing buffer) survive
- * a reopen, and that the file passes SQLite's integrity check.
+ * a reopen, that a general connection's page cache stays small, and that
+ * the file passes SQLite's integrity check.
  */
 #include <sodium.h>
 #include <sqlite3.h>
@@ -18,6 +19,7 @@
 #define PAIRS 30
 #define BATCHES 40
 #define BODY 1500 /* a batch: PAIRS * 2 * BODY bytes, past 120 KiB */
+#define CACHE_USERS 3000
 
 static struct store *wr, *rd;
 static int64_t uid[2 * PAIRS];
@@ -151,6 +153,64 @@ test_existing(const char *tmp)
 	free(path);
 }
 
+/* SQLite's heap in use now, in KiB (all connections of the process). */
+static long
+test_sqlite_kib(void)
+{
+	sqlite3_int64 cur = 0, high = 0;
+
+	sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &cur, &high, 0);
+	return (long)(cur / 1024);
+}
+
+/* How much SQLite's heap grows while st logs every cache user in. */
+static long
+test_logins_kib(struct store *st)
+{
+	struct store_user u;
+	char name[32];
+	long kib = test_sqlite_kib();
+	int i;
+
+	for (i = 0; i < CACHE_USERS; i++) {
+		snprintf(name, sizeof(name), "cache%d", i);
+		CHECK_EQ_INT(store_user_login(st, name, "password", &u), 0);
+		store_user_clear(&u);
+	}
+	return test_sqlite_kib() - kib;
+}
+
+/*
+ * A general connection's page cache stays small however many users log
+ * in through it (~450 KiB of pages here); the writer's keeps SQLite's
+ * default size.
+ */
+static void
+test_cache(const char *url)
+{
+	struct store *st = unit_db_open(url);
+	struct store_user u;
+	char name[32];
+	long kib;
+	int i;
+
+	for (i = 0; i < CACHE_USERS; i++) {
+		snprintf(name, sizeof(name), "cache%d", i);
+		CHECK_EQ_INT(store_user_register(st, name, "password", &u), 0);
+		store_user_clear(&u);
+	}
+	store_close(st);
+	st = unit_db_open(url);
+	kib = test_logins_kib(st);
+	CHECK(kib < 160);
+	store_close(st);
+	st = unit_db_open(url);
+	CHECK_EQ_INT(store_sends_only(st), 0);
+	kib = test_logins_kib(st);
+	CHECK(kib > 300);
+	store_close(st);
+}
+
 /* SQLite's own check of the file, after both connections closed. */
 static void
 test_integrity(const char *path)
@@ -192,6 +252,7 @@ main(void)
 		ok += test_last_seq(wr, p) == want;
 	CHECK_EQ_INT(ok, PAIRS);
 	store_close(wr);
+	test_cache(url);
 	test_integrity(path);
 	test_existing(tmp);
 	unlink(path);
