@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,13 @@
 #include "xmalloc.h"
 
 #define SERVER_ACCEPT_PAUSE_MS 100 /* listeners rest when out of fds */
+/*
+ * Descriptors natterd keeps besides its clients' (listeners, store and
+ * Redis connections, the loops' wake-ups, TLS and log files), with room.
+ */
+#define SERVER_FDS_OWN 256
+/* The soft limit asked for when the hard one is unlimited (fs.nr_open). */
+#define SERVER_FDS_UNLIMITED ((rlim_t)1 << 20)
 
 /* A "went offline" notice waiting for the user's friend list. */
 struct server_offline {
@@ -451,6 +459,47 @@ server_node_name(struct server *srv)
 }
 
 /*
+ * Raises the soft descriptor limit (never lowers it) to what --max-clients
+ * needs, up to the hard limit, as redis-server does: the soft default of
+ * shells and services, 1024, would stop a node at about a thousand
+ * clients where the hard one allows far more.
+ */
+static void
+server_raise_nofile(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want, was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	want = cfg->max_clients == 0
+	           ? rl.rlim_max
+	           : (rlim_t)cfg->max_clients + SERVER_FDS_OWN;
+	if (want > rl.rlim_max) {
+		log_warn("the hard descriptor limit, %llu, is below "
+		         "--max-clients %ld and natterd's own %d: past it, new "
+		         "clients wait",
+		         (unsigned long long)rl.rlim_max, cfg->max_clients,
+		         SERVER_FDS_OWN);
+		want = rl.rlim_max;
+	}
+	if (want == RLIM_INFINITY)
+		want = SERVER_FDS_UNLIMITED;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return;
+	was = rl.rlim_cur;
+	rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		log_warn(
+		    "cannot raise the descriptor limit from %llu to %llu: %s",
+		    (unsigned long long)was, (unsigned long long)want,
+		    strerror(errno));
+	else
+		log_info("descriptor limit raised from %llu to %llu",
+		         (unsigned long long)was, (unsigned long long)want);
+}
+
+/*
  * SIGTERM and SIGINT go to server_signal_cb from the end of server_init
  * on: a supervisor (or a test) that stops natterd the moment it logs
  * "listening on" (server_start) must get the graceful exit, not the
@@ -481,6 +530,7 @@ server_init(struct server *srv, const struct config *cfg)
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->cond, NULL);
 	server_node_name(srv);
+	server_raise_nofile(cfg);
 	srv->proxies = server_split_proxies(cfg->proxy_from);
 	if ((srv->base = event_base_new()) == NULL)
 		fatal("%s: event_base_new failed", __func__);

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Abuse limits of natterd (issue 8): frame cap before login, JSON depth,
 login deadline, connections per address, sessions per user, brute-force
-locks, identical credential errors, password storage, request floods and
-slow consumers. Each test starts its own natterd with the limit it checks.
+locks, identical credential errors, password storage, the descriptor limit,
+request floods and slow consumers. Each test starts its own natterd with the limit it checks.
 
 Connections "from" other client addresses bind a source address in 127/8
 before connecting (Linux routes all of 127.0.0.0/8 to lo).
@@ -250,6 +250,42 @@ def max_clients_per_node():
     for c in three:
         check(c.is_open(), "one of the first three connections")
     check(closed_soon(conn_from(srv, "127.0.0.5"), 3), "4th not closed")
+
+
+@test
+def descriptor_limit_raised():
+    """natterd started with a soft descriptor limit of 256 (a shell's or a
+    service's default is 1024) raises it to what --max-clients needs, up to
+    the hard limit, and serves 600 clients at once: at 256 it would stop
+    accepting at about 240."""
+    n, clients = 600, 1000
+    check(raise_nofile(n + 200) >= n + 100, "fd limit too low for %d" % n)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = clients + 256  # server/server.c SERVER_FDS_OWN
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    check(want > n + 100, "hard fd limit %d too low for %d" % (hard, n))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+    try:
+        srv = start_natterd(["--max-clients", clients,
+                             "--max-clients-per-addr", "0"])
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    with open("/proc/%d/limits" % srv.proc.pid) as f:
+        line = [x for x in f if x.startswith("Max open files")][0]
+    check(int(line.split()[3]) == want, "natterd's limits: " + line)
+    check("descriptor limit raised from 256 to %d" % want in srv.log_text(),
+          "no log line for the raised limit")
+    conns = []
+    try:
+        for i in range(n):
+            conns.append(conn_from(srv, "127.0.0.%d" % (2 + i % 4)))
+        for c in conns:
+            c.call("ping")
+    finally:
+        for c in conns:
+            c.close()
+    check(srv.alive(), "natterd died")
 
 
 @test
