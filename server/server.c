@@ -28,7 +28,8 @@
 #include "worker.h"
 #include "xmalloc.h"
 
-#define SERVER_ACCEPT_PAUSE_MS 100 /* listeners rest when out of fds */
+#define SERVER_ACCEPT_PAUSE_MS 100   /* listeners rest when out of fds */
+#define SERVER_ACCEPT_PAUSES_LOG 100 /* pauses a log line, after the first */
 /*
  * Descriptors natterd keeps besides its clients' (listeners, store and
  * Redis connections, the loops' wake-ups, TLS and log files), with room.
@@ -104,6 +105,11 @@ server_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	unsigned flags = tls ? SESSION_TLS : 0;
 	int one = 1, port;
 
+	if (srv->accept_pauses > 0) {
+		log_info("accepting connections again after %u pauses",
+		         srv->accept_pauses);
+		srv->accept_pauses = 0;
+	}
 	port = server_addr_host(sa, host);
 	if (server_is_proxy(srv, host))
 		flags |= SESSION_PROXY;
@@ -155,6 +161,7 @@ server_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
  * (or memory), the pending connection would fail again at once, so the
  * listeners rest for SERVER_ACCEPT_PAUSE_MS instead of spinning: the
  * clients wait in the backlog while sessions end and free descriptors.
+ * The first pause is logged, then one in SERVER_ACCEPT_PAUSES_LOG (10 s).
  */
 static void
 server_accept_error_cb(struct evconnlistener *l, void *arg)
@@ -166,8 +173,15 @@ server_accept_error_cb(struct evconnlistener *l, void *arg)
 	(void)l;
 	if (event_pending(srv->accept_pause, EV_TIMEOUT, NULL))
 		return;
-	log_warn("cannot accept a connection: %s; pausing for %d ms",
-	         evutil_socket_error_to_string(err), SERVER_ACCEPT_PAUSE_MS);
+	if (srv->accept_pauses++ == 0)
+		log_warn("cannot accept a connection: %s; pausing for %d ms",
+		         evutil_socket_error_to_string(err),
+		         SERVER_ACCEPT_PAUSE_MS);
+	else if (srv->accept_pauses % SERVER_ACCEPT_PAUSES_LOG == 0)
+		log_warn("cannot accept a connection: %s; paused %u times "
+		         "for %d ms so far",
+		         evutil_socket_error_to_string(err), srv->accept_pauses,
+		         SERVER_ACCEPT_PAUSE_MS);
 	if (srv->listener != NULL)
 		evconnlistener_disable(srv->listener);
 	if (srv->tls_listener != NULL)

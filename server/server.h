@@ -28,6 +28,7 @@ struct server {
 	char **proxies;  /* proxy-from, split; NULL-terminated */
 	struct event *sig_term, *sig_int;
 	struct event *accept_pause; /* out of descriptors: listeners rest */
+	unsigned accept_pauses;     /* since accept last worked */
 	struct dbpool *db;
 	struct presence *presence;
 	struct relay *relay; /* NULL: a single node */

@@ -15,6 +15,7 @@
 #include "bench-mqtt.h"
 #include "bench-natter.h"
 #include "bench-pairs.h"
+#include "bench-proc.h"
 #include "bench-run.h"
 
 static const char bench_main_usage[] =
@@ -294,6 +295,12 @@ main(int argc, char **argv)
 	if (bench_main_args(&o, argc, argv) < 0)
 		return 2;
 	signal(SIGPIPE, SIG_IGN);
+	if (bench_proc_raise_nofile() < (long)o.conns + 64 &&
+	    strcmp(o.workload, "idle") == 0)
+		fprintf(stderr,
+		        "natter-bench: the descriptor limit (ulimit "
+		        "-Hn) is below --conns %d: expect failures\n",
+		        o.conns);
 	run = bench_run_new(&o);
 	if (strcmp(o.workload, "relay") == 0 ||
 	    strcmp(o.workload, "latency") == 0 ||

@@ -1,4 +1,5 @@
 /* Clocks and /proc readers for the load generator. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -68,4 +69,21 @@ bench_proc_rss(pid_t pid)
 			break;
 	fclose(f);
 	return kib;
+}
+
+long
+bench_proc_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return -1;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+		/* An unlimited hard limit: fs.nr_open's default. */
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20
+		                                           : rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? LONG_MAX : (long)rl.rlim_cur;
 }

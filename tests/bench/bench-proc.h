@@ -14,5 +14,11 @@ uint64_t bench_proc_now(void);
 double bench_proc_cpu(pid_t pid);
 double bench_proc_self_cpu(void);
 long bench_proc_rss(pid_t pid);
+/*
+ * Raises this process's soft descriptor limit to the hard one (the idle
+ * workload holds thousands of connections; the soft default is 1024).
+ * Returns the soft limit now (LONG_MAX: none), -1 if it cannot be read.
+ */
+long bench_proc_raise_nofile(void);
 
 #endif
