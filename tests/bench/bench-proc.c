@@ -71,6 +71,7 @@ bench_proc_rss(pid_t pid)
 	return kib;
 }
 
+/* The soft descriptor limit up to the hard one (bench-proc.h). */
 long
 bench_proc_raise_nofile(void)
 {

@@ -2,7 +2,8 @@
 """Abuse limits of natterd (issue 8): frame cap before login, JSON depth,
 login deadline, connections per address, sessions per user, brute-force
 locks, identical credential errors, password storage, the descriptor limit,
-request floods and slow consumers. Each test starts its own natterd with the limit it checks.
+request floods and slow consumers. Each test starts its own natterd with the
+limit it checks.
 
 Connections "from" other client addresses bind a source address in 127/8
 before connecting (Linux routes all of 127.0.0.0/8 to lo).
