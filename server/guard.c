@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xmalloc.h"
 
@@ -277,4 +278,20 @@ guard_login_succeeded(struct guard *g, const char *name)
 		guard_prune(g, 'n', name, 0);
 	}
 	pthread_mutex_unlock(&g->lock);
+}
+
+void
+guard_refused_log(struct log_limit *l, const char *addr)
+{
+	unsigned held;
+
+	if (!log_limit_take(l, time(NULL), &held))
+		return;
+	if (held == 0)
+		log_warn("refused a connection from %s: too many clients",
+		         addr);
+	else
+		log_warn("refused a connection from %s: too many clients "
+		         "(and %u more since the last such line)",
+		         addr, held);
 }

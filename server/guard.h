@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "log.h"
+
 /*
  * Protection against abusive clients that needs a node-wide view: the
  * number of connections per client address and in all, and failed logins
@@ -28,6 +30,13 @@ void guard_free(struct guard *g);
 
 /* Counts a connection from addr in; false (not counted) if over a limit. */
 bool guard_conn_open(struct guard *g, const char *addr);
+/*
+ * Logs that a connection from addr was refused for too many clients: at
+ * most one line a second for each l (one per thread: the listener's, each
+ * worker's for proxied clients), since a client that reconnects in a loop
+ * would fill the log; a line says how many it left out.
+ */
+void guard_refused_log(struct log_limit *l, const char *addr);
 void guard_conn_close(struct guard *g, const char *addr);
 
 /*

@@ -114,8 +114,7 @@ server_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 	if (server_is_proxy(srv, host))
 		flags |= SESSION_PROXY;
 	else if (!guard_conn_open(srv->guard, host)) {
-		log_warn("refused a connection from %s: too many clients",
-		         host);
+		guard_refused_log(&srv->refusals, host);
 		evutil_closesocket(fd);
 		return;
 	}

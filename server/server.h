@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "log.h"
 
 struct json_object;
 struct loopq;
@@ -29,6 +30,7 @@ struct server {
 	struct event *sig_term, *sig_int;
 	struct event *accept_pause; /* out of descriptors: listeners rest */
 	unsigned accept_pauses;     /* since accept last worked */
+	struct log_limit refusals;  /* "too many clients" lines */
 	struct dbpool *db;
 	struct presence *presence;
 	struct relay *relay; /* NULL: a single node */

@@ -288,8 +288,7 @@ session_proxy_header(struct session *s, const char *line)
 		s->port = (unsigned short)sport;
 	}
 	if (!guard_conn_open(s->w->srv->guard, s->addr)) {
-		log_warn("refused a connection from %s: too many clients",
-		         s->addr);
+		guard_refused_log(&s->w->refusals, s->addr);
 		session_close(s, "too many clients");
 		return;
 	}

@@ -9,6 +9,8 @@
 
 #include <event2/util.h>
 
+#include "log.h"
+
 struct conn_spares;
 struct hjob;
 struct server;
@@ -39,6 +41,7 @@ struct worker {
 	struct hjob *spare_jobs; /* handler.c's, for reuse */
 	size_t nspare_jobs;
 	struct conn_spares *spare_bufs; /* its connections' empty buffers */
+	struct log_limit refusals;      /* "too many clients" lines */
 	bool stopping;                  /* no new requests are read */
 	bool finishing;                 /* exit once every session is gone */
 };

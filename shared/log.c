@@ -133,3 +133,19 @@ fatal(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+/* A clock set back logs at once instead of holding lines until it is past
+ * the last one again. */
+bool
+log_limit_take(struct log_limit *l, time_t now, unsigned *held)
+{
+	if (l->logged && now - l->last < LOG_LIMIT_SECONDS && now >= l->last) {
+		l->held++;
+		return false;
+	}
+	*held = l->held;
+	l->held = 0;
+	l->last = now;
+	l->logged = true;
+	return true;
+}

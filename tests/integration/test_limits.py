@@ -244,6 +244,31 @@ def max_clients_per_addr():
 
 
 @test
+def refusals_logged_sparingly():
+    """A client over --max-clients-per-addr that reconnects in a loop fills
+    no log: at most one refusal line a second, and the next one says how
+    many it left out."""
+    srv = start_natterd(["--max-clients-per-addr", "1"])
+    first = conn_from(srv, "127.0.0.2")
+    n = 50
+    for _ in range(n):
+        check(closed_soon(conn_from(srv, "127.0.0.2"), 3), "not refused")
+    lines = srv.log_text().count("refused a connection from 127.0.0.2")
+    note("%d refusal lines for %d refusals", lines, n)
+    check(1 <= lines <= 3, "%d refusal lines for %d refusals" % (lines, n))
+    time.sleep(1.1)
+    check(closed_soon(conn_from(srv, "127.0.0.2"), 3), "not refused")
+    wait_until(lambda: srv.log_text().count("refused a connection from "
+                                            "127.0.0.2") == lines + 1,
+               timeout=5, what="a line for the refusal a second later")
+    held = re.findall(r"too many clients \(and (\d+) more since the last "
+                      r"such line\)", srv.log_text())
+    check(lines + 1 + sum(int(h) for h in held) == n + 1,
+          "%d lines, %s left out, for %d refusals" % (lines + 1, held, n + 1))
+    first.close()
+
+
+@test
 def max_clients_per_node():
     """--max-clients 3: the 4th connection (any address) is closed."""
     srv = start_natterd(["--max-clients", "3"])
