@@ -280,6 +280,7 @@ guard_login_succeeded(struct guard *g, const char *name)
 	pthread_mutex_unlock(&g->lock);
 }
 
+/* One line at most a LOG_LIMIT_SECONDS for l's thread (guard.h). */
 void
 guard_refused_log(struct log_limit *l, const char *addr)
 {

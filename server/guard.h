@@ -30,6 +30,7 @@ void guard_free(struct guard *g);
 
 /* Counts a connection from addr in; false (not counted) if over a limit. */
 bool guard_conn_open(struct guard *g, const char *addr);
+void guard_conn_close(struct guard *g, const char *addr);
 /*
  * Logs that a connection from addr was refused for too many clients: at
  * most one line a second for each l (one per thread: the listener's, each
@@ -37,7 +38,6 @@ bool guard_conn_open(struct guard *g, const char *addr);
  * would fill the log; a line says how many it left out.
  */
 void guard_refused_log(struct log_limit *l, const char *addr);
-void guard_conn_close(struct guard *g, const char *addr);
 
 /*
  * Whether a login for name from addr may be tried now: false while either

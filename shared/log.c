@@ -134,8 +134,10 @@ fatal(const char *fmt, ...)
 	exit(1);
 }
 
-/* A clock set back logs at once instead of holding lines until it is past
- * the last one again. */
+/*
+ * A clock set back logs at once instead of holding lines until it is past
+ * the last one again.
+ */
 bool
 log_limit_take(struct log_limit *l, time_t now, unsigned *held)
 {

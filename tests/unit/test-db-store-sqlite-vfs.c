@@ -182,7 +182,7 @@ test_logins_kib(struct store *st)
 
 /*
  * A general connection's page cache stays small however many users log
- * in through it (~450 KiB of pages here); the writer's keeps SQLite's
+ * in through it (~500 KiB of pages here); the writer's keeps SQLite's
  * default size.
  */
 static void
