@@ -1830,25 +1830,6 @@ store_sqlite_friends_check(struct store_sqlite *s)
 	return 0;
 }
 
-/*
- * Whether from and to are friends: 1, 0, or a negative errcode. Asked of
- * s->friends first; a friendship read is kept there.
- */
-static int
-store_sqlite_are_friends(struct store_sqlite *s, int64_t from, int64_t to)
-{
-	int64_t a = from < to ? from : to, b = from < to ? to : from, x;
-	int r;
-
-	if ((r = store_sqlite_friends_check(s)) < 0)
-		return r;
-	if (pairtab_find(s->friends, a, b) != 0)
-		return 1;
-	if ((r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", from, to)) > 0)
-		pairtab_set(s->friends, a, b, 1);
-	return r;
-}
-
 /* The key of in's conversation: both users, lower first, or 0 and a group. */
 static void
 store_sqlite_conv_key(const struct store_send *in, int64_t *a, int64_t *b)
@@ -1859,6 +1840,28 @@ store_sqlite_conv_key(const struct store_send *in, int64_t *a, int64_t *b)
 	*b = in->to_group != 0           ? in->to_group
 	     : in->from_id < in->to_user ? in->to_user
 	                                 : in->from_id;
+}
+
+/*
+ * Whether a direct send's users are friends: 1, 0, or a negative errcode.
+ * Asked of s->friends first, by the conversation's key; a friendship read
+ * is kept there.
+ */
+static int
+store_sqlite_are_friends(struct store_sqlite *s, const struct store_send *in)
+{
+	int64_t a, b, x;
+	int r;
+
+	if ((r = store_sqlite_friends_check(s)) < 0)
+		return r;
+	store_sqlite_conv_key(in, &a, &b);
+	if (pairtab_find(s->friends, a, b) != 0)
+		return 1;
+	if ((r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
+	                          in->to_user)) > 0)
+		pairtab_set(s->friends, a, b, 1);
+	return r;
 }
 
 /* A copy of ids into out. */
@@ -1932,7 +1935,7 @@ store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
 		store_conv_direct(conv, in->from_id, in->to_user);
 		if (in->to_user == in->from_id)
 			return store_sqlite_msg_direct_denied(s, in);
-		r = store_sqlite_are_friends(s, in->from_id, in->to_user);
+		r = store_sqlite_are_friends(s, in);
 		return r != 0 ? (r < 0 ? r : 0)
 		              : store_sqlite_msg_direct_denied(s, in);
 	}
