@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -397,7 +398,13 @@ dbpool_main(void *arg)
 {
 	struct dbpool_worker *w = arg;
 	struct dbpool_job *job;
+	char name[16]; /* the kernel's limit, NUL included */
 
+	if (w->writer)
+		snprintf(name, sizeof name, "db-writer");
+	else
+		snprintf(name, sizeof name, "db-%d", (int)(w - w->pool->w));
+	pthread_setname_np(pthread_self(), name); /* for top -H, perf */
 	store_thread_init();
 	if (w->writer) {
 		dbpool_write_loop(w);

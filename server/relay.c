@@ -777,6 +777,7 @@ relay_main(void *arg)
 {
 	struct relay *r = arg;
 
+	pthread_setname_np(pthread_self(), "relay"); /* for top -H, perf */
 	relay_connect(r);
 	event_base_loop(r->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;

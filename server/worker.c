@@ -1,5 +1,7 @@
 #include "worker.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,7 +146,10 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
+	char name[16]; /* the kernel's limit, NUL included */
 
+	snprintf(name, sizeof name, "worker-%d", w->idx);
+	pthread_setname_np(pthread_self(), name); /* for top -H, perf */
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	loopq_drain(w->q);
 	return NULL;

@@ -113,6 +113,10 @@ def three_nodes_one_to_one_groups_presence():
     addrs = cl.addresses(per_node=2)
     names = sorted(addrs)
     check_eq(len(names), 3, "nodes reached through nginx")
+    for n in cl.nodes:  # the Redis relay's thread, named for top -H
+        task = "/proc/%d/task" % n.proc.pid
+        check("relay" in [open("%s/%s/comm" % (task, t)).read().strip()
+                          for t in os.listdir(task)], "no relay thread")
     _idle = IdleClient(cl, addrs[names[0]][1])
     _idle.start()
     run_async(_cross_node(cl, addrs, names), timeout=80)

@@ -315,6 +315,18 @@ def descriptor_limit_raised():
 
 
 @test
+def threads_named():
+    """Each thread carries its job's name (top -H, ps -L, perf): the
+    loops worker-N, the database threads db-N and db-writer."""
+    srv = start_natterd(["--workers", "2", "--db-threads", "2"])
+    task = "/proc/%d/task" % srv.proc.pid
+    names = sorted(open("%s/%s/comm" % (task, t)).read().strip()
+                   for t in os.listdir(task))
+    check(names == ["db-0", "db-1", "db-writer", "natterd", "worker-0",
+                    "worker-1"], "threads: %r" % names)
+
+
+@test
 def max_sessions_per_user():
     """--max-sessions-per-user 2: the third login is rate_limited; after a
     logout (or a disconnect) a login works again."""
