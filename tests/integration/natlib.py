@@ -735,7 +735,10 @@ def run():
         print("failed: " + " ".join(failures))
     print("%d passed, %d failed" % (passed, failed), flush=True)
     sys.stdout.flush()
-    _cleanup_all()
+    # os._exit skips atexit, so run its handlers here: _cleanup_all and
+    # what cluster.py and mariadb.py registered (Redis, nginx, MariaDB),
+    # which a run of one test by name otherwise leaves running.
+    atexit._run_exitfuncs()
     os._exit(1 if failed or passed == 0 else 0)
 
 
