@@ -13,6 +13,7 @@
 
 #include "dbpool.h"
 #include "log.h"
+#include "pwhash.h"
 #include "store-backend.h"
 #include "xmalloc.h"
 #include "yield.h"
@@ -392,12 +393,37 @@ dbpool_write_loop(struct dbpool_worker *w)
 	}
 }
 
+/*
+ * A general thread, below the loops: runs jobs one at a time until told
+ * to stop, keeping Argon2's area (pwhash.h) while jobs wait.
+ */
+static void
+dbpool_general_loop(struct dbpool_worker *w)
+{
+	struct dbpool_job *job;
+	bool last;
+
+	dbpool_lower_priority();
+	yield_enable(DBPOOL_YIELD_US);
+	pwhash_keep_area();
+	while (dbpool_queue_wait(w->q, 0)) {
+		if ((job = dbpool_queue_take(w->q, 1)) == NULL)
+			continue; /* another thread took it */
+		job->run(w->st, job->arg);
+		last = !dbpool_queue_any(w->q); /* the logins are in */
+		dbpool_finish(job);
+		if (last)
+			pwhash_release_area();
+		yield_point();
+	}
+	pwhash_release_area();
+}
+
 /* A DB thread: runs jobs with its own connection until told to stop. */
 static void *
 dbpool_main(void *arg)
 {
 	struct dbpool_worker *w = arg;
-	struct dbpool_job *job;
 	char name[16]; /* the kernel's limit, NUL included */
 
 	if (w->writer)
@@ -406,19 +432,10 @@ dbpool_main(void *arg)
 		snprintf(name, sizeof name, "db-%d", (int)(w - w->pool->w));
 	pthread_setname_np(pthread_self(), name); /* for top -H, perf */
 	store_thread_init();
-	if (w->writer) {
+	if (w->writer)
 		dbpool_write_loop(w);
-	} else {
-		dbpool_lower_priority();
-		yield_enable(DBPOOL_YIELD_US);
-		while (dbpool_queue_wait(w->q, 0)) {
-			if ((job = dbpool_queue_take(w->q, 1)) == NULL)
-				continue; /* another thread took it */
-			job->run(w->st, job->arg);
-			dbpool_finish(job);
-			yield_point();
-		}
-	}
+	else
+		dbpool_general_loop(w);
 	store_thread_end(); /* mysql_thread_end */
 	return NULL;
 }

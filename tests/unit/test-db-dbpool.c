@@ -6,10 +6,13 @@
  * order the jobs were submitted, each told its commit before its
  * completion; then again with loop writes on (dbpool_loop_writes), where
  * held batches run on the loop thread itself while the writer is not
- * running one. Last, a long WAL starts over once the writer has been
+ * running one. Then a long WAL starts over once the writer has been
  * idle (a general thread's checkpoint), after batches of the loop's.
+ * Last, a general thread keeps Argon2's area (pwhash.h) from one hash to
+ * the next while jobs wait, and releases it when its queue is empty.
  */
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +23,7 @@
 
 #include "dbpool.h"
 #include "errcode.h"
+#include "pwhash.h"
 #include "unit.h"
 #include "xmalloc.h"
 
@@ -336,6 +340,79 @@ test_idle(struct dbpool *p, struct loopq *q, int64_t *ids, const char *path)
 }
 
 /* Sets up the clients through the pool, then races their appends. */
+/* The area test's jobs: what each found kept before its own hash. */
+struct test_area_job {
+	const struct store_options *opt;
+	sem_t *go; /* the first job waits for it: the others are queued */
+	size_t kept;
+	int r;
+};
+
+/* On the general thread: note the kept area, then hash. */
+static void
+test_area_run(struct store *st, void *arg)
+{
+	struct test_area_job *j = arg;
+	char hash[PWHASH_MAX];
+
+	(void)st;
+	if (j->go != NULL)
+		sem_wait(j->go);
+	j->kept = pwhash_area_kept();
+	j->r = pwhash_make(j->opt, "area password", hash);
+}
+
+static void
+test_area_done(void *arg)
+{
+	(void)arg;
+	if (++done_count == wait_for)
+		event_base_loopbreak(base);
+}
+
+/*
+ * One general thread: three jobs queued at once, the second and third
+ * find the first's area kept; a job after the queue ran dry finds none.
+ */
+static void
+test_area(const char *url, const struct store_options *opt, struct loopq *q)
+{
+	struct test_area_job j[4];
+	struct dbpool *p;
+	sem_t go;
+	char *err = NULL;
+	size_t area = 0;
+	int i;
+
+#ifndef NATTER_SANITIZED
+	area = opt->pwhash_mem; /* libsodium maps m_cost KiB blocks: mem */
+#endif
+	memset(j, 0, sizeof(j));
+	sem_init(&go, 0, 0);
+	if ((p = dbpool_new(url, opt, 1, &err)) == NULL) {
+		CHECK(!"dbpool_new for the area test");
+		free(err);
+		return;
+	}
+	j[0].go = &go;
+	for (i = 0; i < 4; i++)
+		j[i].opt = opt;
+	for (i = 0; i < 3; i++)
+		dbpool_submit(p, test_area_run, test_area_done, &j[i], q);
+	sem_post(&go);
+	test_wait_done(3);
+	dbpool_submit(p, test_area_run, test_area_done, &j[3], q);
+	test_wait_done(1);
+	for (i = 0; i < 4; i++)
+		CHECK_EQ_INT(j[i].r, 0);
+	CHECK_EQ_INT(j[0].kept, 0);
+	CHECK_EQ_INT(j[1].kept, area);
+	CHECK_EQ_INT(j[2].kept, area);
+	CHECK_EQ_INT(j[3].kept, 0);
+	dbpool_free(p);
+	sem_destroy(&go);
+}
+
 int
 main(void)
 {
@@ -399,6 +476,7 @@ main(void)
 	test_idle(p, q, ids, path);
 
 	dbpool_free(p);
+	test_area(url, &opt, q);
 	dbpool_free(NULL);
 	event_free(timer);
 	loopq_free(q);
