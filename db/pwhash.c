@@ -82,7 +82,9 @@ pwhash_area_lend(size_t len, int flags)
  * libc's mmap and munmap for the whole program: the plain system calls,
  * except libsodium's one anonymous mapping inside a hash on a thread that
  * keeps its area (Argon2 never reads a block before writing it in the
- * same hash, so what the last hash left there does not matter).
+ * same hash, so what the last hash left there does not matter; it stays
+ * in memory until the next hash or the release, as the stored hashes do
+ * in the database's pages).
  */
 void *
 mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)

@@ -320,10 +320,18 @@ def threads_named():
     loops worker-N, the database threads db-N and db-writer."""
     srv = start_natterd(["--workers", "2", "--db-threads", "2"])
     task = "/proc/%d/task" % srv.proc.pid
-    names = sorted(open("%s/%s/comm" % (task, t)).read().strip()
-                   for t in os.listdir(task))
-    check(names == ["db-0", "db-1", "db-writer", "natterd", "worker-0",
-                    "worker-1"], "threads: %r" % names)
+    want = ["db-0", "db-1", "db-writer", "natterd", "worker-0", "worker-1"]
+    deadline = time.monotonic() + 5  # the loops may start after "listening"
+    while True:
+        names = []
+        for t in os.listdir(task):
+            with open("%s/%s/comm" % (task, t)) as f:
+                names.append(f.read().strip())
+        names.sort()
+        if names == want or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    check(names == want, "threads: %r" % names)
 
 
 @test
