@@ -23,6 +23,8 @@
 #define STORE_SQLITE_FRAME_HDR 24 /* SQLite's WAL frame header */
 /* Bytes written to a file between two starts of its writeback. */
 #define STORE_SQLITE_WB_BYTES ((size_t)1 << 20)
+/* How far past its writes a WAL is read back into memory (vfs_ahead). */
+#define STORE_SQLITE_AHEAD_BYTES ((sqlite3_int64)2 << 20)
 /* SQLite's unix VFS: the "-shm" byte it read-locks while mapped (os_unix.c
  * UNIX_SHM_DMS: after 120 bytes of header and SQLITE_SHM_NLOCK locks). */
 #define STORE_SQLITE_SHM_DMS (120 + SQLITE_SHM_NLOCK)
@@ -39,6 +41,7 @@ struct store_sqlite_file {
 	sqlite3_int64 off;  /* from this offset */
 	int wb_fd;          /* a WAL again, for sync_file_range; or -1 */
 	size_t wb_len;      /* bytes written since writeback last started */
+	sqlite3_int64 ahead_from, ahead_to; /* the WAL's range asked for */
 	/* A main database: its file, and its WAL-index locks once mapped
 	 * (shm_memory: the in-memory ones, store-sqlite-shm.h). */
 	bool has_id;
@@ -70,6 +73,30 @@ store_sqlite_vfs_written(struct store_sqlite_file *p, size_t n)
 		log_debug("sqlite vfs: sync_file_range: %s", strerror(errno));
 }
 
+/*
+ * A WAL that starts over overwrites frames written seconds or minutes
+ * before. A frame (24 bytes and a page) covers parts of the kernel's 4 KiB
+ * pages, and a page the kernel has dropped from memory meanwhile must be
+ * read from disk before the write can go on: at 20k msg/s the event loop
+ * waited for ~30 such reads a second (doc/performance.md). So once the
+ * writes near the end of the range asked for, or go back (the WAL started
+ * over), the next STORE_SQLITE_AHEAD_BYTES past end are asked for
+ * (POSIX_FADV_WILLNEED reads without waiting, and skips pages in memory
+ * and past the file's end).
+ */
+static void
+store_sqlite_vfs_ahead(struct store_sqlite_file *p, sqlite3_int64 end)
+{
+	if (p->wb_fd < 0 || (end >= p->ahead_from &&
+	                     end + STORE_SQLITE_AHEAD_BYTES / 2 <= p->ahead_to))
+		return;
+	p->ahead_from = end;
+	p->ahead_to = end + STORE_SQLITE_AHEAD_BYTES;
+	(void)posix_fadvise(p->wb_fd, (off_t)end,
+	                    (off_t)STORE_SQLITE_AHEAD_BYTES,
+	                    POSIX_FADV_WILLNEED);
+}
+
 /* Writes through to the default VFS's file, counting the bytes. */
 static int
 store_sqlite_vfs_put(struct store_sqlite_file *p, const void *data, int amt,
@@ -79,6 +106,7 @@ store_sqlite_vfs_put(struct store_sqlite_file *p, const void *data, int amt,
 
 	if (rc == SQLITE_OK)
 		store_sqlite_vfs_written(p, (size_t)amt);
+	store_sqlite_vfs_ahead(p, off + amt);
 	return rc;
 }
 

@@ -24,6 +24,12 @@
  * when it checkpoints itself to restart the WAL, stopped for 20-35 ms. So
  * after every MiB written to the WAL the layer starts writing it to disk
  * (sync_file_range, which does not wait), and an fsync finds little left.
+ *
+ * A WAL that starts over overwrites its old frames in place, and a frame
+ * covers parts of the kernel's pages: one dropped from memory meanwhile
+ * is read from disk before the write goes on, on the thread committing.
+ * So the layer asks for the next 2 MiB past its writes ahead of time
+ * (POSIX_FADV_WILLNEED, which does not wait).
  */
 
 /*

@@ -3,13 +3,16 @@
  * coalesced (store-sqlite-vfs.c), so check that every committed batch is
  * visible at once to another connection, that a rolled-back batch leaves
  * nothing, that large commits (more than the coalescing buffer) survive
- * a reopen, that a general connection's page cache stays small, and that
- * the file passes SQLite's integrity check.
+ * a reopen, that a general connection's page cache stays small, that a
+ * WAL which starts over is read back into memory ahead of its writes, and
+ * that the file passes SQLite's integrity check.
  */
+#include <fcntl.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -211,6 +214,81 @@ test_cache(const char *url)
 	store_close(st);
 }
 
+/* Pages of the file at path in memory, between from and to bytes. */
+static long
+test_resident(const char *path, off_t from, off_t to)
+{
+	long page = sysconf(_SC_PAGESIZE), n = 0, i;
+	int fd = open(path, O_RDONLY);
+	unsigned char *vec = xcalloc((size_t)((to - from) / page), 1);
+	void *m;
+
+	m = fd < 0 ? MAP_FAILED
+	           : mmap(NULL, (size_t)(to - from), PROT_READ, MAP_SHARED, fd,
+	                  from);
+	if (m != MAP_FAILED && mincore(m, (size_t)(to - from), vec) == 0)
+		for (i = 0; i < (to - from) / page; i++)
+			n += vec[i] & 1;
+	if (m != MAP_FAILED)
+		munmap(m, (size_t)(to - from));
+	if (fd >= 0)
+		close(fd);
+	free(vec);
+	return n;
+}
+
+/*
+ * A WAL of 4 MiB, copied to the database and started over, whose pages
+ * the kernel then drops (POSIX_FADV_DONTNEED, as memory pressure would):
+ * the first batch after the restart writes its start, and the layer asks
+ * for the next 2 MiB (store_sqlite_vfs_ahead), so they come back into
+ * memory without anything else reading them.
+ */
+static void
+test_ahead(const char *tmp)
+{
+	char *path = xasprintf("%s/ahead-%d.db", tmp, (int)getpid());
+	char *url = xasprintf("sqlite:%s", path);
+	char *wal = xasprintf("%s-wal", path);
+	long want = (1 << 20) / sysconf(_SC_PAGESIZE), got = 0;
+	long restarts;
+	int b, fd, tries;
+	bool dropped;
+
+	wr = unit_db_open(url);
+	rd = unit_db_open(url);
+	test_users();
+	for (b = 0; b < 48; b++) /* 48 * 90 KB of bodies */
+		test_batch(b, true);
+	restarts = unit_wal_restarts(wal);
+	CHECK(store_checkpoint(rd) >= 0);
+	CHECK_EQ_INT(store_idle(wr), 0);
+	fd = open(wal, O_RDONLY);
+	CHECK(fd >= 0 && fdatasync(fd) == 0 &&
+	      posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) == 0);
+	if (fd >= 0)
+		close(fd);
+	dropped = test_resident(wal, 1 << 20, 2 << 20) < want / 2;
+	test_batch(48, true);
+	CHECK_EQ_INT(unit_wal_restarts(wal), restarts + 1);
+	if (!dropped) /* tmpfs keeps its pages: nothing to see */
+		fprintf(stderr, "test_ahead: %s keeps its pages, skipped\n",
+		        tmp);
+	for (tries = 0; dropped && tries < 200 && got < want; tries++) {
+		got = test_resident(wal, 1 << 20, 2 << 20);
+		if (got < want)
+			usleep(10000);
+	}
+	CHECK(!dropped || got == want);
+	store_close(rd);
+	store_close(wr);
+	unlink(wal);
+	unlink(path);
+	free(wal);
+	free(url);
+	free(path);
+}
+
 /* SQLite's own check of the file, after both connections closed. */
 static void
 test_integrity(const char *path)
@@ -255,6 +333,7 @@ main(void)
 	test_cache(url);
 	test_integrity(path);
 	test_existing(tmp);
+	test_ahead(tmp);
 	unlink(path);
 	free(url);
 	free(path);
