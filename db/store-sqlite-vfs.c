@@ -78,7 +78,7 @@ store_sqlite_vfs_written(struct store_sqlite_file *p, size_t n)
  * before. A frame (24 bytes and a page) covers parts of the kernel's 4 KiB
  * pages, and a page the kernel has dropped from memory meanwhile must be
  * read from disk before the write can go on: at 20k msg/s the event loop
- * waited for ~30 such reads a second (doc/performance.md). So once the
+ * waited for up to ~40 such reads a second (doc/performance.md). So once the
  * writes near the end of the range asked for, or go back (the WAL started
  * over), the next STORE_SQLITE_AHEAD_BYTES past end are asked for
  * (POSIX_FADV_WILLNEED reads without waiting, and skips pages in memory
