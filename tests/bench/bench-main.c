@@ -41,6 +41,7 @@ static const char bench_main_usage[] =
     "  --conns N          idle connections (1000)\n"
     "  --logins N         storm logins (2000)\n"
     "  --burst N          connections being set up at once (200)\n"
+    "  --storm-nice N     storm: its thread at nice N, not SCHED_IDLE\n"
     "  --window N         messages in flight per sender (16)\n"
     "  --body N           message body bytes (100)\n"
     "  --rate N           latency/storm/groups total messages/s (20000)\n"
@@ -74,6 +75,7 @@ static const struct option bench_main_longopts[] = {
     {"conns", required_argument, NULL, 'c'},
     {"logins", required_argument, NULL, 'l'},
     {"burst", required_argument, NULL, 'B'},
+    {"storm-nice", required_argument, NULL, 'N'},
     {"window", required_argument, NULL, 'W'},
     {"body", required_argument, NULL, 'b'},
     {"rate", required_argument, NULL, 'r'},
@@ -120,6 +122,7 @@ bench_main_defaults(struct bench_opts *o)
 	o->conns = 1000;
 	o->logins = 2000;
 	o->burst = 200;
+	o->storm_nice = BENCH_STORM_IDLE;
 	o->window = 16;
 	o->body = 100;
 	o->rate = 20000;
@@ -216,6 +219,9 @@ bench_main_opt(struct bench_opts *o, int ch, const char *v)
 		return 0;
 	case 'B':
 		o->burst = atoi(v);
+		return 0;
+	case 'N':
+		o->storm_nice = atoi(v);
 		return 0;
 	case 'W':
 		o->window = atoi(v);

@@ -31,8 +31,12 @@ struct bench_opts {
 	int groups, group_size; /* groups: how many, members of each */
 	int burst;              /* connections being set up at once */
 	double duration, warmup, timeout, rate;
-	int tick_us; /* fixed-rate workloads: how often the sends due go */
+	int tick_us;    /* fixed-rate workloads: how often the sends due go */
+	int storm_nice; /* the storm thread's nice; BENCH_STORM_IDLE: none */
 };
+
+/* bench_opts.storm_nice: the storm thread runs at SCHED_IDLE instead. */
+#define BENCH_STORM_IDLE (-100)
 
 #define BENCH_RUN_MAX_RESULTS 24
 

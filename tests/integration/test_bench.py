@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import natlib
 from natlib import check, check_eq, start_natterd, test
@@ -141,6 +142,51 @@ def idle_runs():
 @test
 def storm_runs():
     _run(_server(), "storm")
+
+
+def _thread_policies(pid):
+    """(policy, nice) of each thread of pid (/proc's stat fields 41, 19)."""
+    out = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended
+        out.append((int(rest[38]), int(rest[16])))
+    return out
+
+
+def _storm_policy(srv, extra):
+    """The storm's thread's (policy, nice), seen while the run lasts."""
+    args = WORKLOADS["storm"][0]
+    argv = [natlib.natter_bench_path(), "--proto", "natter", "--port",
+            str(srv.port), "--workload", "storm", "--duration", "3",
+            "--warmup", "0.2", "--timeout", "60"] + args + extra
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    seen = set()
+    try:
+        deadline = time.monotonic() + 30
+        while p.poll() is None and time.monotonic() < deadline:
+            seen.update(_thread_policies(p.pid))
+            if len(seen) > 1:
+                break
+            time.sleep(0.05)
+    finally:
+        p.kill()
+        p.wait()
+    return seen - {(0, 0)}  # the chat loop's
+
+
+@test
+def storm_thread_below_chat():
+    """The storm's logins run at SCHED_IDLE (5), or at --storm-nice N, so
+    that on the generator's one core they never hold up the chat loop."""
+    srv = _server()
+    check_eq(_storm_policy(srv, []), {(5, 0)}, "storm thread policy, nice")
+    check_eq(_storm_policy(srv, ["--storm-nice", "5"]), {(0, 5)},
+             "storm thread with --storm-nice 5")
 
 
 @test
