@@ -52,7 +52,10 @@ static const char bench_main_usage[] =
     "  --irc-oper N:PASS  IRC: OPER and set user mode +F (ngircd flood "
     "limit)\n"
     "  --cmid KIND        natter: counter (default), time (as natter's\n"
-    "                     client: ms time first) or random\n";
+    "                     client: ms time first) or random\n"
+    "  --trace FILE       relay/latency/storm: a line per measured message\n"
+    "                     (sent us on CLOCK_MONOTONIC, latency us, pair,\n"
+    "                     in storm)\n";
 
 static const struct option bench_main_longopts[] = {
     {"proto", required_argument, NULL, 'P'},
@@ -85,6 +88,7 @@ static const struct option bench_main_longopts[] = {
     {"timeout", required_argument, NULL, 't'},
     {"irc-oper", required_argument, NULL, 'O'},
     {"cmid", required_argument, NULL, 'C'},
+    {"trace", required_argument, NULL, 'X'},
     {"help", no_argument, NULL, 'H'},
     {NULL, 0, NULL, 0},
 };
@@ -248,6 +252,9 @@ bench_main_opt(struct bench_opts *o, int ch, const char *v)
 		return bench_main_oper(v);
 	case 'C':
 		return bench_natter_set_cmid(v);
+	case 'X':
+		o->trace = v;
+		return 0;
 	default:
 		return -1;
 	}

@@ -1,5 +1,8 @@
 /* Relay, latency and login-storm workloads over sender/receiver pairs. */
+#include <errno.h>
 #include <event2/event.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +40,7 @@ struct bench_pairs {
 	 * chat loop has heard of it. */
 	struct bench_storm *st;
 	uint64_t st_begin, st_end;
+	FILE *trace; /* --trace: a line per measured message */
 	char body[4096];
 };
 
@@ -64,6 +68,20 @@ bench_pairs_refill(struct bench_pairs *b, int i)
 		bench_pairs_send(b, i, now);
 }
 
+/*
+ * --trace: the message's send time (CLOCK_MONOTONIC, as perf's -k
+ * CLOCK_MONOTONIC) and its latency, in microseconds, its pair, and whether
+ * the storm ran. The lines go through stdio's buffer: a write(2) every 4
+ * KiB or so.
+ */
+static void
+bench_pairs_trace(struct bench_pairs *b, uint64_t sent, uint64_t now, int pair,
+                  bool in_storm)
+{
+	fprintf(b->trace, "%.1f %.1f %d %d\n", (double)sent / 1e3,
+	        (double)(now - sent) / 1e3, pair, in_storm ? 1 : 0);
+}
+
 /* A message reached receiver c: count it, time it, refill. */
 static void
 bench_pairs_msg(struct bench_pairs *b, struct bench_conn *c, const char *body,
@@ -71,6 +89,7 @@ bench_pairs_msg(struct bench_pairs *b, struct bench_conn *c, const char *body,
 {
 	uint64_t sent, st_end, now = bench_proc_now();
 	int i = c->idx, sender;
+	bool in_storm;
 
 	b->v[i].recv++;
 	if (bench_run_body_parse(body, len, &sent, &sender) < 0)
@@ -82,9 +101,12 @@ bench_pairs_msg(struct bench_pairs *b, struct bench_conn *c, const char *body,
 		/* The storm thread stamps its end: messages sent after it
 		 * are out even if the chat loop has not heard yet. */
 		st_end = b->st != NULL ? bench_storm_end(b->st) : 0;
-		if (b->st_begin && sent >= b->st_begin &&
-		    (st_end == 0 || sent <= st_end))
+		in_storm = b->st_begin && sent >= b->st_begin &&
+		           (st_end == 0 || sent <= st_end);
+		if (in_storm)
 			bench_hist_add(b->storm_e2e, now - sent);
+		if (b->trace != NULL && sent >= b->t_measure)
+			bench_pairs_trace(b, sent, now, sender, in_storm);
 	}
 	if (b->mode == BENCH_PAIRS_RELAY && b->running)
 		bench_pairs_refill(b, i);
@@ -326,6 +348,8 @@ bench_pairs_free(struct bench_pairs *b)
 	bench_hist_free(b->e2e);
 	bench_hist_free(b->ack);
 	bench_hist_free(b->storm_e2e);
+	if (b->trace != NULL && fclose(b->trace) != 0)
+		fprintf(stderr, "natter-bench: --trace: %s\n", strerror(errno));
 	free(b->v);
 	free(b);
 }
@@ -347,6 +371,12 @@ bench_pairs_run(struct bench_run *run)
 	b->e2e = bench_hist_new();
 	b->ack = bench_hist_new();
 	b->storm_e2e = bench_hist_new();
+	if (o->trace != NULL && (b->trace = fopen(o->trace, "w")) == NULL) {
+		fprintf(stderr, "natter-bench: %s: %s\n", o->trace,
+		        strerror(errno));
+		bench_pairs_free(b);
+		return 1;
+	}
 	bench_run_accounts(run, "l", b->storm ? o->logins : 0,
 	                   bench_pairs_connect, b);
 	r = bench_run_loop(run);

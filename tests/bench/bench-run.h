@@ -33,6 +33,7 @@ struct bench_opts {
 	double duration, warmup, timeout, rate;
 	int tick_us;    /* fixed-rate workloads: how often the sends due go */
 	int storm_nice; /* the storm thread's nice; BENCH_STORM_IDLE: none */
+	const char *trace; /* relay/latency/storm: a line a message, or NULL */
 };
 
 /* bench_opts.storm_nice: the storm thread runs at SCHED_IDLE instead. */

@@ -13,8 +13,10 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import natlib
@@ -142,6 +144,49 @@ def idle_runs():
 @test
 def storm_runs():
     _run(_server(), "storm")
+
+
+def _trace_lines(path):
+    """--trace's lines as (sent us, latency us, pair, in storm)."""
+    with open(path) as f:
+        rows = [ln.split() for ln in f]
+    for r in rows:
+        check_eq(len(r), 4, "trace line fields: %r" % r)
+    return [(float(a), float(b), int(c), int(d)) for a, b, c, d in rows]
+
+
+@test
+def trace_written():
+    """--trace writes a line per measured message, sent time and latency
+    in microseconds, the pair, whether the storm ran; a trace that cannot
+    be written fails the run before it starts."""
+    srv = _server()
+    tmp = tempfile.mkdtemp(prefix="natbench-")
+    try:
+        path = os.path.join(tmp, "latency.trace")
+        res = _run(srv, "latency", ["--trace", path])
+        rows = _trace_lines(path)
+        check_eq(len(rows), int(res["samples"]), "a line per sample")
+        # sent: CLOCK_MONOTONIC, as Python's monotonic clock on Linux
+        now_us = time.monotonic() * 1e6
+        check(all(now_us - 30e6 <= r[0] <= now_us and r[1] > 0 and
+                  0 <= r[2] < 10 and r[3] == 0 for r in rows),
+              "latency trace values")
+        check(rows[-1][0] - rows[0][0] <= 1.5e6, "sent over the second")
+        path = os.path.join(tmp, "storm.trace")
+        _run(srv, "storm", ["--trace", path])
+        check(any(r[3] == 1 for r in _trace_lines(path)),
+              "the storm's messages are marked")
+        p = subprocess.run([natlib.natter_bench_path(), "--proto", "natter",
+                            "--port", str(srv.port), "--workload",
+                            "latency", "--trace",
+                            os.path.join(tmp, "no", "such")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=30)
+        check(p.returncode != 0 and "no/such" in p.stderr,
+              "an unwritable trace fails: %r" % p.stderr[-300:])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _thread_policies(pid):
