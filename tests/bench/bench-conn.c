@@ -118,6 +118,7 @@ bench_conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	struct bench_conn *c = arg;
 
 	(void)what;
+	c->write_due = false;
 	if (!c->connected)
 		bench_conn_connected(c);
 	if (!c->open || evbuffer_get_length(c->out) == 0)
@@ -216,15 +217,24 @@ bench_conn_free(struct bench_conn *c)
 	free(c);
 }
 
-/* Queues bytes for the server; they go when the socket is writable. */
+/*
+ * Queues bytes for the server. They go later in this loop turn, with
+ * whatever else is queued for c by then: the write event is made active,
+ * not added, so the socket is watched for room (two epoll_ctl calls) only
+ * when a write did not take everything. Adding it for every send was a
+ * tenth of the generator's time at 20k msg/s.
+ */
 void
 bench_conn_write(struct bench_conn *c, const void *data, size_t len)
 {
 	if (c->fd < 0)
 		return;
 	evbuffer_add(c->out, data, len);
-	if (c->connected && !event_pending(c->wev, EV_WRITE, NULL))
-		event_add(c->wev, NULL);
+	if (c->connected && !c->write_due &&
+	    !event_pending(c->wev, EV_WRITE, NULL)) {
+		c->write_due = true;
+		event_active(c->wev, EV_WRITE, 1);
+	}
 }
 
 /* Sends one chat message and keeps its send time for the ack. */

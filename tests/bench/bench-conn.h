@@ -55,6 +55,7 @@ struct bench_conn {
 	struct event *rev, *wev;
 	struct evbuffer *in, *out;
 	bool connected;
+	bool write_due; /* wev activated to run this loop turn */
 	bench_conn_cb cb;
 	void *owner;
 	int idx;

@@ -33,7 +33,7 @@ struct bench_groups {
 	struct bench_groups_group *g;
 	bool running;
 	uint64_t t_start, t_measure, delivered, sent_total, skipped, failures;
-	struct event *tick;
+	struct bench_run_clock *tick;
 	int rr; /* next group to send */
 	struct bench_hist *e2e, *ack;
 	char body[4096];
@@ -127,13 +127,11 @@ bench_groups_behind(const struct bench_groups *b,
 
 /* Sends what the fixed rate owes since the start, as latency does. */
 static void
-bench_groups_tick_cb(evutil_socket_t fd, short what, void *arg)
+bench_groups_tick(void *arg)
 {
 	struct bench_groups *b = arg;
 	uint64_t now = bench_proc_now(), due;
 
-	(void)fd;
-	(void)what;
 	due = (uint64_t)((double)(now - b->t_start) / 1e9 * b->run->o->rate);
 	while (b->sent_total + b->skipped < due) {
 		if (bench_groups_behind(b, &b->g[b->rr]))
@@ -237,15 +235,15 @@ bench_groups_measure(void *arg)
 static void
 bench_groups_go(struct bench_groups *b)
 {
-	struct timeval tv = {b->run->o->tick_us / 1000000,
-	                     b->run->o->tick_us % 1000000};
-
 	b->run->phase = "running";
 	b->running = true;
 	b->t_start = bench_proc_now();
-	b->tick =
-	    event_new(b->run->base, -1, EV_PERSIST, bench_groups_tick_cb, b);
-	event_add(b->tick, &tv);
+	b->tick = bench_run_clock_new(b->run, b->run->o->tick_us,
+	                              bench_groups_tick, b);
+	if (b->tick == NULL) {
+		bench_run_fail(b->run, "cannot start the clock");
+		return;
+	}
 	bench_run_after(b->run, b->run->o->warmup, bench_groups_measure, b);
 }
 
@@ -253,8 +251,7 @@ bench_groups_go(struct bench_groups *b)
 static void
 bench_groups_free(struct bench_groups *b)
 {
-	if (b->tick != NULL)
-		event_free(b->tick);
+	bench_run_clock_free(b->tick);
 	bench_hist_free(b->e2e);
 	bench_hist_free(b->ack);
 	free(b->g);

@@ -32,7 +32,7 @@ struct bench_pairs {
 	struct bench_pairs_pair *v;
 	bool running;
 	uint64_t t_start, t_measure, delivered, sent_total, skipped, failures;
-	struct event *tick;
+	struct bench_run_clock *tick;
 	int rr; /* latency: next pair to send */
 	struct bench_hist *e2e, *ack, *storm_e2e;
 	/* Login storm: its thread's logins, timed from st_begin to the end
@@ -114,14 +114,12 @@ bench_pairs_msg(struct bench_pairs *b, struct bench_conn *c, const char *body,
 
 /* Latency: send what the fixed rate owes since the start. */
 static void
-bench_pairs_tick_cb(evutil_socket_t fd, short what, void *arg)
+bench_pairs_tick(void *arg)
 {
 	struct bench_pairs *b = arg;
 	uint64_t now = bench_proc_now(), due;
 	struct bench_pairs_pair *p;
 
-	(void)fd;
-	(void)what;
 	due = (uint64_t)((double)(now - b->t_start) / 1e9 * b->run->o->rate);
 	while (b->sent_total + b->skipped < due) {
 		p = &b->v[b->rr];
@@ -321,8 +319,6 @@ bench_pairs_connect(void *arg)
 static void
 bench_pairs_go(struct bench_pairs *b)
 {
-	struct timeval tv = {b->run->o->tick_us / 1000000,
-	                     b->run->o->tick_us % 1000000};
 	int i;
 
 	b->running = true;
@@ -331,9 +327,12 @@ bench_pairs_go(struct bench_pairs *b)
 		for (i = 0; i < b->n; i++)
 			bench_pairs_refill(b, i);
 	} else {
-		b->tick = event_new(b->run->base, -1, EV_PERSIST,
-		                    bench_pairs_tick_cb, b);
-		event_add(b->tick, &tv);
+		b->tick = bench_run_clock_new(b->run, b->run->o->tick_us,
+		                              bench_pairs_tick, b);
+		if (b->tick == NULL) {
+			bench_run_fail(b->run, "cannot start the clock");
+			return;
+		}
 	}
 	bench_run_after(b->run, b->run->o->warmup, bench_pairs_measure, b);
 }
@@ -343,8 +342,7 @@ static void
 bench_pairs_free(struct bench_pairs *b)
 {
 	bench_storm_free(b->st);
-	if (b->tick != NULL)
-		event_free(b->tick);
+	bench_run_clock_free(b->tick);
 	bench_hist_free(b->e2e);
 	bench_hist_free(b->ack);
 	bench_hist_free(b->storm_e2e);
@@ -380,8 +378,6 @@ bench_pairs_run(struct bench_run *run)
 	bench_run_accounts(run, "l", b->storm ? o->logins : 0,
 	                   bench_pairs_connect, b);
 	r = bench_run_loop(run);
-	if (b->tick != NULL)
-		event_del(b->tick);
 	bench_pairs_free(b);
 	return r;
 }

@@ -1,10 +1,13 @@
 /* One workload run: loop, connections, timers, results. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include "bench-hist.h"
 #include "bench-natter.h"
@@ -26,6 +29,14 @@ struct bench_run_timer {
 	struct bench_run_timer *prev, *next;
 };
 
+/* bench_run_clock_new's: a repeating timerfd watched by the loop. */
+struct bench_run_clock {
+	int fd;
+	struct event *ev;
+	void (*fn)(void *);
+	void *arg;
+};
+
 /* The run's time limit passed before the workload finished. */
 static void
 bench_run_deadline_cb(evutil_socket_t fd, short what, void *arg)
@@ -36,27 +47,70 @@ bench_run_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	               ((struct bench_run *)arg)->o->timeout);
 }
 
+/* The clock's timerfd fired (once or more since the last read). */
+static void
+bench_run_clock_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bench_run_clock *k = arg;
+	uint64_t n;
+
+	(void)what;
+	if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+		fprintf(stderr, "natter-bench: clock: %s\n", strerror(errno));
+	k->fn(k->arg);
+}
+
+/*
+ * Not libevent's timers: with epoll their resolution is the millisecond,
+ * and the clock ran late and sent in bursts that every server then queued
+ * (mosquitto's p50 at 20k msg/s 1.25 ms against 0.10; doc/performance.md,
+ * fifteenth session). libevent's precise timers (a timerfd too) set it
+ * again on every loop turn, a system call each: 6 % of the generator's
+ * time at 20k msg/s. This one repeats by itself: a read a tick.
+ */
+struct bench_run_clock *
+bench_run_clock_new(struct bench_run *run, int us, void (*fn)(void *),
+                    void *arg)
+{
+	struct bench_run_clock *k = xcalloc(1, sizeof *k);
+	struct itimerspec it = {{us / 1000000, (long)(us % 1000000) * 1000},
+	                        {us / 1000000, (long)(us % 1000000) * 1000}};
+
+	k->fn = fn;
+	k->arg = arg;
+	k->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (k->fd < 0 || timerfd_settime(k->fd, 0, &it, NULL) < 0) {
+		fprintf(stderr, "natter-bench: timerfd: %s\n", strerror(errno));
+		if (k->fd >= 0)
+			close(k->fd);
+		free(k);
+		return NULL;
+	}
+	k->ev = event_new(run->base, k->fd, EV_READ | EV_PERSIST,
+	                  bench_run_clock_cb, k);
+	event_add(k->ev, NULL);
+	return k;
+}
+
+void
+bench_run_clock_free(struct bench_run_clock *k)
+{
+	if (k == NULL)
+		return;
+	event_free(k->ev);
+	close(k->fd);
+	free(k);
+}
+
 /* A run with its loop and its time limit armed. */
 struct bench_run *
 bench_run_new(const struct bench_opts *o)
 {
 	struct bench_run *run = xcalloc(1, sizeof *run);
 	struct timeval tv = {(time_t)o->timeout, 0};
-	struct event_config *cfg = event_config_new();
 
 	run->o = o;
-	/* The fixed-rate workloads' clock: timers to the microsecond
-	 * (timerfd), not epoll's millisecond, with which it ran late and sent
-	 * in bursts that every server then queued (mosquitto's p50 at 20k
-	 * msg/s 1.25 ms against 0.10; doc/performance.md, fifteenth session).
-	 * Not for the others: a timerfd costs a system call a loop turn, and
-	 * fanout's generator is bound by its core. */
-	if (strcmp(o->workload, "latency") == 0 ||
-	    strcmp(o->workload, "storm") == 0 ||
-	    strcmp(o->workload, "groups") == 0)
-		event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
-	run->base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
+	run->base = event_base_new();
 	run->deadline = evtimer_new(run->base, bench_run_deadline_cb, run);
 	evtimer_add(run->deadline, &tv);
 	return run;

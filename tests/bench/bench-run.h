@@ -104,6 +104,18 @@ void bench_run_after(struct bench_run *run, double secs, void (*fn)(void *),
                      void *arg);
 
 /*
+ * The fixed-rate workloads' clock: fn(arg) every us microseconds, to the
+ * microsecond (a timerfd that repeats by itself), until
+ * bench_run_clock_free. Late ticks are not made up: fn sends what is due
+ * by the time it runs. NULL if the timerfd cannot be made.
+ */
+struct bench_run_clock;
+struct bench_run_clock *bench_run_clock_new(struct bench_run *run, int us,
+                                            void (*fn)(void *), void *arg);
+/* Stops and frees the clock; NULL is a no-op. */
+void bench_run_clock_free(struct bench_run_clock *k);
+
+/*
  * Registers n natter accounts named tag+role+0..n-1 ahead of the workload
  * (pipelined over a few connections), then calls done(arg). Other
  * protocols need no accounts: done is called on the next loop turn.
