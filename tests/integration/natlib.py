@@ -580,6 +580,20 @@ def make_friends(a, b):
     return r
 
 
+def thread_names(pid):
+    """The names of pid's threads (/proc's comm: what top -H shows), sorted;
+    a thread that ends meanwhile is left out."""
+    names = []
+    task = "/proc/%d/task" % pid
+    for t in os.listdir(task):
+        try:
+            with open("%s/%s/comm" % (task, t)) as f:
+                names.append(f.read().strip())
+        except OSError:
+            continue
+    return sorted(names)
+
+
 def wait_until(fn, timeout=DEFAULT_TIMEOUT, what="condition", step=0.05):
     """Polls fn() until it returns a true value; returns it."""
     deadline = time.monotonic() + timeout

@@ -114,11 +114,7 @@ def three_nodes_one_to_one_groups_presence():
     names = sorted(addrs)
     check_eq(len(names), 3, "nodes reached through nginx")
     for n in cl.nodes:  # the Redis relay's thread, named for top -H
-        threads = []
-        task = "/proc/%d/task" % n.proc.pid
-        for t in os.listdir(task):
-            with open("%s/%s/comm" % (task, t)) as f:
-                threads.append(f.read().strip())
+        threads = natlib.thread_names(n.proc.pid)
         check("relay" in threads, "threads: %r" % threads)
     _idle = IdleClient(cl, addrs[names[0]][1])
     _idle.start()

@@ -319,15 +319,10 @@ def threads_named():
     """Each thread carries its job's name (top -H, ps -L, perf): the
     loops worker-N, the database threads db-N and db-writer."""
     srv = start_natterd(["--workers", "2", "--db-threads", "2"])
-    task = "/proc/%d/task" % srv.proc.pid
     want = ["db-0", "db-1", "db-writer", "natterd", "worker-0", "worker-1"]
     deadline = time.monotonic() + 5  # the loops may start after "listening"
     while True:
-        names = []
-        for t in os.listdir(task):
-            with open("%s/%s/comm" % (task, t)) as f:
-                names.append(f.read().strip())
-        names.sort()
+        names = natlib.thread_names(srv.proc.pid)
         if names == want or time.monotonic() > deadline:
             break
         time.sleep(0.05)
