@@ -124,9 +124,11 @@ store_sqlite_vfs_flush(struct store_sqlite_file *p)
 }
 
 /*
- * A WAL write: appended to the buffer when contiguous. A buffer starts
- * only with a page, so lone headers (SQLite rewriting checksums) go
- * straight through; the commit frame's page writes the buffer out.
+ * A WAL write: appended to the buffer when contiguous; the commit frame's
+ * page writes the buffer out. A buffer may start with a frame's header:
+ * when only pages could, each commit's first header went out alone, a
+ * second pwrite a commit. A lone header (SQLite rewriting checksums)
+ * waits in the buffer until the read of the next frame writes it out.
  */
 static int
 store_sqlite_vfs_wal_write(struct store_sqlite_file *p, const void *data,
@@ -143,7 +145,7 @@ store_sqlite_vfs_wal_write(struct store_sqlite_file *p, const void *data,
 	                   p->len + (size_t)amt > STORE_SQLITE_WAL_BUF))
 		if ((rc = store_sqlite_vfs_flush(p)) != SQLITE_OK)
 			return rc;
-	if (p->len == 0 && (amt <= 32 || last))
+	if (p->len == 0 && last)
 		return store_sqlite_vfs_put(p, data, amt, off);
 	if (p->buf == NULL)
 		p->buf = xmalloc(STORE_SQLITE_WAL_BUF);

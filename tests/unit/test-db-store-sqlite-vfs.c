@@ -4,8 +4,9 @@
  * visible at once to another connection, that a rolled-back batch leaves
  * nothing, that large commits (more than the coalescing buffer) survive
  * a reopen, that a general connection's page cache stays small, that a
- * WAL which starts over is read back into memory ahead of its writes, and
- * that the file passes SQLite's integrity check.
+ * WAL which starts over is read back into memory ahead of its writes,
+ * that a commit is one write to the WAL, and that the file passes
+ * SQLite's integrity check.
  */
 #include <fcntl.h>
 #include <sodium.h>
@@ -112,6 +113,83 @@ test_batches(void)
 			ok += test_last_seq(rd, p) == want;
 	}
 	CHECK_EQ_INT(ok, BATCHES * PAIRS);
+}
+
+/*
+ * The writes of SQLite's unix VFS, counted: it calls pwrite or pwrite64
+ * through its table of system calls, which xSetSystemCall replaces.
+ */
+typedef ssize_t (*test_pwrite_fn)(int, const void *, size_t, off_t);
+static int test_writes;
+static test_pwrite_fn test_pwrite_real, test_pwrite64_real;
+
+static ssize_t
+test_pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	test_writes++;
+	return test_pwrite_real(fd, buf, n, off);
+}
+
+static ssize_t
+test_pwrite64(int fd, const void *buf, size_t n, off_t off)
+{
+	test_writes++;
+	return test_pwrite64_real(fd, buf, n, off);
+}
+
+/* Counts the unix VFS's writes from now on; before any file is opened. */
+static void
+test_count_writes(void)
+{
+	sqlite3_vfs *unix_vfs = sqlite3_vfs_find("unix");
+
+	CHECK(unix_vfs != NULL && unix_vfs->iVersion >= 3);
+	test_pwrite_real =
+	    (test_pwrite_fn)unix_vfs->xGetSystemCall(unix_vfs, "pwrite");
+	test_pwrite64_real =
+	    (test_pwrite_fn)unix_vfs->xGetSystemCall(unix_vfs, "pwrite64");
+	if (test_pwrite_real != NULL)
+		unix_vfs->xSetSystemCall(unix_vfs, "pwrite",
+		                         (sqlite3_syscall_ptr)test_pwrite);
+	if (test_pwrite64_real != NULL)
+		unix_vfs->xSetSystemCall(unix_vfs, "pwrite64",
+		                         (sqlite3_syscall_ptr)test_pwrite64);
+}
+
+/* Commits k messages in one batch; the writes that took. */
+static int
+test_commit(int k)
+{
+	struct store_send in = {0};
+	struct store_msg m;
+	bool dup;
+
+	in.body = "one write";
+	in.body_len = strlen(in.body);
+	CHECK_EQ_INT(store_batch_begin(wr), 0);
+	test_writes = 0;
+	for (int i = 0; i < k; i++) {
+		in.from_id = uid[2 * i];
+		in.to_user = uid[2 * i + 1];
+		CHECK_EQ_INT(store_msg_append(wr, &in, &m, &dup, NULL), 0);
+		store_msg_clear(&m);
+	}
+	CHECK_EQ_INT(store_batch_end(wr, true), 0);
+	return test_writes;
+}
+
+/*
+ * A commit of one message or a few (up to the coalescing buffer) is one
+ * write: its frames, headers included, go out together. The first commit
+ * on a reopened store may start the WAL over, which writes its header
+ * first, so it is not counted.
+ */
+static void
+test_one_write(void)
+{
+	(void)test_commit(1);
+	for (int k = 1; k <= 4; k *= 2)
+		CHECK_EQ_INT(test_commit(k), 1);
 }
 
 /* The page size of the file at path, or -1. */
@@ -319,6 +397,7 @@ main(void)
 	path = xasprintf("%s/tuning-%d.db", tmp, (int)getpid());
 	url = xasprintf("sqlite:%s", path);
 	memset(body, 'b', sizeof(body));
+	test_count_writes();
 	wr = unit_db_open(url);
 	rd = unit_db_open(url);
 	test_users();
@@ -329,6 +408,7 @@ main(void)
 	for (p = 0; p < PAIRS; p++)
 		ok += test_last_seq(wr, p) == want;
 	CHECK_EQ_INT(ok, PAIRS);
+	test_one_write();
 	store_close(wr);
 	test_cache(url);
 	test_integrity(path);
