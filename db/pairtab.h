@@ -12,11 +12,19 @@
  * user, higher user). store-sqlite.c says when each may be trusted. Fixed
  * size, direct-mapped: a new pair takes the slot of an old one, which is
  * then read again. Not thread-safe: one per connection.
+ *
+ * An exact table (pairtab_new_exact) keeps every pair set until it is
+ * forgotten or cleared, and grows to hold them (open addressing), for
+ * what must be known for sure: the last seqs of the conversations that
+ * msg_seqs does not list yet.
  */
 struct pairtab;
 
 /* An empty table of at least slots entries (rounded up to a power of 2). */
 struct pairtab *pairtab_new(size_t slots);
+
+/* An empty exact table, room for slots / 2 pairs before it grows. */
+struct pairtab *pairtab_new_exact(size_t slots);
 
 /* Frees t; NULL is a no-op. */
 void pairtab_free(struct pairtab *t);

@@ -115,11 +115,22 @@
 #define STORE_SQLITE_FRIENDS 4096
 
 /*
- * The newest seq of conversation ?2, 0 if it has no message (schema
- * version 2): one seek to the end of its range of the (conv, seq) key.
+ * The messages after msg_seqs_floor, which msg_seqs does not list yet
+ * (schema 5): a range of the rowid, at most about STORE_SQLITE_SEQS_STEP
+ * rows once the writer keeps up.
+ */
+#define STORE_SQLITE_TAIL "id > (SELECT id FROM msg_seqs_floor)"
+/*
+ * The newest seq of conversation ?2, 0 if it has no message: its newest
+ * message in the tail, looked for from the tail's end (a conversation
+ * just written to is found at once; one with nothing there costs a scan
+ * of the tail, 0.3 ms at 1,024 rows), else one seek to the end of its
+ * range of msg_seqs.
  */
 #define STORE_SQLITE_LAST_SEQ_2                                                \
-	"(SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conv = ?2)"
+	"COALESCE((SELECT seq FROM messages WHERE " STORE_SQLITE_TAIL          \
+	" AND conv = ?2 ORDER BY id DESC LIMIT 1), (SELECT MAX(seq) FROM "     \
+	"msg_seqs WHERE conv = ?2), 0)"
 
 /* msg_cmids' INSERT, for one row or for STORE_SQLITE_CMIDS_ROWS. */
 #define STORE_SQLITE_CMIDS_PUT                                                 \
@@ -176,6 +187,9 @@ enum store_sqlite_sq {
 	SQ_CMIDS_PUT,
 	SQ_CMIDS_PUT_MANY,
 	SQ_CMIDS_FLOOR_SET,
+	SQ_SEQS_FLOOR,
+	SQ_SEQS_PUT,
+	SQ_SEQS_FLOOR_SET,
 	SQ_SEQ_NEXT,
 	SQ_MSG_INSERT,
 	SQ_SYNC,
@@ -254,12 +268,19 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
     " WHERE m.id = ?1 AND m.sender = ?2 AND m.cmid = ?3",
     [SQ_MSG_MAX_ID] = "SELECT COALESCE(MAX(id), 0) FROM messages",
     [SQ_CMIDS_FLOOR] = "SELECT id FROM msg_cmids_floor",
-    [SQ_CMIDS_SINCE] = "SELECT id, sender, cmid FROM messages "
-                       "WHERE id > ?1 AND cmid IS NOT NULL ORDER BY id",
+    [SQ_CMIDS_SINCE] = "SELECT id, sender, cmid, to_user, to_group, seq "
+                       "FROM messages WHERE id > ?1 ORDER BY id",
     [SQ_CMIDS_PUT] = STORE_SQLITE_CMIDS_PUT "(?, ?, ?)",
     [SQ_CMIDS_PUT_MANY] = STORE_SQLITE_CMIDS_PUT STORE_SQLITE_ROWS_16,
     [SQ_CMIDS_FLOOR_SET] = "UPDATE msg_cmids_floor SET id = MAX(id, ?1)",
-    [SQ_SEQ_NEXT] = "SELECT COALESCE(MAX(seq), 0) + 1 FROM messages "
+    [SQ_SEQS_FLOOR] = "SELECT id FROM msg_seqs_floor",
+    /* In key order: the rows of a conversation go to its leaf together. */
+    [SQ_SEQS_PUT] = "INSERT OR IGNORE INTO msg_seqs(conv, seq, id) "
+                    "SELECT conv, seq, id FROM messages "
+                    "WHERE id > ?1 AND id <= ?2 ORDER BY conv, seq",
+    [SQ_SEQS_FLOOR_SET] = "UPDATE msg_seqs_floor SET id = MAX(id, ?1)",
+    /* For a conversation with no message in the tail (s->tail). */
+    [SQ_SEQ_NEXT] = "SELECT COALESCE(MAX(seq), 0) + 1 FROM msg_seqs "
                     "WHERE conv = ?1",
     /*
      * OR FAIL, not the default ABORT: an INSERT ... SELECT that may abort
@@ -274,18 +295,27 @@ static const char *const store_sqlite_sql[SQ__COUNT] = {
         "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
         "WHERE ?8 IS NULL OR NOT EXISTS (SELECT 1 FROM "
         "msg_cmids WHERE sender = ?3 AND cmid = ?8)",
-    [SQ_SYNC] = "SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
-                "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
-                "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
-                "JOIN users u ON u.id = m.sender "
-                "WHERE c.user_id = ?1 ORDER BY m.id LIMIT ?2",
+    /*
+     * A user's unacked messages: through msg_seqs, and in the tail (its
+     * rows first, CROSS JOIN keeping that order, each then looked up in
+     * the user's conversations).
+     */
+    [SQ_SYNC] = STORE_SQLITE_MSG_COLS
+    " WHERE m.id IN (SELECT s.id FROM conv_members c JOIN msg_seqs s "
+    "ON s.conv = c.conv AND s.seq > c.acked WHERE c.user_id = ?1 "
+    "UNION ALL SELECT t.id FROM messages t CROSS JOIN conv_members c "
+    "ON c.user_id = ?1 AND c.conv = t.conv AND t.seq > c.acked "
+    "WHERE t." STORE_SQLITE_TAIL ") ORDER BY m.id LIMIT ?2",
     [SQ_MEMBER_CONV] = "SELECT acked FROM conv_members "
                        "WHERE user_id = ?1 AND conv = ?2",
     [SQ_ACK] = "UPDATE conv_members SET acked = MAX(acked, "
                "MIN(?3, " STORE_SQLITE_LAST_SEQ_2 ")) "
                "WHERE user_id = ?1 AND conv = ?2",
     [SQ_HISTORY] = STORE_SQLITE_MSG_COLS
-    " WHERE m.conv = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3",
+    " WHERE m.id IN (SELECT id FROM (SELECT id FROM msg_seqs "
+    "WHERE conv = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3) "
+    "UNION ALL SELECT id FROM messages WHERE " STORE_SQLITE_TAIL
+    " AND conv = ?1 AND seq < ?2) ORDER BY m.seq DESC LIMIT ?3",
 };
 
 struct store_sqlite {
@@ -303,8 +333,11 @@ struct store_sqlite {
 	struct cmidtab *cmids;
 	int64_t cmid_max;   /* the newest message id cmids knows of */
 	int64_t cmid_floor; /* msg_cmids_floor, as last read or written */
-	bool cmids_fresh;   /* cmids checked in this write transaction */
-	bool cmids_dirty;   /* cmids ahead of what is committed */
+	int64_t seq_floor;  /* msg_seqs_floor, read and written with it */
+	/* The last seqs of the conversations in the tail, every one. */
+	struct pairtab *tail;
+	bool cmids_fresh; /* cmids checked in this write transaction */
+	bool cmids_dirty; /* cmids ahead of what is committed */
 	/* Conversations' last seqs (NULL until the first send). */
 	struct pairtab *seqs;
 	bool seqs_dirty; /* seqs ahead of what is committed */
@@ -513,6 +546,24 @@ store_sqlite_int(struct store_sqlite *s, enum store_sqlite_sq id, int64_t *out,
 #define STORE_SQLITE_CMIDS_TAKE STORE_SQLITE_BATCH_MAX
 #define STORE_SQLITE_CMIDS_FLOOR_STEP 4096 /* messages between floor writes */
 
+/*
+ * --- seqs ---
+ * Likewise a UNIQUE (conv, seq) key on messages dirtied a leaf for nearly
+ * every message of a group commit, each in its own conversation's range:
+ * 60 % of the bytes a message wrote to the WAL. msg_seqs lists messages
+ * by (conv, seq); the writer fills it in one INSERT once this many
+ * messages are past msg_seqs_floor, so a conversation's rows share a
+ * leaf. Readers scan the rowid range after the floor for the rest
+ * (STORE_SQLITE_TAIL). A conversation's next seq is the writer's own
+ * count (s->seqs), which another connection's messages make it forget
+ * (store_sqlite_cmids_since). Where s->seqs has none (it is a cache), the
+ * writer asks s->tail, which holds the last seq of every conversation
+ * with messages in the tail (the writer's own and, read with the cmids,
+ * others'), and only then msg_seqs: a scan of the tail for every such
+ * send would cost more than the key did.
+ */
+#define STORE_SQLITE_SEQS_STEP 1024
+
 /* Forgets the cmids in memory: read back in the next write transaction. */
 static void
 store_sqlite_cmids_forget(struct store_sqlite *s)
@@ -520,6 +571,8 @@ store_sqlite_cmids_forget(struct store_sqlite *s)
 	cmidtab_free(s->cmids);
 	s->cmids = NULL;
 	s->cmids_fresh = s->cmids_dirty = false;
+	if (s->tail != NULL)
+		pairtab_clear(s->tail);
 }
 
 /*
@@ -568,25 +621,41 @@ store_sqlite_seqs_undone(struct store_sqlite *s)
 	s->seqs_dirty = false;
 }
 
+static void store_sqlite_conv_key(const struct store_send *in, int64_t *a,
+                                  int64_t *b);
+
 /*
- * Adds the cmids of the messages after s->cmid_max, in id order; the
- * caller then moves s->cmid_max to the newest message.
+ * Adds the cmids of the messages after s->cmid_max, in id order, and
+ * their conversations' seqs to s->tail; forgets those s->seqs noted: the
+ * messages may be another connection's (messages has no (conv, seq) key
+ * to refuse a seq taken twice). The caller then moves s->cmid_max to the
+ * newest message.
  */
 static int
 store_sqlite_cmids_since(struct store_sqlite *s)
 {
+	struct store_send in = {0};
 	sqlite3_stmt *st;
 	const char *cmid;
+	int64_t a, b;
 	int r, rc;
 
 	if ((r = store_sqlite_query(s, SQ_CMIDS_SINCE, &st, "i", s->cmid_max)) <
 	    0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		in.from_id = sqlite3_column_int64(st, 1);
 		cmid = (const char *)sqlite3_column_text(st, 2);
 		if (cmid != NULL)
-			cmidtab_add(s->cmids, sqlite3_column_int64(st, 1), cmid,
+			cmidtab_add(s->cmids, in.from_id, cmid,
 			            sqlite3_column_int64(st, 0));
+		in.to_user = sqlite3_column_int64(st, 3);
+		in.to_group = sqlite3_column_int64(st, 4);
+		store_sqlite_conv_key(&in, &a, &b);
+		if (s->seqs != NULL)
+			pairtab_forget(s->seqs, a, b);
+		if (sqlite3_column_int64(st, 5) > pairtab_find(s->tail, a, b))
+			pairtab_set(s->tail, a, b, sqlite3_column_int64(st, 5));
 	}
 	return store_sqlite_done(s, st, rc);
 }
@@ -620,10 +689,18 @@ store_sqlite_cmids_ready(struct store_sqlite *s)
 		store_sqlite_cmids_forget(s);
 	if (s->cmids == NULL) {
 		if ((r = store_sqlite_int(s, SQ_CMIDS_FLOOR, &s->cmid_floor,
+		                          "")) <= 0 ||
+		    (r = store_sqlite_int(s, SQ_SEQS_FLOOR, &s->seq_floor,
 		                          "")) <= 0)
 			return r < 0 ? r : -ERR_INTERNAL;
 		s->cmids = cmidtab_new(STORE_SQLITE_CMIDS_PER_SENDER);
-		s->cmid_max = s->cmid_floor;
+		/* From the lower floor: s->tail needs every message after
+		 * seq_floor; cmids already in msg_cmids are written again
+		 * (ignored there). */
+		s->cmid_max =
+		    s->cmid_floor < s->seq_floor ? s->cmid_floor : s->seq_floor;
+		if (s->tail == NULL)
+			s->tail = pairtab_new_exact(STORE_SQLITE_SEQS_STEP);
 	}
 	if (max > s->cmid_max && (r = store_sqlite_cmids_since(s)) < 0) {
 		store_sqlite_cmids_forget(s);
@@ -730,6 +807,34 @@ store_sqlite_cmids_flush(struct store_sqlite *s)
 }
 
 /*
+ * Before a send transaction commits: once STORE_SQLITE_SEQS_STEP messages
+ * are past msg_seqs_floor, lists them in msg_seqs and moves the floor.
+ * A failure forgets the floor (read back later); the messages may still
+ * commit, and are found in the tail meanwhile.
+ */
+static int
+store_sqlite_seqs_flush(struct store_sqlite *s)
+{
+	int r;
+
+	if (s->cmids == NULL || !s->cmids_fresh ||
+	    sqlite3_get_autocommit(s->db) ||
+	    s->cmid_max - s->seq_floor < STORE_SQLITE_SEQS_STEP)
+		return 0;
+	s->cmids_dirty = true; /* a rollback reads the floors again */
+	if ((r = store_sqlite_run(s, SQ_SEQS_PUT, "ii", s->seq_floor,
+	                          s->cmid_max)) == 0 &&
+	    (r = store_sqlite_run(s, SQ_SEQS_FLOOR_SET, "i", s->cmid_max)) ==
+	        0) {
+		s->seq_floor = s->cmid_max;
+		pairtab_clear(s->tail);
+	}
+	if (r < 0)
+		store_sqlite_cmids_forget(s);
+	return r;
+}
+
+/*
  * Starts a write transaction, waiting for the write lock; in a batch, a
  * savepoint of the batch's transaction instead.
  */
@@ -752,6 +857,8 @@ store_sqlite_end(struct store_sqlite *s, int r)
 		(void)store_sqlite_run(s, SQ_RELEASE, "");
 		return r;
 	}
+	if (r >= 0)
+		(void)store_sqlite_seqs_flush(s);  /* the sends commit anyway */
 	s->cmids_fresh = s->friends_fresh = false; /* others may write next */
 	if (r >= 0 && (r = store_sqlite_run(s, SQ_COMMIT, "")) >= 0) {
 		s->cmids_dirty = s->seqs_dirty = false;
@@ -858,6 +965,7 @@ store_sqlite_close(void *c)
 		          sqlite3_errmsg(s->db));
 	cmidtab_free(s->cmids);
 	pairtab_free(s->seqs);
+	pairtab_free(s->tail);
 	pairtab_free(s->friends);
 	free(s->dummy);
 	free(s->path);
@@ -1960,26 +2068,21 @@ store_sqlite_msg_check(struct store_sqlite *s, const struct store_send *in,
 
 /*
  * Inserts the message with seq and notes its cmid: 0, 1 if msg_cmids has
- * the cmid (nothing written; the statement looks), 2 if (conv, seq) is
- * taken (nothing written), or a negative errcode.
+ * the cmid (nothing written; the statement looks), or a negative errcode.
  */
 static int
 store_sqlite_msg_put(struct store_sqlite *s, const struct store_send *in,
                      const char *conv, int64_t seq)
 {
 	sqlite3_stmt *st;
-	int r, rc;
+	int r;
 
 	if ((r = store_sqlite_query(s, SQ_MSG_INSERT, &st, "siinnbis", conv,
 	                            seq, in->from_id, in->to_user, in->to_group,
 	                            in->body, in->body_len, in->ts, in->cmid)) <
 	    0)
 		return r;
-	if ((rc = sqlite3_step(st)) == SQLITE_CONSTRAINT_UNIQUE) {
-		sqlite3_reset(st);
-		return 2;
-	}
-	if ((r = store_sqlite_done(s, st, rc)) < 0)
+	if ((r = store_sqlite_done(s, st, sqlite3_step(st))) < 0)
 		return r;
 	if (sqlite3_changes(s->db) == 0)
 		return 1;
@@ -1987,7 +2090,10 @@ store_sqlite_msg_put(struct store_sqlite *s, const struct store_send *in,
 	return 0;
 }
 
-/* The next seq of conv, read from its messages: 0 or a negative errcode. */
+/*
+ * The next seq of conv, which has no message in the tail (s->tail), read
+ * from msg_seqs: 0 or a negative errcode.
+ */
 static int
 store_sqlite_seq_read(struct store_sqlite *s, const char *conv, int64_t *seq)
 {
@@ -2001,29 +2107,29 @@ store_sqlite_seq_read(struct store_sqlite *s, const char *conv, int64_t *seq)
  * sender's cmid is taken (nothing written), or a negative errcode. The
  * last seq is the one noted in s->seqs, which holds while every message
  * goes through this connection (natterd sends only through its writer);
- * if another connection wrote to the conversation (a test, a tool), the
- * insert finds that seq taken and the last is read from the messages.
- * Reading it for every message was 14 % of the writer's time.
+ * messages another connection wrote (a test, a tool) make it forget the
+ * seqs of their conversations (store_sqlite_cmids_since). Failing that,
+ * s->tail knows it, or msg_seqs (the seqs note at the top). Reading it
+ * for every message was 14 % of the writer's time.
  */
 static int
 store_sqlite_msg_put_next(struct store_sqlite *s, const struct store_send *in,
                           const char *conv, int64_t *seq)
 {
 	int64_t a, b;
-	int r = 2;
+	int r = 0;
 
 	if (s->seqs == NULL)
 		s->seqs = pairtab_new(STORE_SQLITE_SEQS);
 	store_sqlite_conv_key(in, &a, &b);
-	if ((*seq = pairtab_find(s->seqs, a, b)) > 0)
-		r = store_sqlite_msg_put(s, in, conv, ++*seq);
-	if (r == 2 && (r = store_sqlite_seq_read(s, conv, seq)) == 0 &&
-	    (r = store_sqlite_msg_put(s, in, conv, *seq)) == 2) {
-		log_error("sqlite %s: %s seq %lld is taken", s->path, conv,
-		          (long long)*seq);
-		r = -ERR_INTERNAL;
-	}
-	if (r == 0) { /* inside a transaction: cmids_ready made sure */
+	if ((*seq = pairtab_find(s->seqs, a, b)) > 0 ||
+	    (*seq = pairtab_find(s->tail, a, b)) > 0)
+		++*seq;
+	else
+		r = store_sqlite_seq_read(s, conv, seq);
+	/* inside a transaction: cmids_ready made sure */
+	if (r == 0 && (r = store_sqlite_msg_put(s, in, conv, *seq)) == 0) {
+		pairtab_set(s->tail, a, b, *seq);
 		pairtab_set(s->seqs, a, b, *seq);
 		s->seqs_dirty = true;
 	}

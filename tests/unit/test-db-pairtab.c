@@ -1,6 +1,6 @@
 /*
  * pairtab.h: a pair's value is found until it is forgotten, cleared or its
- * slot taken by another; 0 means unknown.
+ * slot taken by another; 0 means unknown. An exact table loses none.
  */
 #include "pairtab.h"
 #include "unit.h"
@@ -58,10 +58,49 @@ test_collisions(void)
 	pairtab_free(t);
 }
 
+/*
+ * An exact table: every pair of thousands (past many growths, in runs
+ * that share slots) found with its value; those forgotten gone, and the
+ * rest still found (forgetting moves the pairs after it); cleared, empty.
+ */
+static void
+test_exact(void)
+{
+	struct pairtab *t = pairtab_new_exact(4);
+	int64_t i, found = 0, gone = 0;
+
+	for (i = 1; i <= 5000; i++)
+		pairtab_set(t, i % 7, i, i * 10);
+	pairtab_set(t, 3, 10, 1); /* replaced, not added */
+	for (i = 1; i <= 5000; i++)
+		found += pairtab_find(t, i % 7, i) == (i == 10 ? 1 : i * 10);
+	CHECK_EQ_INT(found, 5000);
+	CHECK_EQ_INT(pairtab_find(t, 0, 10), 0);
+	for (i = 1; i <= 5000; i += 3)
+		pairtab_forget(t, i % 7, i);
+	pairtab_forget(t, 9, 9); /* not there */
+	for (i = 1, found = 0; i <= 5000; i++) {
+		int64_t v = pairtab_find(t, i % 7, i);
+
+		if ((i - 1) % 3 == 0)
+			gone += v == 0;
+		else
+			found += v == (i == 10 ? 1 : i * 10);
+	}
+	CHECK_EQ_INT(gone, 1667);
+	CHECK_EQ_INT(found, 5000 - 1667);
+	pairtab_clear(t);
+	CHECK_EQ_INT(pairtab_find(t, 2, 2), 0);
+	pairtab_set(t, 2, 2, 7);
+	CHECK_EQ_INT(pairtab_find(t, 2, 2), 7);
+	pairtab_free(t);
+}
+
 int
 main(void)
 {
 	test_find();
 	test_collisions();
+	test_exact();
 	return UNIT_END();
 }

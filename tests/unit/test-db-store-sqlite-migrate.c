@@ -3,7 +3,9 @@
  * the newest seq) and opened by today's natterd: migration 2 drops the
  * counter, and the seq, the cursors and the acks carry on from the
  * messages already stored; migration 3 moves the cmids to msg_cmids, and
- * a retry of a message stored before it is still the stored message.
+ * a retry of a message stored before it is still the stored message;
+ * migration 5 lists the messages in msg_seqs instead of a (conv, seq)
+ * key, and history and seqs go on across its floor.
  */
 #include <sodium.h>
 #include <sqlite3.h>
@@ -137,7 +139,8 @@ test_int(sqlite3 *db, const char *query)
 
 /*
  * Once migrated: the counter column is gone, the cmids are in msg_cmids
- * up to the newest message, and messages no longer keys them.
+ * and the seqs in msg_seqs up to the newest message, and messages has no
+ * index of its own.
  */
 static void
 test_migrated(const char *path)
@@ -151,14 +154,16 @@ test_migrated(const char *path)
 	CHECK(sqlite3_prepare_v2(db, "SELECT last_seq FROM conversations", -1,
 	                         &st, NULL) != SQLITE_OK);
 	CHECK_EQ_INT(test_int(db, "SELECT max(version) FROM schema_version"),
-	             4);
+	             5);
 	CHECK_EQ_INT(test_int(db, "SELECT n FROM social_epoch WHERE id = 1"),
 	             0);
 	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM msg_cmids"), 2);
 	CHECK_EQ_INT(test_int(db, "SELECT id FROM msg_cmids_floor"), 3);
+	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM msg_seqs"), 3);
+	CHECK_EQ_INT(test_int(db, "SELECT id FROM msg_seqs_floor"), 3);
 	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM sqlite_schema WHERE "
 	                          "type = 'index' AND tbl_name = 'messages'"),
-	             1);
+	             0);
 	sqlite3_close(db);
 }
 
@@ -228,6 +233,63 @@ test_old_cmid(const char *url, const char *path)
 	store_close(w);
 }
 
+/* The seqs history gives, oldest first, as "7,8,...". */
+static void
+test_history(struct store *st, int64_t before, size_t n, char *buf, size_t size)
+{
+	struct store_msg *v = NULL;
+	size_t got = 0, i, len = 0;
+
+	buf[0] = '\0';
+	CHECK_EQ_INT(store_history(st, 1, "d:1:2", before, n, &v, &got), 0);
+	for (i = 0; i < got; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%lld",
+		                        i ? "," : "", (long long)v[i].seq);
+	store_msgs_free(v, got);
+}
+
+/*
+ * After the flood, msg_seqs lists every message up to its floor, which
+ * the writer moved on in steps, and not the few sent since; history reads
+ * across the floor (msg_seqs below, the tail above) and the next seq
+ * follows the newest, after a restart too.
+ */
+static void
+test_seqs_floor(const char *url, const char *path)
+{
+	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
+	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
+	struct store *st;
+	sqlite3 *db;
+	int floor, last, i;
+	char buf[128], want[128];
+
+	CHECK_EQ_INT(store_open(url, &opt, &st, NULL), 0);
+	for (i = 0; i < 3; i++)
+		CHECK(test_send(st, "after the flood", NULL) > 0);
+	store_close(st);
+	CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+	floor = test_int(db, "SELECT id FROM msg_seqs_floor");
+	last = test_int(db, "SELECT max(seq) FROM messages");
+	CHECK(floor > 60000 && floor <= last - 3);
+	CHECK_EQ_INT(test_int(db, "SELECT count(*) FROM msg_seqs"),
+	             test_int(db,
+	                      "SELECT count(*) FROM messages "
+	                      "WHERE id <= (SELECT id FROM msg_seqs_floor)"));
+	sqlite3_close(db);
+	CHECK_EQ_INT(store_open(url, &opt, &st, NULL), 0);
+	/* id and seq move together in d:1:2, the only conversation. */
+	snprintf(want, sizeof(want), "%d,%d,%d,%d", floor - 1, floor, floor + 1,
+	         floor + 2);
+	test_history(st, floor + 3, 4, buf, sizeof(buf));
+	CHECK(strcmp(buf, want) == 0);
+	snprintf(want, sizeof(want), "%d,%d", last - 1, last);
+	test_history(st, INT64_MAX, 2, buf, sizeof(buf));
+	CHECK(strcmp(buf, want) == 0);
+	CHECK_EQ_INT(test_send(st, "after a restart", NULL), last + 1);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -252,6 +314,7 @@ main(void)
 	CHECK_EQ_INT(test_send(st, "seven", "c7"), 7);
 	store_close(st);
 	test_old_cmid(url, path);
+	test_seqs_floor(url, path);
 	unit_db_unlink(path);
 	free(path);
 	free(url);

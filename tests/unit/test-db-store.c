@@ -1756,7 +1756,7 @@ test_cmid_retries(const char *url)
 {
 	enum { N = 5000 };
 	int64_t a = test_register("cr-ann"), b = test_register("cr-bob");
-	int64_t *seqs = xcalloc(N + 1, sizeof(*seqs));
+	int64_t *seqs = xcalloc(N + 1, sizeof(*seqs)), next[1];
 	struct store_user u;
 	struct store_msg m;
 	struct store *w;
@@ -1776,6 +1776,9 @@ test_cmid_retries(const char *url)
 	CHECK(!dup && m.seq == N + 1);
 	seqs[N] = m.seq;
 	store_msg_clear(&m);
+	/* The writer's next seq follows the other connection's message. */
+	test_cmid_batches(w, a, b, "cr-next", 0, 1, next, false);
+	CHECK_EQ_INT(next[0], N + 2);
 	test_cmid_batches(w, a, b, "cr-", N - 40, N + 1, seqs, true);
 	/* Reopened: every one of them, oldest first. */
 	store_close(w);
@@ -1784,7 +1787,7 @@ test_cmid_retries(const char *url)
 	test_cmid_batches(w, a, b, "cr-", 0, N + 1, seqs, true);
 	/* The same cmid from someone else is a message of its own. */
 	test_cmid_batches(w, b, a, "cr-", 0, 10, seqs, false);
-	CHECK_EQ_INT(seqs[0], N + 2);
+	CHECK_EQ_INT(seqs[0], N + 3);
 	store_close(w);
 	free(seqs);
 }
