@@ -773,42 +773,52 @@ store_sqlite_cmids_floor(struct store_sqlite *s)
 	return r;
 }
 
+/* Binds rows[i]'s three values at parameters k, k + 1, k + 2. */
+typedef int (*store_sqlite_bind3_fn)(sqlite3_stmt *st, int k, const void *rows,
+                                     size_t i);
+
 /*
- * Writes v[0..n) to msg_cmids, STORE_SQLITE_CMIDS_ROWS in a statement
- * (one each, the statement's own work was most of the cost).
+ * Writes rows[0..n) with the three-value INSERT one, or many for
+ * STORE_SQLITE_CMIDS_ROWS rows in a statement (one each, the statement's
+ * own work was most of the cost).
  */
 static int
-store_sqlite_cmids_put(struct store_sqlite *s, const struct cmidtab_entry *v,
-                       size_t n)
+store_sqlite_put_rows(struct store_sqlite *s, enum store_sqlite_sq one,
+                      enum store_sqlite_sq many, const void *rows, size_t n,
+                      store_sqlite_bind3_fn bind)
 {
 	sqlite3_stmt *st;
-	size_t i = 0, k;
+	size_t i = 0, k, m;
 	int r = 0, rc = SQLITE_OK;
 
-	for (; n - i >= STORE_SQLITE_CMIDS_ROWS && r == 0;) {
-		if ((r = store_sqlite_prep(s, SQ_CMIDS_PUT_MANY, &st)) < 0)
+	while (i < n && r == 0) {
+		m = n - i >= STORE_SQLITE_CMIDS_ROWS ? STORE_SQLITE_CMIDS_ROWS
+		                                     : 1;
+		if ((r = store_sqlite_prep(s, m > 1 ? many : one, &st)) < 0)
 			return r;
-		for (k = 0; k < STORE_SQLITE_CMIDS_ROWS && rc == SQLITE_OK;
-		     k++, i++) {
-			if ((rc = sqlite3_bind_int64(st, (int)k * 3 + 1,
-			                             v[i].sender)) ==
-			        SQLITE_OK &&
-			    (rc = sqlite3_bind_text(
-			         st, (int)k * 3 + 2, v[i].cmid, -1,
-			         SQLITE_STATIC)) == SQLITE_OK)
-				rc = sqlite3_bind_int64(st, (int)k * 3 + 3,
-				                        v[i].id);
-		}
+		for (k = 0; k < m && rc == SQLITE_OK; k++, i++)
+			rc = bind(st, (int)k * 3 + 1, rows, i);
 		if (rc != SQLITE_OK) {
 			sqlite3_reset(st);
 			return store_sqlite_fail(s, rc, "bind");
 		}
 		r = store_sqlite_done(s, st, sqlite3_step(st));
 	}
-	for (; i < n && r == 0; i++)
-		r = store_sqlite_run(s, SQ_CMIDS_PUT, "isi", v[i].sender,
-		                     v[i].cmid, v[i].id);
 	return r;
+}
+
+/* A msg_cmids row: sender, cmid, id. */
+static int
+store_sqlite_bind_cmid(sqlite3_stmt *st, int k, const void *rows, size_t i)
+{
+	const struct cmidtab_entry *e = (const struct cmidtab_entry *)rows + i;
+	int rc;
+
+	if ((rc = sqlite3_bind_int64(st, k, e->sender)) == SQLITE_OK &&
+	    (rc = sqlite3_bind_text(st, k + 1, e->cmid, -1, SQLITE_STATIC)) ==
+	        SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 2, e->id);
+	return rc;
 }
 
 /*
@@ -829,7 +839,8 @@ store_sqlite_cmids_flush(struct store_sqlite *s)
 	n = cmidtab_take(s->cmids, s->cmid_max - STORE_SQLITE_CMIDS_AGE,
 	                 STORE_SQLITE_CMIDS_TAKE, &v);
 	s->cmids_dirty = s->cmids_dirty || n > 0;
-	r = store_sqlite_cmids_put(s, v, n);
+	r = store_sqlite_put_rows(s, SQ_CMIDS_PUT, SQ_CMIDS_PUT_MANY, v, n,
+	                          store_sqlite_bind_cmid);
 	cmidtab_entries_free(v, n);
 	if (r == 0)
 		r = store_sqlite_cmids_floor(s);
@@ -838,37 +849,18 @@ store_sqlite_cmids_flush(struct store_sqlite *s)
 	return r;
 }
 
-/* Writes v[0..n) to msg_seqs, STORE_SQLITE_CMIDS_ROWS in a statement. */
+/* A msg_seqs row: conv, seq, id. */
 static int
-store_sqlite_seqs_put(struct store_sqlite *s, const struct seqtail_row *v,
-                      size_t n)
+store_sqlite_bind_seq(sqlite3_stmt *st, int k, const void *rows, size_t i)
 {
-	sqlite3_stmt *st;
-	size_t i = 0, k;
-	int r = 0, rc = SQLITE_OK;
+	const struct seqtail_row *e = (const struct seqtail_row *)rows + i;
+	int rc;
 
-	for (; n - i >= STORE_SQLITE_CMIDS_ROWS && r == 0;) {
-		if ((r = store_sqlite_prep(s, SQ_SEQS_PUT_MANY, &st)) < 0)
-			return r;
-		for (k = 0; k < STORE_SQLITE_CMIDS_ROWS && rc == SQLITE_OK;
-		     k++, i++)
-			if ((rc = sqlite3_bind_text(
-			         st, (int)k * 3 + 1, v[i].conv, -1,
-			         SQLITE_STATIC)) == SQLITE_OK &&
-			    (rc = sqlite3_bind_int64(st, (int)k * 3 + 2,
-			                             v[i].seq)) == SQLITE_OK)
-				rc = sqlite3_bind_int64(st, (int)k * 3 + 3,
-				                        v[i].id);
-		if (rc != SQLITE_OK) {
-			sqlite3_reset(st);
-			return store_sqlite_fail(s, rc, "bind");
-		}
-		r = store_sqlite_done(s, st, sqlite3_step(st));
-	}
-	for (; i < n && r == 0; i++)
-		r = store_sqlite_run(s, SQ_SEQS_PUT, "sii", v[i].conv, v[i].seq,
-		                     v[i].id);
-	return r;
+	if ((rc = sqlite3_bind_text(st, k, e->conv, -1, SQLITE_STATIC)) ==
+	        SQLITE_OK &&
+	    (rc = sqlite3_bind_int64(st, k + 1, e->seq)) == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, k + 2, e->id);
+	return rc;
 }
 
 /*
@@ -913,7 +905,8 @@ store_sqlite_seqs_flush(struct store_sqlite *s)
 		return 0;
 	s->cmids_dirty = true; /* a rollback reads the tail again */
 	if ((n = seqtail_slice(s->rows, STORE_SQLITE_SEQS_SLICE, &v)) > 0)
-		r = store_sqlite_seqs_put(s, v, n);
+		r = store_sqlite_put_rows(s, SQ_SEQS_PUT, SQ_SEQS_PUT_MANY, v,
+		                          n, store_sqlite_bind_seq);
 	else
 		r = store_sqlite_seqs_floor(s, max);
 	if (r < 0)
