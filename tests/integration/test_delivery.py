@@ -504,6 +504,54 @@ def acknowledged_sends_survive_sigkill():
     check_eq(sorted(again), list(range(1, 51)), "seqs 1..50")
 
 
+@test
+def sigkill_across_seq_rounds():
+    """Thousands of sends, so that the SQLite writer lists them in msg_seqs
+    in rounds (past 1,024 a round starts, a slice a commit), killed as the
+    last hundred are sent: after a restart every acknowledged message is
+    there, once, in order, in sync and in history (across the floor of
+    msg_seqs, wherever the kill left it), and seqs carry on."""
+    srv = start_natterd(["--rate-limit", "0"])
+    a, b = pair(srv)
+    c, d = pair(srv)
+    n = 3000
+    got, other = [], []
+    for k in range(0, n, 100):
+        reqs = [a.send_req("send", to={"user": b.uid}, body="r%d" % i,
+                           cmid="r%d" % i) for i in range(k, k + 100)]
+        oreq = c.send_req("send", to={"user": d.uid}, body="o%d" % k,
+                          cmid="o%d" % k)
+        if k == n - 100:
+            srv.kill()  # the last hundred in flight
+        try:
+            got += [a.wait_reply(q, timeout=3) for q in reqs]
+            other.append(c.wait_reply(oreq, timeout=3))
+        except (Closed, AssertionError):
+            break
+    okseqs = sorted(r["msg"]["seq"] for r in got if r.get("ok"))
+    check(len(okseqs) >= n - 100, "the sends before the kill acknowledged")
+    srv2 = start_natterd(["--rate-limit", "0"], data_dir=srv.data_dir)
+    b2 = login_again(srv2, b)
+    stored = [m["seq"] for m in sync_all(b2)]
+    check_eq(stored, list(range(1, len(stored) + 1)), "once each, no gap")
+    check(set(okseqs) <= set(stored), "acknowledged but lost: %s"
+          % sorted(set(okseqs) - set(stored))[:10])
+    conv = dconv(a.uid, b.uid)
+    last = len(stored)
+    for before in (last + 1, last - 1100, 1030, 60):
+        h = b2.call("history", conv=conv, before=before, limit=50)["msgs"]
+        want = list(range(max(1, before - 50), min(before, last + 1)))
+        check_eq([m["seq"] for m in h], want, "history before %d" % before)
+        check(all(m["body"] == "r%d" % (m["seq"] - 1) for m in h),
+              "bodies before %d" % before)
+    d2 = login_again(srv2, d)
+    ostored = [m["seq"] for m in sync_all(d2)]
+    check_eq(ostored, list(range(1, len(ostored) + 1)), "the other conv")
+    a2 = login_again(srv2, a)
+    r = a2.call("send", to={"user": b.uid}, body="after", cmid="after")
+    check_eq(r["msg"]["seq"], last + 1, "seqs carry on")
+
+
 def sync_all(c, limit=None):
     """Syncs and acks until more is false; returns the messages."""
     out = []
