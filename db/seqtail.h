@@ -20,7 +20,10 @@
  */
 struct seqtail;
 
-/* One message: its conversation's name and key (a, b), seq and id. */
+/*
+ * One message: its conversation's name (natterd's fit STORE_CONV_MAX) and
+ * key (a, b), seq and id.
+ */
 struct seqtail_row {
 	char conv[STORE_CONV_MAX];
 	int64_t a, b;
@@ -53,8 +56,8 @@ int64_t seqtail_round(struct seqtail *t, size_t n);
  * The next slice of the running round, at *v in (conv, seq) order, valid
  * until the next call: up to n rows, and twice as many as were added
  * since the last slice (or the round's start) besides, so that rounds
- * keep up however many
- * messages a transaction holds; 0 once the round is handed out.
+ * keep up however many messages a transaction holds; 0 once the round is
+ * handed out.
  */
 size_t seqtail_slice(struct seqtail *t, size_t n, const struct seqtail_row **v);
 
