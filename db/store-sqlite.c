@@ -822,6 +822,18 @@ store_sqlite_bind_cmid(sqlite3_stmt *st, int k, const void *rows, size_t i)
 }
 
 /*
+ * Whether this is a send transaction, still open, whose cmids (and the
+ * tail) store_sqlite_cmids_ready brought up to date: what the writes
+ * before its commit need.
+ */
+static bool
+store_sqlite_sending(struct store_sqlite *s)
+{
+	return s->cmids != NULL && s->cmids_fresh &&
+	       !sqlite3_get_autocommit(s->db);
+}
+
+/*
  * Before a send transaction commits: writes the cmids that are due to
  * msg_cmids. A failure forgets the cmids taken (read back later from
  * messages); the messages may still commit.
@@ -833,8 +845,7 @@ store_sqlite_cmids_flush(struct store_sqlite *s)
 	size_t n;
 	int r;
 
-	if (s->cmids == NULL || !s->cmids_fresh ||
-	    sqlite3_get_autocommit(s->db))
+	if (!store_sqlite_sending(s))
 		return 0;
 	n = cmidtab_take(s->cmids, s->cmid_max - STORE_SQLITE_CMIDS_AGE,
 	                 STORE_SQLITE_CMIDS_TAKE, &v);
@@ -899,8 +910,7 @@ store_sqlite_seqs_flush(struct store_sqlite *s)
 	size_t n;
 	int r;
 
-	if (s->cmids == NULL || !s->cmids_fresh ||
-	    sqlite3_get_autocommit(s->db) ||
+	if (!store_sqlite_sending(s) ||
 	    (max = seqtail_round(s->rows, STORE_SQLITE_SEQS_STEP)) == 0)
 		return 0;
 	s->cmids_dirty = true; /* a rollback reads the tail again */
