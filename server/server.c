@@ -119,6 +119,7 @@ server_accept(struct server *srv, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	trim_accepted(&srv->trim);
 	worker_adopt(srv->workers[srv->next_worker], fd, host, port, flags);
 	srv->next_worker = (srv->next_worker + 1) % srv->nworkers;
 }
@@ -139,6 +140,18 @@ server_accept_tls_cb(struct evconnlistener *l, evutil_socket_t fd,
 	(void)l;
 	(void)salen;
 	server_accept(arg, fd, sa, true);
+}
+
+/* A burst of connections over: the memory its logins freed goes back. */
+static void
+server_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (trim_due(&srv->trim))
+		trim_release();
 }
 
 /* The pause is over: the listeners take connections again. */
@@ -549,6 +562,8 @@ server_init(struct server *srv, const struct config *cfg)
 		fatal("%s: event_base_new failed", __func__);
 	srv->accept_pause =
 	    evtimer_new(srv->base, server_accept_resume_cb, srv);
+	srv->trim_tick =
+	    event_new(srv->base, -1, EV_PERSIST, server_trim_cb, srv);
 	srv->presence =
 	    presence_new((unsigned)cfg->rate_limit, (unsigned)cfg->rate_burst);
 	srv->guard = server_guard_new(cfg);
@@ -578,10 +593,12 @@ server_init(struct server *srv, const struct config *cfg)
 static int
 server_start(struct server *srv)
 {
+	struct timeval tick = {0, TRIM_TICK_MS * 1000};
 	int i;
 
 	if (server_listen_all(srv) < 0)
 		return -1;
+	event_add(srv->trim_tick, &tick);
 	for (i = 0; i < srv->nworkers; i++)
 		worker_start(srv->workers[i]);
 	if (srv->cfg->redis != NULL) {
@@ -618,6 +635,8 @@ server_teardown(struct server *srv)
 		event_free(srv->sig_int);
 	if (srv->accept_pause != NULL)
 		event_free(srv->accept_pause);
+	if (srv->trim_tick != NULL)
+		event_free(srv->trim_tick);
 	event_base_free(srv->base);
 	pthread_cond_destroy(&srv->cond);
 	pthread_mutex_destroy(&srv->lock);

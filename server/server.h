@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "trim.h"
 
 struct json_object;
 struct loopq;
@@ -30,6 +31,8 @@ struct server {
 	struct event *sig_term, *sig_int;
 	struct event *accept_pause; /* out of descriptors: listeners rest */
 	unsigned accept_pauses;     /* since accept last worked */
+	struct event *trim_tick;    /* every TRIM_TICK_MS */
+	struct trim trim;           /* after a burst of connections */
 	struct log_limit refusals;  /* "too many clients" lines */
 	struct dbpool *db;
 	struct presence *presence;
