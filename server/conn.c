@@ -14,26 +14,31 @@
 
 #define CONN_READ_CHUNK 4096 /* bytes asked of one read() */
 #define CONN_READS_MAX 4     /* reads per turn before others get a go */
-#define CONN_SPARES 64       /* empty buffers a loop keeps */
+#define CONN_SPARES 64       /* empty buffers, and write events, a loop keeps */
+#define CONN_PRIO_NONE (-1)  /* libevent's default priority */
 
 struct conn_spares {
 	struct evbuffer *v[CONN_SPARES];
 	size_t n;
+	struct event *ev[CONN_SPARES];
+	size_t nev;
 };
 
 /*
  * bev is set for TLS; rev, wev, in and out serve a plain socket. in and
- * out are NULL while empty.
+ * out are NULL while empty, and wev while no output waits: an event is
+ * 128 bytes, a sixth of what an idle logged-in connection costs.
  */
 struct conn {
 	evutil_socket_t fd;
 	struct bufferevent *bev;
 	struct event rev;
-	struct event wev;
+	struct event *wev;
 	struct evbuffer *in;
 	struct evbuffer *out;
 	struct conn_spares *spares; /* or NULL */
 	size_t read_max;
+	int prio;           /* of its events, or CONN_PRIO_NONE */
 	int idle;           /* seconds, 0: none */
 	int flush_seconds;  /* while flushing: allowed without progress */
 	bool reading;       /* wanted by the owner */
@@ -63,6 +68,8 @@ conn_spares_free(struct conn_spares *sp)
 		return;
 	while (sp->n > 0)
 		evbuffer_free(sp->v[--sp->n]);
+	while (sp->nev > 0)
+		free(sp->ev[--sp->nev]);
 	free(sp);
 }
 
@@ -87,6 +94,40 @@ conn_buffer_put(struct conn *c, struct evbuffer *b)
 		evbuffer_free(b);
 }
 
+/*
+ * The write event, for output that waits: a spare if there is one. Made
+ * for the socket at its connection's priority; not added.
+ */
+static struct event *
+conn_wev_get(struct conn *c)
+{
+	struct conn_spares *sp = c->spares;
+	struct event *ev =
+	    sp != NULL && sp->nev > 0 ? sp->ev[--sp->nev] : xmalloc(sizeof *ev);
+
+	event_assign(ev, event_get_base(&c->rev), c->fd, EV_WRITE | EV_PERSIST,
+	             conn_write_cb, c);
+	if (c->prio != CONN_PRIO_NONE)
+		event_priority_set(ev, c->prio);
+	return ev;
+}
+
+/* No output waits: the write event goes, kept as a spare if there is room. */
+static void
+conn_wev_put(struct conn *c)
+{
+	struct conn_spares *sp = c->spares;
+
+	if (c->wev == NULL)
+		return;
+	event_del(c->wev);
+	if (sp != NULL && sp->nev < CONN_SPARES)
+		sp->ev[sp->nev++] = c->wev;
+	else
+		free(c->wev);
+	c->wev = NULL;
+}
+
 /* A connection on fd; TLS goes through a bufferevent. */
 struct conn *
 conn_new(struct event_base *base, evutil_socket_t fd, struct tls *tls,
@@ -95,6 +136,7 @@ conn_new(struct event_base *base, evutil_socket_t fd, struct tls *tls,
 	struct conn *c = xcalloc(1, sizeof *c);
 
 	c->fd = fd;
+	c->prio = CONN_PRIO_NONE;
 	c->spares = spares;
 	c->cbs = cbs;
 	c->arg = arg;
@@ -106,8 +148,6 @@ conn_new(struct event_base *base, evutil_socket_t fd, struct tls *tls,
 	} else {
 		event_assign(&c->rev, base, fd, EV_READ | EV_PERSIST,
 		             conn_read_cb, c);
-		event_assign(&c->wev, base, fd, EV_WRITE | EV_PERSIST,
-		             conn_write_cb, c);
 	}
 	return c;
 }
@@ -121,7 +161,7 @@ conn_free(struct conn *c)
 		bufferevent_free(c->bev); /* closes fd */
 	} else {
 		event_del(&c->rev);
-		event_del(&c->wev);
+		conn_wev_put(c);
 		if (c->in != NULL)
 			evbuffer_free(c->in);
 		if (c->out != NULL)
@@ -160,8 +200,10 @@ conn_set_priority(struct conn *c, int prio)
 		bufferevent_priority_set(c->bev, prio);
 		return;
 	}
+	c->prio = prio;
 	event_priority_set(&c->rev, prio);
-	event_priority_set(&c->wev, prio);
+	if (c->wev != NULL)
+		event_priority_set(c->wev, prio);
 }
 
 void
@@ -291,7 +333,8 @@ conn_schedule_write(struct conn *c)
 	if (c->write_pending)
 		return;
 	c->write_pending = true;
-	event_active(&c->wev, EV_WRITE, 1);
+	c->wev = conn_wev_get(c);
+	event_active(c->wev, EV_WRITE, 1);
 }
 
 void
@@ -347,16 +390,16 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	r = (what & EV_TIMEOUT) ? -CONN_TIMEOUT : conn_write_some(c);
 	if (r < 0) { /* no more tries: the owner ends it */
-		event_del(&c->wev);
+		event_del(c->wev);
 		c->cbs->end(c, r == -CONN_TIMEOUT ? CONN_TIMEOUT : CONN_ERROR,
 		            c->arg);
 		return;
 	}
 	if (r == 0) { /* wait until the socket has room */
-		event_add(&c->wev, c->flushing ? &t : NULL);
+		event_add(c->wev, c->flushing ? &t : NULL);
 		return;
 	}
-	event_del(&c->wev);
+	conn_wev_put(c);
 	c->write_pending = false;
 	if (c->out != NULL)
 		conn_buffer_put(c, c->out);
@@ -383,8 +426,8 @@ conn_flush(struct conn *c, int seconds)
 		return false;
 	}
 	conn_rearm(c);
-	if (event_pending(&c->wev, EV_WRITE, NULL))
-		event_add(&c->wev, &t); /* the timer starts now */
+	if (c->wev != NULL && event_pending(c->wev, EV_WRITE, NULL))
+		event_add(c->wev, &t); /* the timer starts now */
 	return false;
 }
 

@@ -15,20 +15,21 @@ struct tls;
  * two events of its own: reads into an input buffer, and writes that are
  * tried in the same loop turn as the data was queued (all of a turn's
  * frames in one writev), waiting for the socket only when it is full. Its
- * buffers exist only while they hold bytes, so an idle connection costs
- * this struct and nothing else. A TLS connection is a libevent
- * bufferevent behind the same calls. Touched only on its loop's thread.
+ * buffers and its write event exist only while they hold or wait for
+ * bytes, so an idle connection costs this struct and nothing else. A TLS
+ * connection is a libevent bufferevent behind the same calls. Touched only on
+ * its loop's thread.
  *
  * Callbacks may free the connection; conn never touches it after one.
  */
 struct conn;
 
 /*
- * Empty buffers kept for reuse by the connections of one loop: otherwise
- * every message would make and free an input buffer on its way in and an
- * output buffer on its way out (about 4 % of natterd's instructions a
- * message, doc/performance.md). Bounded; idle connections still hold
- * none. Touched only on the loop's thread.
+ * Empty buffers and write events kept for reuse by the connections of one
+ * loop: otherwise every message would make and free an input buffer on its
+ * way in and an output buffer on its way out (about 4 % of natterd's
+ * instructions a message, doc/performance.md), and a write event. Bounded;
+ * idle connections still hold none. Touched only on the loop's thread.
  */
 struct conn_spares;
 

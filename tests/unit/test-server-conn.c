@@ -1,8 +1,8 @@
 /*
  * conn over a socketpair: writes leave in the turn they were queued, input
- * pauses at its limit, buffers are given back when empty (and reused
- * clean by the next connection), and EOF, idle time and a stuck flush end
- * the connection.
+ * pauses at its limit, buffers and write events are given back when empty
+ * (and reused clean by the next connection, even one freed with a write
+ * due), and EOF, idle time and a stuck flush end the connection.
  */
 
 #include <stdlib.h>
