@@ -1,5 +1,5 @@
-#ifndef NATTER_TRIM_H
-#define NATTER_TRIM_H
+#ifndef NATTER_SERVER_TRIM_H
+#define NATTER_SERVER_TRIM_H
 
 #include <stdbool.h>
 #include <stdint.h>
