@@ -13,6 +13,11 @@
  *
  * The main thread owns a struct trim: it counts accepts, and its timer
  * asks trim_due every TRIM_TICK_MS.
+ *
+ * Accepts, not closes: after 10,000 clients left, the 6.5 MiB they had
+ * used lay free in ~8,700 chunks of 0.7 KiB on average between blocks
+ * that stay (malloc_info), few holding a whole page, and malloc_trim gave
+ * back almost nothing.
  */
 
 #define TRIM_TICK_MS 500
