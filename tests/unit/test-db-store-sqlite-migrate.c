@@ -209,13 +209,10 @@ test_flood(struct store *w, int n)
 static void
 test_old_cmid(const char *url, const char *path)
 {
-	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
-	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
-	struct store *w;
+	struct store *w = unit_db_open(url);
 	sqlite3 *db;
 	int64_t seq;
 
-	CHECK_EQ_INT(store_open(url, &opt, &w, NULL), 0);
 	CHECK_EQ_INT(store_sends_only(w), 0);
 	seq = test_send(w, "old", "c-old");
 	CHECK(seq > 0);
@@ -228,7 +225,7 @@ test_old_cmid(const char *url, const char *path)
 	CHECK(test_int(db, "SELECT id FROM msg_cmids_floor") >
 	      test_int(db, "SELECT id FROM messages WHERE cmid = 'c-old'"));
 	sqlite3_close(db);
-	CHECK_EQ_INT(store_open(url, &opt, &w, NULL), 0);
+	w = unit_db_open(url);
 	CHECK_EQ_INT(test_send(w, "old again", "c-old"), seq);
 	store_close(w);
 }
@@ -257,14 +254,11 @@ test_history(struct store *st, int64_t before, size_t n, char *buf, size_t size)
 static void
 test_seqs_floor(const char *url, const char *path)
 {
-	struct store_options opt = {.pwhash_ops = crypto_pwhash_OPSLIMIT_MIN,
-	                            .pwhash_mem = crypto_pwhash_MEMLIMIT_MIN};
-	struct store *st;
+	struct store *st = unit_db_open(url);
 	sqlite3 *db;
 	int floor, last, i;
 	char buf[128], want[128];
 
-	CHECK_EQ_INT(store_open(url, &opt, &st, NULL), 0);
 	for (i = 0; i < 3; i++)
 		CHECK(test_send(st, "after the flood", NULL) > 0);
 	store_close(st);
@@ -281,7 +275,7 @@ test_seqs_floor(const char *url, const char *path)
 	             0);
 	CHECK(test_int(db, "SELECT count(*) FROM msg_seqs") >= floor);
 	sqlite3_close(db);
-	CHECK_EQ_INT(store_open(url, &opt, &st, NULL), 0);
+	st = unit_db_open(url);
 	/* id and seq move together in d:1:2, the only conversation. */
 	snprintf(want, sizeof(want), "%d,%d,%d,%d", floor - 2, floor - 1, floor,
 	         floor + 1);
