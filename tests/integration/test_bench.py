@@ -23,6 +23,7 @@ import natlib
 from natlib import check, check_eq, start_natterd, test
 
 COMPARE = os.path.join(natlib.SRC_ROOT, "tests", "bench", "compare")
+DB_FLOOR = os.path.join(natlib.SRC_ROOT, "tests", "bench", "db-floor")
 
 # (workload arguments, result keys that must be there, key that must be > 0)
 WORKLOADS = {
@@ -250,6 +251,38 @@ def timed_out_run_fails_cleanly():
     check("timed out" in json.loads(js[0]).get("error", ""),
           "error: %r" % js[0])
     check("LeakSanitizer" not in p.stderr, "leak: %s" % p.stderr[-600:])
+
+
+@test
+def db_floor_runs():
+    """tests/bench/db-floor, briefly: it starts its own mariadbd, loads
+    rows into each variant of natterd's messages table and times its
+    statements; it prints a table row for each, a cost above zero."""
+    out = tempfile.mkdtemp(prefix="natter-floor-test-")
+    try:
+        p = subprocess.run(
+            [DB_FLOOR, "--runs", "1", "--rows", "5000", "--statements",
+             "1000", "--no-install",
+             "--natterd", natlib.natterd_path(), "--out", out],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            timeout=180)
+        check_eq(p.returncode, 0, "exit code (stderr: %s)" % p.stderr[-600:])
+        rows, stmts = {}, 0
+        for ln in p.stdout.splitlines():
+            cells = [c.strip() for c in ln.strip("|").split("|")]
+            if len(cells) == 4 and cells[0] in ("natter", "no-fk",
+                                                 "pk-only"):
+                rows[cells[0]] = float(cells[1])
+            elif len(cells) == 3 and cells[1] in ("1", "10"):
+                stmts += 1
+        check_eq(sorted(rows), ["natter", "no-fk", "pk-only"],
+                 "variants in %r" % p.stdout)
+        check(all(us > 0 for us in rows.values()), "us a row: %r" % rows)
+        check_eq(stmts, 4, "statement rows in %r" % p.stdout)
+        with open(os.path.join(out, "db-floor.jsonl")) as f:
+            check_eq(len(f.readlines()), 7, "JSON lines")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 if __name__ == "__main__":
