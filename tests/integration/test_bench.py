@@ -23,7 +23,7 @@ import natlib
 from natlib import check, check_eq, start_natterd, test
 
 COMPARE = os.path.join(natlib.SRC_ROOT, "tests", "bench", "compare")
-DB_FLOOR = os.path.join(natlib.SRC_ROOT, "tests", "bench", "db-floor")
+DB_COST = os.path.join(natlib.SRC_ROOT, "tests", "bench", "db-cost")
 
 # (workload arguments, result keys that must be there, key that must be > 0)
 WORKLOADS = {
@@ -254,14 +254,14 @@ def timed_out_run_fails_cleanly():
 
 
 @test
-def db_floor_runs():
-    """tests/bench/db-floor, briefly: it starts its own mariadbd, loads
+def db_cost_runs():
+    """tests/bench/db-cost, briefly: it starts its own mariadbd, loads
     rows into each variant of natterd's messages table and times its
     statements; it prints a table row for each, a cost above zero."""
-    out = tempfile.mkdtemp(prefix="natter-floor-test-")
+    out = tempfile.mkdtemp(prefix="natter-dbcost-test-")
     try:
         p = subprocess.run(
-            [DB_FLOOR, "--runs", "1", "--rows", "5000", "--statements",
+            [DB_COST, "--runs", "1", "--rows", "5000", "--statements",
              "1000", "--no-install",
              "--natterd", natlib.natterd_path(), "--out", out],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -279,7 +279,7 @@ def db_floor_runs():
                  "variants in %r" % p.stdout)
         check(all(us > 0 for us in rows.values()), "us a row: %r" % rows)
         check_eq(stmts, 4, "statement rows in %r" % p.stdout)
-        with open(os.path.join(out, "db-floor.jsonl")) as f:
+        with open(os.path.join(out, "db-cost.jsonl")) as f:
             check_eq(len(f.readlines()), 7, "JSON lines")
     finally:
         shutil.rmtree(out, ignore_errors=True)
