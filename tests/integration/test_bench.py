@@ -257,7 +257,8 @@ def timed_out_run_fails_cleanly():
 def db_cost_runs():
     """tests/bench/db-cost, briefly: it starts its own mariadbd, loads
     rows into each variant of natterd's messages table and times its
-    statements; it prints a table row for each, a cost above zero."""
+    statements; it prints a table row for each (a variant's cost above
+    zero) and a JSON line for each."""
     out = tempfile.mkdtemp(prefix="natter-dbcost-test-")
     try:
         p = subprocess.run(
