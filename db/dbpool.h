@@ -94,8 +94,9 @@ void dbpool_release_writes(struct dbpool *p);
  * With on, a loop's dbpool_release_writes may run the batch itself, on
  * the loop's thread, when the writer is not running one and the store
  * says the batch is cheap (store_batch_cheap: SQLite, not about to
- * checkpoint). For a server on one core, where handing a batch to the
- * writer and its completions back cost about three context switches.
+ * checkpoint; MariaDB on this machine, its connection just used). For a
+ * server on one core, where handing a batch to the writer and its
+ * completions back cost about three context switches.
  * Off by default; set before any loop submits.
  */
 void dbpool_loop_writes(struct dbpool *p, bool on);

@@ -16,6 +16,12 @@ struct store_mysql;
 
 /* The live connection, or NULL while disconnected. */
 MYSQL *store_mysql_conn(struct store_mysql *s);
+/*
+ * Whether a store URL's server is on this machine: a Unix socket, host
+ * "localhost", or a loopback address (127.0.0.0/8, ::1). Names are not
+ * resolved: any other host counts as remote.
+ */
+bool store_mysql_host_local(const char *host, const char *socket);
 /* Whether a group commit (store_batch_begin) is open. */
 bool store_mysql_batching(const struct store_mysql *s);
 /* Whether the server takes INSERT ... RETURNING (MariaDB 10.5 on). */

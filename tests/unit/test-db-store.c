@@ -7,12 +7,14 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <mariadb/mysql.h>
 #include <sodium.h>
 
 #include "errcode.h"
+#include "store-mysql.h"
 #include "store.h"
 #include "unit.h"
 #include "xmalloc.h"
@@ -1910,6 +1912,43 @@ test_unlink(const char *path)
 	}
 }
 
+/* Which MariaDB servers an event loop may run batches on: local ones. */
+static void
+test_mysql_local(void)
+{
+	CHECK(store_mysql_host_local("127.0.0.1", NULL));
+	CHECK(store_mysql_host_local("127.4.5.6", NULL));
+	CHECK(store_mysql_host_local("::1", NULL));
+	CHECK(store_mysql_host_local("localhost", NULL));
+	CHECK(store_mysql_host_local("db.example", "/run/mysqld/mysqld.sock"));
+	CHECK(!store_mysql_host_local("db.example", NULL));
+	CHECK(!store_mysql_host_local("10.0.0.5", NULL));
+	CHECK(!store_mysql_host_local("128.0.0.1", NULL));
+	CHECK(!store_mysql_host_local("fe80::1", NULL));
+}
+
+/*
+ * store_batch_cheap on MariaDB (SQLite's is test-db-checkpoint's): only
+ * while the transaction the last batch's end opened may be used.
+ */
+static void
+test_batch_cheap(const char *url)
+{
+	struct timespec wait = {0, 150 * 1000000L};
+	struct store *w;
+
+	if (strncmp(url, "mysql://", 8) != 0)
+		return;
+	CHECK_EQ_INT(store_open(url, NULL, &w, NULL), 0);
+	CHECK(!store_batch_cheap(w)); /* no batch yet */
+	CHECK_EQ_INT(store_batch_begin(w), 0);
+	CHECK_EQ_INT(store_batch_end(w, true), 0);
+	CHECK(store_batch_cheap(w)); /* the chained transaction is there */
+	nanosleep(&wait, NULL);
+	CHECK(!store_batch_cheap(w)); /* older than the chain's 100 ms */
+	store_close(w);
+}
+
 /* Runs the contract against one fresh store. */
 int
 main(void)
@@ -1951,6 +1990,8 @@ main(void)
 	test_bulk_leave(url);
 	test_bulk_writer(url);
 	test_batch_max(url);
+	test_mysql_local();
+	test_batch_cheap(url);
 	test_bulk_kill(url);
 	test_open(url);
 	test_sends_only(url);
