@@ -1936,14 +1936,20 @@ test_batch_cheap(const char *url)
 {
 	struct timespec wait = {0, 150 * 1000000L};
 	struct store *w;
+	bool cheap = false;
+	int i;
 
 	if (strncmp(url, "mysql://", 8) != 0)
 		return;
 	CHECK_EQ_INT(store_open(url, NULL, &w, NULL), 0);
 	CHECK(!store_batch_cheap(w)); /* no batch yet */
-	CHECK_EQ_INT(store_batch_begin(w), 0);
-	CHECK_EQ_INT(store_batch_end(w, true), 0);
-	CHECK(store_batch_cheap(w)); /* the chained transaction is there */
+	/* the chained transaction is there (unless 100 ms passed: again) */
+	for (i = 0; i < 3 && !cheap; i++) {
+		CHECK_EQ_INT(store_batch_begin(w), 0);
+		CHECK_EQ_INT(store_batch_end(w, true), 0);
+		cheap = store_batch_cheap(w);
+	}
+	CHECK(cheap);
 	nanosleep(&wait, NULL);
 	CHECK(!store_batch_cheap(w)); /* older than the chain's 100 ms */
 	store_close(w);
