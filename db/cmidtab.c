@@ -4,7 +4,7 @@
  * sender's entries are a vector in id order, found through a second such
  * table of their positions (by cmid hash, never deleted from: a sender's
  * entries leave together). Two queues say what is due:
- * `due`, the senders that reached per_sender, and `oldest`, each sender's
+ * `due`, the senders that reached their due count, and `oldest`, each sender's
  * first entry in id order (a mark goes stale when its sender's entries
  * leave; it is dropped when it reaches the front).
  */
@@ -26,6 +26,7 @@ struct cmidtab_sender {
 	int64_t sender;
 	struct cmidtab_item *v; /* in id order */
 	size_t n, cap;
+	size_t due_at; /* n at which it is due (cmidtab_due_at) */
 	uint32_t *idx; /* nidx slots, a power of 2: v's index + 1; 0: free */
 	size_t nidx;
 };
@@ -37,10 +38,10 @@ struct cmidtab_mark {
 
 struct cmidtab {
 	struct cmidtab_sender **slot; /* nslot, a power of 2; NULL: free */
-	size_t nslot, nsender, count, per_sender;
+	size_t nslot, nsender, count, per_sender, spread;
 	struct cmidtab_mark *oldest; /* a ring: head, len, cap */
 	size_t ohead, olen, ocap;
-	int64_t *due; /* senders that reached per_sender, from dhead */
+	int64_t *due; /* senders that reached due_at, from dhead */
 	size_t dhead, ndue, capdue;
 };
 
@@ -74,12 +75,33 @@ cmidtab_slot(const struct cmidtab *t, int64_t sender)
 	return i;
 }
 
+/*
+ * A sender's due count for entries starting at first_id: per_sender
+ * moved by up to spread / 2 either way, from a hash of both (a sender's
+ * count changes from one round to the next, so senders in step drift
+ * apart even if two hash alike once).
+ */
+static size_t
+cmidtab_due_at(const struct cmidtab *t, int64_t sender, int64_t first_id)
+{
+	uint64_t x = (uint64_t)sender * 0x9e3779b97f4a7c15ull ^
+	             (uint64_t)first_id * 0xc2b2ae3d27d4eb4full;
+
+	if (t->spread == 0)
+		return t->per_sender;
+	x ^= x >> 31;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 29;
+	return t->per_sender - t->spread / 2 + (size_t)(x % (t->spread + 1));
+}
+
 struct cmidtab *
-cmidtab_new(size_t per_sender)
+cmidtab_new(size_t per_sender, size_t spread)
 {
 	struct cmidtab *t = xcalloc(1, sizeof(*t));
 
 	t->per_sender = per_sender > 0 ? per_sender : 1;
+	t->spread = spread < t->per_sender ? spread : t->per_sender;
 	t->nslot = 64;
 	t->slot = xcalloc(t->nslot, sizeof(*t->slot));
 	return t;
@@ -197,15 +219,17 @@ cmidtab_add(struct cmidtab *t, int64_t sender, const char *cmid, int64_t id)
 		if (++t->nsender * 2 > t->nslot)
 			cmidtab_rehash(t);
 	}
-	if (s->n == 0)
+	if (s->n == 0) {
 		cmidtab_mark_push(t, sender, id);
+		s->due_at = cmidtab_due_at(t, sender, id);
+	}
 	cmidtab_index_grow(s);
 	s->v = xgrow(s->v, s->n, &s->cap, sizeof(*s->v));
 	s->v[s->n] =
 	    (struct cmidtab_item){id, cmidtab_hash(cmid), xstrdup(cmid)};
 	cmidtab_index_put(s, s->n++);
 	t->count++;
-	if (s->n == t->per_sender) {
+	if (s->n == s->due_at) {
 		t->due = xgrow(t->due, t->ndue, &t->capdue, sizeof(*t->due));
 		t->due[t->ndue++] = sender;
 	}
@@ -333,7 +357,7 @@ cmidtab_take(struct cmidtab *t, int64_t old_id, size_t max,
 		sender = t->due[t->dhead++];
 		s = t->slot[cmidtab_slot(t, sender)];
 		/* It may have left by age since, and come back fewer. */
-		if (s != NULL && s->n >= t->per_sender)
+		if (s != NULL && s->n >= s->due_at)
 			cmidtab_take_sender(t, sender, out, &n, &cap);
 	}
 	if (t->dhead > 0) {

@@ -13,7 +13,13 @@
  *
  * Entries must be added in increasing id order (ids are messages.id, the
  * commit order). A sender's entries leave together, by cmidtab_take: once
- * it has per_sender of them, or once its oldest is old enough.
+ * it has its due count of them, or once its oldest is old enough.
+ *
+ * The due count is per_sender, give or take spread / 2: drawn afresh each
+ * time a sender starts over, from a hash of the sender and its first id.
+ * Senders who send in step (a benchmark's round robin, or clients started
+ * together) would otherwise all fall due in the same few batches, and the
+ * writer would write their entries back to back.
  */
 struct cmidtab;
 
@@ -24,8 +30,11 @@ struct cmidtab_entry {
 	char *cmid;
 };
 
-/* An empty table; a sender's entries are due at per_sender (>= 1). */
-struct cmidtab *cmidtab_new(size_t per_sender);
+/*
+ * An empty table; a sender's entries are due at per_sender (>= 1), give
+ * or take spread / 2 (0: exactly; at most per_sender).
+ */
+struct cmidtab *cmidtab_new(size_t per_sender, size_t spread);
 
 /* Frees t and its entries; NULL is a no-op. */
 void cmidtab_free(struct cmidtab *t);
@@ -48,7 +57,7 @@ int64_t cmidtab_min_id(struct cmidtab *t);
 
 /*
  * Removes entries that are due and returns how many: every entry of a
- * sender that has per_sender or more, and of a sender whose oldest id is
+ * sender that has its due count or more, and of a sender whose oldest id is
  * at most old_id, oldest due first. It stops once it has max or more (a
  * sender's entries leave together); the rest stay due for the next call.
  * *out (NULL if none) holds them grouped by sender, each sender's sorted by

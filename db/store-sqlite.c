@@ -534,7 +534,11 @@ store_sqlite_int(struct store_sqlite *s, enum store_sqlite_sq id, int64_t *out,
  * over the sender's part of the index, so the more written at once, the
  * more share a page: 256 at a time instead of 32 cut the bytes such a
  * message writes by a fifth, and its p99 at 20k msg/s by 3x (measured:
- * doc/performance.md).
+ * doc/performance.md). A sender's count varies by up to half of that
+ * either way (STORE_SQLITE_CMIDS_SPREAD): a hundred senders in step all
+ * fell due within a few batches every 256 of their messages, and the
+ * writer then wrote ~25,000 cmids back to back, 40 ms at 20k msg/s with
+ * every send of them slower.
  *
  * msg_cmids_floor says up to which message msg_cmids is complete; after
  * a restart, or a rollback, the cmids of the messages after it are read
@@ -545,6 +549,7 @@ store_sqlite_int(struct store_sqlite *s, enum store_sqlite_sq id, int64_t *out,
  * messages this one did not insert: their cmids are read in too.
  */
 #define STORE_SQLITE_CMIDS_PER_SENDER 256
+#define STORE_SQLITE_CMIDS_SPREAD STORE_SQLITE_CMIDS_PER_SENDER
 #define STORE_SQLITE_CMIDS_AGE 65536 /* messages: then written anyway */
 /* Per transaction, about: a batch's worth, so the writes keep up. */
 #define STORE_SQLITE_CMIDS_TAKE STORE_SQLITE_BATCH_MAX
@@ -723,7 +728,8 @@ store_sqlite_cmids_ready(struct store_sqlite *s)
 		    (r = store_sqlite_int(s, SQ_SEQS_FLOOR, &s->seq_floor,
 		                          "")) <= 0)
 			return r < 0 ? r : -ERR_INTERNAL;
-		s->cmids = cmidtab_new(STORE_SQLITE_CMIDS_PER_SENDER);
+		s->cmids = cmidtab_new(STORE_SQLITE_CMIDS_PER_SENDER,
+		                       STORE_SQLITE_CMIDS_SPREAD);
 		/* From the lower floor: s->tail needs every message after
 		 * seq_floor; cmids already in msg_cmids are written again
 		 * (ignored there). */

@@ -3,6 +3,7 @@
  * sender has enough of them or its oldest is old, at most about max per
  * call, sorted by cmid; the smallest id held is known.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,7 +14,7 @@
 static void
 test_find(void)
 {
-	struct cmidtab *t = cmidtab_new(8);
+	struct cmidtab *t = cmidtab_new(8, 0);
 
 	cmidtab_add(t, 1, "x", 10);
 	cmidtab_add(t, 2, "x", 11);
@@ -39,7 +40,7 @@ test_find(void)
 static void
 test_due(void)
 {
-	struct cmidtab *t = cmidtab_new(3);
+	struct cmidtab *t = cmidtab_new(3, 0);
 	struct cmidtab_entry *v;
 	size_t n;
 
@@ -78,7 +79,7 @@ test_due(void)
 static void
 test_max(void)
 {
-	struct cmidtab *t = cmidtab_new(2);
+	struct cmidtab *t = cmidtab_new(2, 0);
 	struct cmidtab_entry *v;
 	int64_t s, id = 1;
 	size_t n;
@@ -107,7 +108,7 @@ test_max(void)
 static void
 test_many(void)
 {
-	struct cmidtab *t = cmidtab_new(1000);
+	struct cmidtab *t = cmidtab_new(1000, 0);
 	struct cmidtab_entry *v;
 	char cmid[16];
 	int64_t s;
@@ -143,7 +144,7 @@ test_scattered(char *out, size_t size, int64_t id)
 static void
 test_one_sender(void)
 {
-	struct cmidtab *t = cmidtab_new(100000);
+	struct cmidtab *t = cmidtab_new(100000, 0);
 	struct cmidtab_entry *v;
 	char cmid[24];
 	int64_t id;
@@ -170,6 +171,69 @@ test_one_sender(void)
 	cmidtab_free(t);
 }
 
+/*
+ * Senders in step (a round robin): how many fall due after one round at
+ * most, with the sizes of what left (each sender's due count).
+ */
+static size_t
+test_in_step(struct cmidtab *t, size_t *small, size_t *big, size_t *sum,
+             size_t *groups)
+{
+	struct cmidtab_entry *v;
+	char cmid[24];
+	int64_t id = 1, s;
+	size_t n, k, m, due, most = 0;
+	int r;
+
+	*small = SIZE_MAX;
+	*big = *sum = *groups = 0;
+	for (r = 0; r < 1024; r++) {
+		for (s = 1; s <= 100; s++) {
+			snprintf(cmid, sizeof(cmid), "c%04d", r);
+			cmidtab_add(t, s, cmid, id++);
+		}
+		n = cmidtab_take(t, 0, SIZE_MAX, &v);
+		for (k = 0, due = 0; k < n; k += m, due++) {
+			for (m = 1; k + m < n && v[k + m].sender == v[k].sender;
+			     m++)
+				;
+			*small = m < *small ? m : *small;
+			*big = m > *big ? m : *big;
+			*sum += m;
+		}
+		*groups += due;
+		most = due > most ? due : most;
+		cmidtab_entries_free(v, n);
+	}
+	return most;
+}
+
+/*
+ * With a spread, senders in step fall due a few at a time, each at its
+ * count within per_sender +- spread / 2, about per_sender on average;
+ * without, all in the same round.
+ */
+static void
+test_spread(void)
+{
+	struct cmidtab *t = cmidtab_new(256, 256);
+	size_t most, small, big, sum, groups;
+
+	most = test_in_step(t, &small, &big, &sum, &groups);
+	CHECK(most <= 8);
+	CHECK(small >= 128);
+	CHECK(big <= 384);
+	CHECK(groups >= 300);
+	CHECK(sum / groups >= 220 && sum / groups <= 292);
+	cmidtab_free(t);
+	t = cmidtab_new(256, 0);
+	most = test_in_step(t, &small, &big, &sum, &groups);
+	CHECK_EQ_INT(most, 100);
+	CHECK_EQ_INT(small, 256);
+	CHECK_EQ_INT(big, 256);
+	cmidtab_free(t);
+}
+
 int
 main(void)
 {
@@ -178,5 +242,6 @@ main(void)
 	test_max();
 	test_many();
 	test_one_sender();
+	test_spread();
 	return UNIT_END();
 }
