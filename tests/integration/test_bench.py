@@ -279,9 +279,9 @@ def db_cost_runs():
         check_eq(sorted(rows), ["natter", "no-fk", "pk-only"],
                  "variants in %r" % p.stdout)
         check(all(us > 0 for us in rows.values()), "us a row: %r" % rows)
-        check_eq(stmts, 4, "statement rows in %r" % p.stdout)
+        check_eq(stmts, 6, "statement rows in %r" % p.stdout)
         with open(os.path.join(out, "db-cost.jsonl")) as f:
-            check_eq(len(f.readlines()), 7, "JSON lines")
+            check_eq(len(f.readlines()), 9, "JSON lines")
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
