@@ -272,16 +272,16 @@ def db_cost_runs():
         for ln in p.stdout.splitlines():
             cells = [c.strip() for c in ln.strip("|").split("|")]
             if len(cells) == 4 and cells[0] in ("natter", "no-fk",
-                                                 "pk-only"):
+                                                 "seq-key", "pk-only"):
                 rows[cells[0]] = float(cells[1])
             elif len(cells) == 3 and cells[1] in ("1", "10"):
                 stmts += 1
-        check_eq(sorted(rows), ["natter", "no-fk", "pk-only"],
+        check_eq(sorted(rows), ["natter", "no-fk", "pk-only", "seq-key"],
                  "variants in %r" % p.stdout)
         check(all(us > 0 for us in rows.values()), "us a row: %r" % rows)
         check_eq(stmts, 6, "statement rows in %r" % p.stdout)
         with open(os.path.join(out, "db-cost.jsonl")) as f:
-            check_eq(len(f.readlines()), 9, "JSON lines")
+            check_eq(len(f.readlines()), 10, "JSON lines")
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
