@@ -1059,7 +1059,7 @@ store_mysql_bulk_cut(char **p, size_t size)
 static void
 store_mysql_bulk_rows_new(struct store_mysql_rows *r, size_t n)
 {
-	char *p = xcalloc(n, 11 * sizeof(long long) + 3);
+	char *p = xcalloc(n, 12 * sizeof(long long) + 3);
 
 	r->conv = store_mysql_bulk_cut(&p, n * sizeof(*r->conv));
 	r->conv_len = store_mysql_bulk_cut(&p, n * sizeof(*r->conv_len));
@@ -1068,6 +1068,7 @@ store_mysql_bulk_rows_new(struct store_mysql_rows *r, size_t n)
 	r->to_user = store_mysql_bulk_cut(&p, n * sizeof(*r->to_user));
 	r->to_group = store_mysql_bulk_cut(&p, n * sizeof(*r->to_group));
 	r->ts = store_mysql_bulk_cut(&p, n * sizeof(*r->ts));
+	r->ord = store_mysql_bulk_cut(&p, n * sizeof(*r->ord));
 	r->body = store_mysql_bulk_cut(&p, n * sizeof(*r->body));
 	r->body_len = store_mysql_bulk_cut(&p, n * sizeof(*r->body_len));
 	r->cmid = store_mysql_bulk_cut(&p, n * sizeof(*r->cmid));
@@ -1097,6 +1098,7 @@ store_mysql_bulk_put_row(const struct store_mysql_bulk *b, size_t i,
 	r->body[k] = in->body;
 	r->body_len[k] = (unsigned long)in->body_len;
 	r->ts[k] = in->ts;
+	r->ord[k] = store_mysql_ord_next(b->s);
 	r->cmid[k] = in->cmid != NULL ? in->cmid : "";
 	r->cmid_len[k] = in->cmid != NULL ? (unsigned long)strlen(in->cmid) : 0;
 	r->cmid_ind[k] =
@@ -1123,8 +1125,7 @@ store_mysql_bulk_put(struct store_mysql_bulk *b,
 }
 
 /*
- * Inserts the new messages in input order (so that id order is seq order
- * within a conversation) with one execution of a prepared INSERT bound
+ * Inserts the new messages with one execution of a prepared INSERT bound
  * to arrays: mariadbd parses no SQL text for them (parsing the multi-row
  * INSERT's text was about a quarter of its CPU in the relay). One
  * execution per STORE_MYSQL_BULK_CHUNK bytes of bodies.

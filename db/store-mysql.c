@@ -20,6 +20,7 @@
 #include "store-common.h"
 #include "store-mysql-bulk.h"
 #include "store-mysql.h"
+#include "syncorder.h"
 #include "xmalloc.h"
 
 /*
@@ -55,8 +56,8 @@
 #define STORE_MYSQL_CONNECT_S 2   /* connect timeout */
 #define STORE_MYSQL_IO_S 10       /* read and write timeouts */
 #define STORE_MYSQL_REDIAL_MS 200 /* between failed connects */
-#define STORE_MYSQL_PARAMS 8      /* most ? in one statement */
-#define STORE_MYSQL_COLS 9        /* most columns in one result */
+#define STORE_MYSQL_PARAMS 9      /* most ? in one statement */
+#define STORE_MYSQL_COLS 10       /* most columns in one result */
 /* A string column's buffer; longer values come by mysql_stmt_fetch_column. */
 #define STORE_MYSQL_BUF 256
 #define STORE_MYSQL_LIMIT_MAX ((size_t)1 << 30)
@@ -71,6 +72,14 @@
 /* How long the transaction a batch's end opens serves the next batch. */
 #define STORE_MYSQL_CHAIN_MS 100
 #define STORE_MYSQL_LOCK "natter-migrate"
+/*
+ * How long a node waits for another's migration: rebuilding a big table
+ * takes minutes (schema 4: some 4 s a million messages). The read
+ * timeout does not cut such a wait short (measured).
+ */
+#define STORE_MYSQL_LOCK_S "3600"
+/* The fewest messages sync reads of a conversation at a time. */
+#define STORE_MYSQL_SYNC_SHARE 32
 
 #define STORE_MYSQL_MSG_COLS                                                   \
 	"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, m.to_group, "      \
@@ -120,7 +129,8 @@ enum store_mysql_sq {
 	SQ_MSG_INSERT_ROWS,
 	SQ_EPOCH_READ,
 	SQ_EPOCH_BUMP,
-	SQ_SYNC,
+	SQ_SYNC_CONVS,
+	SQ_SYNC_CONV,
 	SQ_MEMBER_CONV,
 	SQ_ACK,
 	SQ_HISTORY,
@@ -135,7 +145,7 @@ struct store_mysql_sql {
 
 #define STORE_MYSQL_MSG_INSERT                                                 \
 	"INSERT INTO messages(conv, seq, sender, to_user, to_group, body, "    \
-	"ts, cmid) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"
+	"ts, cmid, ord) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     [SQ_BEGIN] = {"START TRANSACTION", ""},
@@ -147,7 +157,9 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     /* Setting a savepoint again replaces it: no RELEASE needed. */
     [SQ_SAVEPOINT] = {"SAVEPOINT natter_call", ""},
     [SQ_ROLLBACK_TO] = {"ROLLBACK TO SAVEPOINT natter_call", ""},
-    [SQ_LOCK] = {"SELECT GET_LOCK('" STORE_MYSQL_LOCK "', 60)", "i"},
+    [SQ_LOCK] = {"SELECT GET_LOCK('" STORE_MYSQL_LOCK "', " STORE_MYSQL_LOCK_S
+                 ")",
+                 "i"},
     [SQ_UNLOCK] = {"SELECT RELEASE_LOCK('" STORE_MYSQL_LOCK "')", "i"},
     [SQ_VERSION_TABLE] = {"CREATE TABLE IF NOT EXISTS schema_version ("
                           "version INT NOT NULL PRIMARY KEY, "
@@ -253,12 +265,21 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     /* Schemas 2 and 3; see struct store_mysql_known. */
     [SQ_EPOCH_READ] = {"SELECT n FROM social_epoch WHERE id = ?", "i"},
     [SQ_EPOCH_BUMP] = {"UPDATE social_epoch SET n = n + 1 WHERE id = ?", ""},
-    [SQ_SYNC] = {"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
-                 "m.to_group, m.body, m.ts, m.cmid FROM conv_members c "
-                 "JOIN messages m ON m.conv = c.conv AND m.seq > c.acked "
-                 "JOIN users u ON u.id = m.sender "
-                 "WHERE c.user_id = ? ORDER BY m.id LIMIT ?",
-                 "siisiisis"},
+    /*
+     * Sync reads each conversation's range on its own (syncorder.h):
+     * joined to conv_members, messages were read from each
+     * conversation's first, whatever the cursor.
+     */
+    [SQ_SYNC_CONVS] = {"SELECT c.conv, c.acked, v.last_seq "
+                       "FROM conv_members c "
+                       "JOIN conversations v ON v.id = c.conv "
+                       "WHERE c.user_id = ? AND v.last_seq > c.acked",
+                       "sii"},
+    [SQ_SYNC_CONV] = {"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
+                      "m.to_group, m.body, m.ts, m.cmid, m.ord "
+                      "FROM messages m JOIN users u ON u.id = m.sender "
+                      "WHERE m.conv = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
+                      "siisiisisi"},
     [SQ_MEMBER_CONV] = {"SELECT acked FROM conv_members "
                         "WHERE user_id = ? AND conv = ?",
                         "i"},
@@ -289,8 +310,9 @@ struct store_mysql {
 	bool batch;      /* in a group commit: calls use savepoints */
 	bool batch_lost; /* the batch's transaction is gone */
 	bool sends_only; /* store_sends_only: foreign key checks off */
-	bool bulk_exec;  /* the server runs statements bound to arrays */
-	bool returning;  /* and INSERT ... RETURNING */
+	int64_t ord_last; /* the last messages.ord this connection gave */
+	bool bulk_exec;   /* the server runs statements bound to arrays */
+	bool returning;   /* and INSERT ... RETURNING */
 	struct store_mysql_known known;   /* the bulk path's friendships */
 	struct store_mysql_known members; /* and group members */
 	int64_t chained_ms; /* monotonic: when chained was opened */
@@ -1125,7 +1147,7 @@ store_mysql_insert_each(struct store_mysql *s, const struct store_mysql_rows *r,
 
 	for (k = 0; k < n; k++) {
 		rc = store_mysql_run_dup(
-		    s, SQ_MSG_INSERT, &dup, "siinnbis", r->conv[k],
+		    s, SQ_MSG_INSERT, &dup, "siinnbisi", r->conv[k],
 		    (int64_t)r->seq[k], (int64_t)r->sender[k],
 		    (int64_t)(r->to_user_ind[k] == STMT_INDICATOR_NULL
 		                  ? 0
@@ -1134,7 +1156,8 @@ store_mysql_insert_each(struct store_mysql *s, const struct store_mysql_rows *r,
 		                  ? 0
 		                  : r->to_group[k]),
 		    r->body[k], (size_t)r->body_len[k], (int64_t)r->ts[k],
-		    r->cmid_ind[k] == STMT_INDICATOR_NULL ? NULL : r->cmid[k]);
+		    r->cmid_ind[k] == STMT_INDICATOR_NULL ? NULL : r->cmid[k],
+		    (int64_t)r->ord[k]);
 		if (rc < 0)
 			return rc;
 		if (dup)
@@ -1149,7 +1172,7 @@ store_mysql_insert_rows(struct store_mysql *s, const struct store_mysql_rows *r,
 {
 	const char *sql = store_mysql_sql[SQ_MSG_INSERT_ROWS].sql;
 	unsigned int size = (unsigned int)n;
-	MYSQL_BIND b[8];
+	MYSQL_BIND b[9];
 	MYSQL_STMT *st;
 	int rc;
 
@@ -1170,6 +1193,7 @@ store_mysql_insert_rows(struct store_mysql *s, const struct store_mysql_rows *r,
 	store_mysql_bind_col(&b[6], MYSQL_TYPE_LONGLONG, r->ts, NULL, NULL);
 	store_mysql_bind_col(&b[7], MYSQL_TYPE_STRING, r->cmid, r->cmid_len,
 	                     r->cmid_ind);
+	store_mysql_bind_col(&b[8], MYSQL_TYPE_LONGLONG, r->ord, NULL, NULL);
 	if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &size) ||
 	    mysql_stmt_bind_param(st, b))
 		return store_mysql_stmt_fail(s, st, sql);
@@ -1180,6 +1204,18 @@ store_mysql_insert_rows(struct store_mysql *s, const struct store_mysql_rows *r,
 		                        mysql_stmt_error(st), sql, false);
 	}
 	return 0;
+}
+
+int64_t
+store_mysql_ord_next(struct store_mysql *s)
+{
+	struct timespec t;
+	int64_t us;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	us = (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+	s->ord_last = us > s->ord_last ? us : s->ord_last + 1;
+	return s->ord_last;
 }
 
 struct store_mysql_known *
@@ -2458,10 +2494,10 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 		return r;
 	if ((r = store_mysql_run(s, SQ_SEQ_NEXT, "s", conv)) == 0) {
 		seq = (int64_t)mysql_stmt_insert_id(s->stmt[SQ_SEQ_NEXT]);
-		r = store_mysql_run_dup(s, SQ_MSG_INSERT, &dup, "siinnbis",
-		                        conv, seq, in->from_id, in->to_user,
-		                        in->to_group, in->body, in->body_len,
-		                        in->ts, in->cmid);
+		r = store_mysql_run_dup(
+		    s, SQ_MSG_INSERT, &dup, "siinnbisi", conv, seq, in->from_id,
+		    in->to_user, in->to_group, in->body, in->body_len, in->ts,
+		    in->cmid, store_mysql_ord_next(s));
 	}
 	/* A duplicate key leaves the transaction open: undo the seq. */
 	if (r == 0 && dup &&
@@ -2574,19 +2610,121 @@ store_mysql_msgs_undo(void *arg)
 		*op->flag = false;
 }
 
-/* Reads everything above op->uid's cursors, in id order. */
+/* A conversation with messages above a user's cursor. */
+struct store_mysql_pending {
+	char conv[STORE_CONV_MAX];
+	int64_t acked;
+};
+
+/* Lists uid's conversations with messages above its cursor. */
+static int
+store_mysql_sync_convs(struct store_mysql *s, int64_t uid,
+                       struct store_mysql_pending **out, size_t *n)
+{
+	struct store_mysql_res res;
+	size_t cap = 0;
+	char *conv;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = store_mysql_query(s, SQ_SYNC_CONVS, &res, "i", uid)) < 0)
+		return r;
+	while ((r = store_mysql_fetch(&res)) == 1) {
+		*out = xgrow(*out, *n, &cap, sizeof(**out));
+		conv = store_mysql_col_str_nn(&res, 0);
+		snprintf((*out)[*n].conv, STORE_CONV_MAX, "%s", conv);
+		free(conv);
+		(*out)[(*n)++].acked = store_mysql_col_int(&res, 1);
+	}
+	store_mysql_res_end(&res);
+	return r;
+}
+
+/* The messages a sync has read so far: op's list, and their ords. */
+struct store_mysql_sync {
+	struct store_mysql_op *op;
+	size_t cap;
+	int64_t *ord;
+	size_t ord_cap;
+};
+
+/*
+ * Appends up to max messages of p above its cursor to the sync's; *part
+ * counts them and says whether more wait.
+ */
+static int
+store_mysql_sync_part(struct store_mysql *s, struct store_mysql_sync *y,
+                      const struct store_mysql_pending *p, size_t max,
+                      struct syncorder_part *part)
+{
+	struct store_mysql_res res;
+	struct store_msg **v = y->op->msgs;
+	size_t *n = y->op->n, start = *n;
+	int r;
+
+	/* One more than max, to know whether more wait. */
+	if ((r = store_mysql_query(s, SQ_SYNC_CONV, &res, "sii", p->conv,
+	                           p->acked, (int64_t)max + 1)) < 0)
+		return r;
+	while ((r = store_mysql_fetch(&res)) == 1) {
+		*v = xgrow(*v, *n, &y->cap, sizeof(**v));
+		y->ord = xgrow(y->ord, *n, &y->ord_cap, sizeof(*y->ord));
+		y->ord[*n] = store_mysql_col_int(&res, 9);
+		store_mysql_msg_row(&res, &(*v)[(*n)++]);
+	}
+	store_mysql_res_end(&res);
+	part->partial = *n - start > max;
+	if (part->partial)
+		store_msg_clear(&(*v)[--*n]);
+	part->n = *n - start;
+	return r;
+}
+
+/* Each conversation's share of a sync's limit. */
+static size_t
+store_mysql_sync_share(size_t limit, size_t convs)
+{
+	size_t share = convs > 0 ? limit / convs : 0;
+
+	if (share < STORE_MYSQL_SYNC_SHARE)
+		share = STORE_MYSQL_SYNC_SHARE;
+	return share < limit ? share : limit;
+}
+
+/*
+ * Reads up to op->limit messages above op->uid's cursors, oldest first:
+ * each conversation with some, up to its share of the limit, then
+ * syncorder_sort.
+ */
 static int
 store_mysql_sync_read(struct store_mysql *s, void *arg)
 {
+	struct store_mysql_sync y = {.op = arg};
 	struct store_mysql_op *op = arg;
-	struct store_mysql_res res;
+	struct store_mysql_pending *pend;
+	struct syncorder_part *parts;
+	size_t k, i, share, keep;
 	int r;
 
-	if ((r = store_mysql_query(s, SQ_SYNC, &res, "ii", op->uid,
-	                           (int64_t)op->limit + 1)) < 0)
+	if ((r = store_mysql_sync_convs(s, op->uid, &pend, &k)) < 0) {
+		free(pend);
 		return r;
-	return store_mysql_msgs_read(&res, op->limit, op->msgs, op->n,
-	                             op->flag);
+	}
+	share = store_mysql_sync_share(op->limit, k);
+	parts = xcalloc(k + 1, sizeof(*parts));
+	for (i = 0; i < k && r >= 0; i++)
+		r = store_mysql_sync_part(s, &y, &pend[i], share, &parts[i]);
+	if (r >= 0) {
+		keep = syncorder_sort(*op->msgs, y.ord, *op->n, parts, k,
+		                      op->limit, op->flag);
+		while (*op->n > keep)
+			store_msg_clear(&(*op->msgs)[--*op->n]);
+	}
+	free(y.ord);
+	free(parts);
+	free(pend);
+	return r < 0 ? r : 0;
 }
 
 /* Everything above uid's cursors; within a conversation, in seq order. */

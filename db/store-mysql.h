@@ -91,7 +91,7 @@ int store_mysql_epoch(struct store_mysql *s, enum store_mysql_epoch_id which,
 struct store_mysql_rows {
 	const char **conv;
 	unsigned long *conv_len;
-	long long *seq, *sender, *to_user, *to_group, *ts;
+	long long *seq, *sender, *to_user, *to_group, *ts, *ord;
 	char *to_user_ind, *to_group_ind;
 	const char **body;
 	unsigned long *body_len;
@@ -108,6 +108,13 @@ struct store_mysql_rows {
  */
 int store_mysql_insert_rows(struct store_mysql *s,
                             const struct store_mysql_rows *r, size_t n);
+
+/*
+ * The next new message's messages.ord, the order sync returns them in:
+ * the clock in microseconds, above the connection's last (schema 4 says
+ * why ids sort below).
+ */
+int64_t store_mysql_ord_next(struct store_mysql *s);
 
 /* store_msg_append on a struct store_mysql (c). */
 int store_mysql_msg_append(void *c, const struct store_send *in,

@@ -277,7 +277,10 @@ int store_msg_append_many(struct store *st, const struct store_send *in,
                           struct store_ids *rcpt, int *res);
 /*
  * Messages above uid's cursor in each of its conversations, oldest first,
- * at most limit; *more says whether more are waiting.
+ * at most limit; *more says whether more are waiting. Each conversation's
+ * messages come in seq order, whatever their ts, so what a limit cuts off
+ * is always a conversation's tail. Across conversations, the order they
+ * were stored in (MariaDB: by the storing node's clock, syncorder.h).
  */
 int store_sync(struct store *st, int64_t uid, size_t limit,
                struct store_msg **out, size_t *n, bool *more);

@@ -271,12 +271,12 @@ def db_cost_runs():
         rows, stmts = {}, 0
         for ln in p.stdout.splitlines():
             cells = [c.strip() for c in ln.strip("|").split("|")]
-            if len(cells) == 4 and cells[0] in ("natter", "no-fk",
-                                                 "seq-key", "pk-only"):
+            if len(cells) == 4 and cells[0] in ("natter", "fk-checked",
+                                                 "id-key", "pk-only"):
                 rows[cells[0]] = float(cells[1])
             elif len(cells) == 3 and cells[1] in ("1", "10"):
                 stmts += 1
-        check_eq(sorted(rows), ["natter", "no-fk", "pk-only", "seq-key"],
+        check_eq(sorted(rows), ["fk-checked", "id-key", "natter", "pk-only"],
                  "variants in %r" % p.stdout)
         check(all(us > 0 for us in rows.values()), "us a row: %r" % rows)
         check_eq(stmts, 6, "statement rows in %r" % p.stdout)

@@ -35,10 +35,10 @@ test_register(const char *name)
 	return id;
 }
 
-/* Sends body from one user to a user or group; returns the code. */
+/* Sends body at server time ts; returns the code. */
 static int
-test_send(int64_t from, int64_t to_user, int64_t to_group, const char *body,
-          const char *cmid, struct store_msg *out, bool *dup)
+test_send_at(int64_t from, int64_t to_user, int64_t to_group, const char *body,
+             const char *cmid, int64_t ts, struct store_msg *out, bool *dup)
 {
 	struct store_send in = {.from_id = from,
 	                        .to_user = to_user,
@@ -46,27 +46,43 @@ test_send(int64_t from, int64_t to_user, int64_t to_group, const char *body,
 	                        .body = body,
 	                        .body_len = strlen(body),
 	                        .cmid = cmid,
-	                        .ts = 1700000000000};
+	                        .ts = ts};
 	bool d;
+
+	return store_msg_append(st, &in, out, dup != NULL ? dup : &d, NULL);
+}
+
+/* Sends body from one user to a user or group; returns the code. */
+static int
+test_send(int64_t from, int64_t to_user, int64_t to_group, const char *body,
+          const char *cmid, struct store_msg *out, bool *dup)
+{
+	return test_send_at(from, to_user, to_group, body, cmid, 1700000000000,
+	                    out, dup);
+}
+
+/* Sends at ts and forgets: the new seq, or a negative errcode. */
+static int64_t
+test_say_at(int64_t from, int64_t to_user, int64_t to_group, const char *body,
+            int64_t ts)
+{
+	struct store_msg m;
+	int64_t seq;
 	int r;
 
-	r = store_msg_append(st, &in, out, dup != NULL ? dup : &d, NULL);
-	return r;
+	r = test_send_at(from, to_user, to_group, body, NULL, ts, &m, NULL);
+	if (r < 0)
+		return r;
+	seq = m.seq;
+	store_msg_clear(&m);
+	return seq;
 }
 
 /* Sends and forgets: the new seq, or a negative errcode. */
 static int64_t
 test_say(int64_t from, int64_t to_user, int64_t to_group, const char *body)
 {
-	struct store_msg m;
-	int64_t seq;
-	int r;
-
-	if ((r = test_send(from, to_user, to_group, body, NULL, &m, NULL)) < 0)
-		return r;
-	seq = m.seq;
-	store_msg_clear(&m);
-	return seq;
+	return test_say_at(from, to_user, to_group, body, 1700000000000);
 }
 
 /* The number of messages uid's sync would return (up to 1000). */
@@ -435,6 +451,64 @@ test_sync_ack(void)
 	CHECK_EQ_INT(store_history(st, c, dconv, 0, 5, &v, &n),
 	             -ERR_NOT_MEMBER);
 	test_bad_conv(b);
+}
+
+/*
+ * Whether v[0..n) holds, for each conversation, the seqs right above
+ * the cursor in order: 1, 2, ... (uid acked nothing yet).
+ */
+static bool
+test_sync_prefixes(const struct store_msg *v, size_t n)
+{
+	size_t i, j;
+	int64_t want;
+
+	for (i = 0; i < n; i++) {
+		want = 1;
+		for (j = 0; j < i; j++)
+			if (strcmp(v[j].conv, v[i].conv) == 0)
+				want++;
+		if (v[i].seq != want)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Sends whose ts go back within a conversation (the caller's clock):
+ * whatever the limit, sync returns each conversation's seqs in order, so
+ * a client acking what it got never skips one, and each message's ts as
+ * sent. (A store's own order across nodes: test-db-syncorder.c.)
+ */
+static void
+test_sync_clocks(void)
+{
+	int64_t a = test_register("ck-ann"), b = test_register("ck-bob");
+	struct store_user u;
+	struct store_group g;
+	struct store_msg *v;
+	bool created, more;
+	size_t n, limit, i;
+
+	CHECK_EQ_INT(store_friend_add(st, a, "ck-bob", &u, &created), 0);
+	store_user_clear(&u);
+	CHECK_EQ_INT(store_group_create(st, a, "ck-room", NULL, &g), 0);
+	CHECK_EQ_INT(store_group_join(st, b, g.id, NULL, &g), 0);
+	CHECK_EQ_INT(test_say_at(a, b, 0, "d1", 1700000000300), 1);
+	CHECK_EQ_INT(test_say_at(a, 0, g.id, "g1", 1700000000200), 1);
+	CHECK_EQ_INT(test_say_at(a, b, 0, "d2", 1700000000100), 2);
+	CHECK_EQ_INT(test_say_at(a, 0, g.id, "g2", 1700000000400), 2);
+	store_group_clear(&g);
+	for (limit = 1; limit <= 5; limit++) {
+		CHECK_EQ_INT(store_sync(st, b, limit, &v, &n, &more), 0);
+		CHECK(n == (limit < 4 ? limit : 4) && more == (limit < 4));
+		CHECK(test_sync_prefixes(v, n));
+		/* Each keeps the ts it was sent with (d2's went back). */
+		for (i = 0; i < n; i++)
+			CHECK(strcmp(v[i].body, "d2") != 0 ||
+			      v[i].ts == 1700000000100);
+		store_msgs_free(v, n);
+	}
 }
 
 /* History pages backwards with before; oldest first in each page. */
@@ -1984,6 +2058,7 @@ main(void)
 	test_direct();
 	test_group_msgs();
 	test_sync_ack();
+	test_sync_clocks();
 	test_history();
 	test_refriend();
 	test_from_name();
