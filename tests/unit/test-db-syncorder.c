@@ -194,7 +194,7 @@ test_random_one(unsigned int *seed)
 	size_t n = 0, np = (size_t)rand_r(seed) % 4 + 1, p, i, j, got;
 	size_t limit = (size_t)rand_r(seed) % 20 + 1;
 	int64_t seen[4] = {0};
-	char conv[16];
+	char conv[STORE_CONV_MAX];
 	bool more, partial = false;
 
 	for (p = 0; p < np; p++) {
