@@ -270,11 +270,10 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
      * joined to conv_members, messages were read from each
      * conversation's first, whatever the cursor.
      */
-    [SQ_SYNC_CONVS] = {"SELECT c.conv, c.acked, v.last_seq "
-                       "FROM conv_members c "
+    [SQ_SYNC_CONVS] = {"SELECT c.conv, c.acked FROM conv_members c "
                        "JOIN conversations v ON v.id = c.conv "
                        "WHERE c.user_id = ? AND v.last_seq > c.acked",
-                       "sii"},
+                       "si"},
     [SQ_SYNC_CONV] = {"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
                       "m.to_group, m.body, m.ts, m.cmid, m.ord "
                       "FROM messages m JOIN users u ON u.id = m.sender "
