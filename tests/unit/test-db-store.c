@@ -487,18 +487,21 @@ test_sync_clocks(void)
 	struct store_user u;
 	struct store_group g;
 	struct store_msg *v;
+	int64_t gid;
 	bool created, more;
 	size_t n, limit, i;
 
 	CHECK_EQ_INT(store_friend_add(st, a, "ck-bob", &u, &created), 0);
 	store_user_clear(&u);
 	CHECK_EQ_INT(store_group_create(st, a, "ck-room", NULL, &g), 0);
-	CHECK_EQ_INT(store_group_join(st, b, g.id, NULL, &g), 0);
-	CHECK_EQ_INT(test_say_at(a, b, 0, "d1", 1700000000300), 1);
-	CHECK_EQ_INT(test_say_at(a, 0, g.id, "g1", 1700000000200), 1);
-	CHECK_EQ_INT(test_say_at(a, b, 0, "d2", 1700000000100), 2);
-	CHECK_EQ_INT(test_say_at(a, 0, g.id, "g2", 1700000000400), 2);
+	gid = g.id;
 	store_group_clear(&g);
+	CHECK_EQ_INT(store_group_join(st, b, gid, NULL, &g), 0);
+	store_group_clear(&g);
+	CHECK_EQ_INT(test_say_at(a, b, 0, "d1", 1700000000300), 1);
+	CHECK_EQ_INT(test_say_at(a, 0, gid, "g1", 1700000000200), 1);
+	CHECK_EQ_INT(test_say_at(a, b, 0, "d2", 1700000000100), 2);
+	CHECK_EQ_INT(test_say_at(a, 0, gid, "g2", 1700000000400), 2);
 	for (limit = 1; limit <= 5; limit++) {
 		CHECK_EQ_INT(store_sync(st, b, limit, &v, &n, &more), 0);
 		CHECK(n == (limit < 4 ? limit : 4) && more == (limit < 4));
