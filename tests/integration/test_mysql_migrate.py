@@ -1,10 +1,11 @@
 """natterd's MariaDB migrations on a database that holds data (issue 7):
-schema 4 clusters messages by (conv, seq) and drops their id column. A
-database at schema 3, as earlier natterd left it, with users, a
-friendship, a group and messages in both, is migrated when natterd
-starts on it; nothing is lost, sync and history read it in seq order,
-and the next send takes the next seq. Starts its own MariaDB in a
-temporary folder on loopback.
+schema 4 clusters messages by (conv, seq), and their id becomes ord, an
+order value without an index. A database at schema 3, as earlier
+natterd left it, with users, a friendship, a group and messages in both,
+is migrated when natterd starts on it; nothing is lost, sync returns
+each conversation in seq order and all in the order stored, history
+reads it, and the next send takes the next seq. Starts its own MariaDB
+in a temporary folder on loopback.
 """
 
 import glob
@@ -80,9 +81,11 @@ def make_schema3(src, dst):
              "ORDER BY ts, conv, seq" % (dst, MSG_COLS, MSG_COLS, src))
 
 
-def check_sync(c, gid, want_direct, want_group):
-    """c's sync: each conversation's bodies in seq order, seqs from 1."""
+def check_sync(c, gid, want_direct, want_group, want_all):
+    """c's sync: each conversation's bodies in seq order, seqs from 1, and
+    all of them in the order they were stored."""
     msgs = c.call("sync", limit=100)["msgs"]
+    check_eq([m["body"] for m in msgs], want_all, "the order stored")
     direct = [m for m in msgs if "user" in m["to"]]
     group = [m for m in msgs if m["to"].get("group") == gid]
     check_eq([m["body"] for m in direct], want_direct, "direct bodies")
@@ -108,7 +111,8 @@ def test_seq_key_migration():
     check(ID_COLUMN not in messages_table(dst), "no id column left")
     bob = Conn(srv)
     bob.login(bob_name)
-    conv = check_sync(bob, gid, ["one", "two", "three"], ["g-one", "g-two"])
+    conv = check_sync(bob, gid, ["one", "two", "three"], ["g-one", "g-two"],
+                      ["one", "two", "three", "g-one", "g-two"])
     r = bob.call("send", to={"user": bob.call("friends")["friends"][0]["id"]},
                  body="four")
     check_eq(r["msg"]["seq"], 4, "the next seq after the migrated ones")
@@ -130,14 +134,15 @@ def test_seq_key_migration():
     check_eq(messages_table(dst), messages_table(src), "table unchanged")
     bob = Conn(srv)
     bob.login(bob_name)
-    check_sync(bob, gid, ["one", "two", "three", "four"], ["g-one", "g-two"])
+    check_sync(bob, gid, ["one", "two", "three", "four"], ["g-one", "g-two"],
+               ["one", "two", "three", "g-one", "g-two", "four"])
 
 
 @test
 def test_migration_waits_for_lock():
-    """A node that starts while another migrates waits for it (up to an
-    hour: a big table's rebuild takes minutes), then finds the work
-    done."""
+    """A node that starts while another holds the migration lock waits
+    for it (up to an hour: a big table's rebuild takes minutes), then
+    migrates."""
     url = db().new_database()
     holder = subprocess.Popen(
         ["mariadb", "--no-defaults", "-S", db().sock, "-uroot", "-N", "-B",
