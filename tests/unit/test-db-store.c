@@ -514,6 +514,53 @@ test_sync_clocks(void)
 	}
 }
 
+/*
+ * Sync pages through more than a page of several conversations, acking
+ * what each page returned: every message once, each conversation in seq
+ * order (on MariaDB, pages then stop where a conversation was read only
+ * in part).
+ */
+static void
+test_sync_pages(void)
+{
+	int64_t a = test_register("sp-ann"), b[3], seen[3] = {0};
+	struct store_user u;
+	struct store_msg *v;
+	bool created, more = true;
+	size_t n, i, total = 0;
+	int k, pages = 0;
+
+	for (k = 0; k < 3; k++) {
+		b[k] = test_register(k == 0   ? "sp-bob"
+		                     : k == 1 ? "sp-cat"
+		                              : "sp-dan");
+		CHECK_EQ_INT(store_friend_add(st, b[k], "sp-ann", &u, &created),
+		             0);
+		store_user_clear(&u);
+	}
+	/*
+	 * 40 each, one conversation after another: on MariaDB each page
+	 * then stops at the last message read of a conversation read in
+	 * part (32, 40, 40, 8; SQLite 50, 50, 20).
+	 */
+	for (i = 0; i < 120; i++)
+		CHECK(test_say(b[i / 40], a, 0, "p") > 0);
+	while (more && pages++ < 20) {
+		CHECK_EQ_INT(store_sync(st, a, 50, &v, &n, &more), 0);
+		CHECK(n > 0 && n <= 50);
+		for (i = 0; i < n; i++) {
+			for (k = 0; k < 3 && v[i].from_id != b[k]; k++)
+				;
+			CHECK(k < 3 && v[i].seq == ++seen[k < 3 ? k : 0]);
+			CHECK_EQ_INT(store_ack(st, a, v[i].conv, v[i].seq), 0);
+		}
+		total += n;
+		store_msgs_free(v, n);
+	}
+	CHECK(!more && total == 120);
+	CHECK(seen[0] == 40 && seen[1] == 40 && seen[2] == 40);
+}
+
 /* History pages backwards with before; oldest first in each page. */
 static void
 test_history(void)
@@ -2062,6 +2109,7 @@ main(void)
 	test_group_msgs();
 	test_sync_ack();
 	test_sync_clocks();
+	test_sync_pages();
 	test_history();
 	test_refriend();
 	test_from_name();
