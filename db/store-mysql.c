@@ -81,9 +81,12 @@
 /* The fewest messages sync reads of a conversation at a time. */
 #define STORE_MYSQL_SYNC_SHARE 32
 
-#define STORE_MYSQL_MSG_COLS                                                   \
-	"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, m.to_group, "      \
-	"m.body, m.ts, m.cmid FROM messages m JOIN users u ON u.id = m.sender"
+/* A message's columns (store_mysql_msg_row), and where they come from. */
+#define STORE_MYSQL_MSG_LIST                                                   \
+	"m.conv, m.seq, m.sender, u.name, m.to_user, m.to_group, m.body, "     \
+	"m.ts, m.cmid"
+#define STORE_MYSQL_MSG_FROM " FROM messages m JOIN users u ON u.id = m.sender"
+#define STORE_MYSQL_MSG_COLS "SELECT " STORE_MYSQL_MSG_LIST STORE_MYSQL_MSG_FROM
 
 /* Every statement the backend runs, prepared once per connection. */
 enum store_mysql_sq {
@@ -274,10 +277,10 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
                        "JOIN conversations v ON v.id = c.conv "
                        "WHERE c.user_id = ? AND v.last_seq > c.acked",
                        "si"},
-    [SQ_SYNC_CONV] = {"SELECT m.conv, m.seq, m.sender, u.name, m.to_user, "
-                      "m.to_group, m.body, m.ts, m.cmid, m.ord "
-                      "FROM messages m JOIN users u ON u.id = m.sender "
-                      "WHERE m.conv = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
+    /* The message's columns, then its ord (column 9). */
+    [SQ_SYNC_CONV] = {"SELECT " STORE_MYSQL_MSG_LIST
+                      ", m.ord" STORE_MYSQL_MSG_FROM
+                      " WHERE m.conv = ? AND m.seq > ? ORDER BY m.seq LIMIT ?",
                       "siisiisisi"},
     [SQ_MEMBER_CONV] = {"SELECT acked FROM conv_members "
                         "WHERE user_id = ? AND conv = ?",
@@ -896,6 +899,17 @@ store_mysql_col_str_nn(struct store_mysql_res *res, int col)
 	char *v = store_mysql_col_str(res, col);
 
 	return v != NULL ? v : xstrdup("");
+}
+
+/* A text column copied into buf (size bytes, cut to fit; "" for NULL). */
+static void
+store_mysql_col_copy(struct store_mysql_res *res, int col, char *buf,
+                     size_t size)
+{
+	char *v = store_mysql_col_str_nn(res, col);
+
+	snprintf(buf, size, "%s", v);
+	free(v);
 }
 
 /*
@@ -2325,11 +2339,8 @@ store_mysql_group_member_ids(void *c, int64_t gid, struct store_ids *out)
 static void
 store_mysql_msg_row(struct store_mysql_res *res, struct store_msg *m)
 {
-	char *conv = store_mysql_col_str_nn(res, 0);
-
 	memset(m, 0, sizeof(*m));
-	snprintf(m->conv, sizeof(m->conv), "%s", conv);
-	free(conv);
+	store_mysql_col_copy(res, 0, m->conv, sizeof(m->conv));
 	m->seq = store_mysql_col_int(res, 1);
 	m->from_id = store_mysql_col_int(res, 2);
 	m->from_name = store_mysql_col_str_nn(res, 3);
@@ -2622,7 +2633,6 @@ store_mysql_sync_convs(struct store_mysql *s, int64_t uid,
 {
 	struct store_mysql_res res;
 	size_t cap = 0;
-	char *conv;
 	int r;
 
 	*out = NULL;
@@ -2631,9 +2641,7 @@ store_mysql_sync_convs(struct store_mysql *s, int64_t uid,
 		return r;
 	while ((r = store_mysql_fetch(&res)) == 1) {
 		*out = xgrow(*out, *n, &cap, sizeof(**out));
-		conv = store_mysql_col_str_nn(&res, 0);
-		snprintf((*out)[*n].conv, STORE_CONV_MAX, "%s", conv);
-		free(conv);
+		store_mysql_col_copy(&res, 0, (*out)[*n].conv, STORE_CONV_MAX);
 		(*out)[(*n)++].acked = store_mysql_col_int(&res, 1);
 	}
 	store_mysql_res_end(&res);
