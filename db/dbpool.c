@@ -1,5 +1,4 @@
 #include <pthread.h>
-#include <signal.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdatomic.h>
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "pwhash.h"
 #include "store-backend.h"
+#include "thread.h"
 #include "xmalloc.h"
 #include "yield.h"
 
@@ -440,23 +440,16 @@ dbpool_main(void *arg)
 	return NULL;
 }
 
-/*
- * Starts the threads with every signal blocked, so signals go to the
- * loop threads that handle them.
- */
+/* Starts the threads (signals blocked in them: thread.h). */
 static int
 dbpool_start(struct dbpool *p)
 {
-	sigset_t all, old;
 	int i, e = 0;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < p->n && e == 0; i++) {
-		e = pthread_create(&p->w[i].tid, NULL, dbpool_main, &p->w[i]);
+		e = thread_start(&p->w[i].tid, dbpool_main, &p->w[i]);
 		p->w[i].started = e == 0;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return e;
 }
 

@@ -19,6 +19,7 @@
 #include "presence.h"
 #include "relay-ms.h"
 #include "server.h"
+#include "thread.h"
 #include "xmalloc.h"
 
 #define RELAY_CHANNEL "natter:cluster"
@@ -814,7 +815,7 @@ relay_new(struct server *srv, const char *addr)
 void
 relay_start(struct relay *r)
 {
-	if (pthread_create(&r->thread, NULL, relay_main, r) != 0)
+	if (thread_start(&r->thread, relay_main, r) != 0)
 		fatal("%s: pthread_create failed", __func__);
 }
 

@@ -17,6 +17,7 @@
 #include "loopq.h"
 #include "server.h"
 #include "session.h"
+#include "thread.h"
 #include "xmalloc.h"
 
 #define WORKER_FINISH_SECONDS 5
@@ -158,7 +159,7 @@ worker_main(void *arg)
 void
 worker_start(struct worker *w)
 {
-	if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+	if (thread_start(&w->thread, worker_main, w) != 0)
 		fatal("%s: pthread_create failed", __func__);
 }
 
