@@ -20,16 +20,14 @@
  * costs a handful, whatever n:
  *   savepoint (none for a batch's first call); (the cmids already
  *   stored: see store_mysql_bulk_run); the friendships and the group
- *   members (each an epoch's one row, which the first attempt reads in
- *   the seq upsert instead, and only what the connection does not know
- *   yet: store_mysql_known);
- *   (the senders' names, if not given); the seqs of every conversation
- *   in one upsert, in sorted order (so that two nodes batching on one
- *   database lock conversation rows in the same order), read back by it
- *   (RETURNING) or by a SELECT after it; one execution of a prepared
- *   INSERT bound to arrays of rows (split past STORE_MYSQL_BULK_CHUNK
- *   bytes of bodies); (the messages a send repeats within the batch,
- *   read back).
+ *   members (each an epoch's one row, which the first attempt reads
+ *   with the seqs instead, or after the insert if it reads no seq; and
+ *   only what the connection does not know yet: store_mysql_known);
+ *   (the senders' names, if not given); (the last seqs of the
+ *   conversations the connection has no hint for, in one SELECT: see
+ *   store_mysql_bulk_seq_take); one execution of a prepared INSERT bound
+ *   to arrays of rows (split past STORE_MYSQL_BULK_CHUNK bytes of
+ *   bodies); (the messages a send repeats within the batch, read back).
  * Refusals are rare: each one asks the single path's check why, for the
  * exact code. The reads are SQL text: strings escaped by the connection,
  * cmids as hex literals (byte-exact binary); the INSERT's rows go bound.
@@ -47,6 +45,8 @@
 #define STORE_MYSQL_BULK_NONE SIZE_MAX
 /* The epochs (store_mysql_epoch_id 1 and 2) a batch may rely on. */
 #define STORE_MYSQL_BULK_EPOCHS 2
+/* Attempts of a batch: the hopeful one, then with lookups and reads. */
+#define STORE_MYSQL_BULK_TRIES 3
 
 /*
  * Messages first, by their (sender, cmid) key: left to itself the
@@ -80,10 +80,14 @@ struct store_mysql_bulk_name {
 	char *name;
 };
 
-/* A conversation of the batch: k new messages, the next seq to give. */
+/*
+ * A conversation of the batch: k new messages, the next seq to give (0:
+ * not known yet), and a send to it (for its key in the seq hints).
+ */
 struct store_mysql_bulk_conv {
 	const char *id;
 	int64_t k, next;
+	const struct store_send *in;
 };
 
 /* One store_msg_append_many call. */
@@ -112,7 +116,7 @@ struct store_mysql_bulk {
 	size_t mark;  /* qlen after a list's head: the list is empty */
 	bool hopeful; /* no cmid lookup: no send is a retry, we hope */
 	bool missed;  /* one was (or may be): run again, with the lookup */
-	/* hopeful: an epoch assumed unchanged, read by the seq upsert */
+	/* hopeful: an epoch assumed unchanged, read with the seqs */
 	bool assumed[STORE_MYSQL_BULK_EPOCHS];
 };
 
@@ -489,7 +493,7 @@ store_mysql_bulk_friends_wanted(struct store_mysql_bulk *b)
 /*
  * Reads epoch which; a new one (or kn's first) voids everything kn
  * knew, as does kn having outgrown STORE_MYSQL_KNOWN_MAX. A hopeful
- * attempt assumes kn's epoch still holds, which the seq upsert checks
+ * attempt assumes kn's epoch still holds, which the seqs' read checks
  * (store_mysql_bulk_seq_take; store_mysql_bulk_verify if there is none):
  * a round trip less per batch, since epochs change rarely.
  */
@@ -501,8 +505,7 @@ store_mysql_bulk_epoch(struct store_mysql_bulk *b,
 	int64_t epoch;
 	int r;
 
-	if (b->hopeful && kn->valid && kn->n <= STORE_MYSQL_KNOWN_MAX &&
-	    store_mysql_returning(b->s)) {
+	if (b->hopeful && kn->valid && kn->n <= STORE_MYSQL_KNOWN_MAX) {
 		b->assumed[which - 1] = true;
 		return 0;
 	}
@@ -901,9 +904,12 @@ store_mysql_bulk_convs(struct store_mysql_bulk *b)
 	size_t i, n = 0;
 
 	b->convs = xcalloc(b->n, sizeof(*b->convs));
-	for (i = 0; i < b->n; i++)
-		if (b->it[i].state == BULK_NEW)
-			b->convs[n++].id = b->it[i].conv;
+	for (i = 0; i < b->n; i++) {
+		if (b->it[i].state != BULK_NEW)
+			continue;
+		b->convs[n].id = b->it[i].conv;
+		b->convs[n++].in = &b->in[i];
+	}
 	qsort(b->convs, n, sizeof(*b->convs), store_mysql_bulk_conv_cmp);
 	for (i = 0; i < n; i++) {
 		if (b->nconvs > 0 &&
@@ -936,11 +942,13 @@ store_mysql_bulk_epoch_held(struct store_mysql_bulk *b, size_t which,
 }
 
 /*
- * Reads (id, last_seq) rows just taken: each conversation's first seq;
- * then, in order, the epochs the attempt assumed.
+ * Reads (id, last seq) rows of the conversations without a hint: each
+ * one's next seq; then, in order, the epochs the attempt assumed. A
+ * conversation without a row gets one (the messages' foreign key wants
+ * it), and seq 1.
  */
 static int
-store_mysql_bulk_seq_firsts(struct store_mysql_bulk *b, MYSQL_RES *res)
+store_mysql_bulk_seq_read(struct store_mysql_bulk *b, MYSQL_RES *res)
 {
 	bool assumed[STORE_MYSQL_BULK_EPOCHS];
 	struct store_mysql_bulk_conv *c;
@@ -952,7 +960,7 @@ store_mysql_bulk_seq_firsts(struct store_mysql_bulk *b, MYSQL_RES *res)
 	while ((row = mysql_fetch_row(res)) != NULL) {
 		if (row[0] != NULL &&
 		    (c = store_mysql_bulk_conv_find(b, row[0])) != NULL)
-			c->next = store_mysql_bulk_col_int(row, 1) - c->k + 1;
+			c->next = store_mysql_bulk_col_int(row, 1) + 1;
 		for (i = 0, col = 2; i < STORE_MYSQL_BULK_EPOCHS && r == 0; i++)
 			if (assumed[i])
 				r = store_mysql_bulk_epoch_held(
@@ -961,66 +969,68 @@ store_mysql_bulk_seq_firsts(struct store_mysql_bulk *b, MYSQL_RES *res)
 	mysql_free_result(res);
 	if (r < 0)
 		return r;
-	for (i = 0; i < b->nconvs; i++)
-		if (b->convs[i].next <= 0)
-			return -ERR_INTERNAL;
-	return 0;
+	store_mysql_bulk_start(b, "INSERT INTO conversations(id) VALUES ");
+	for (i = 0; i < b->nconvs; i++) {
+		if (b->convs[i].next > 0)
+			continue;
+		store_mysql_bulk_add(b, "%s(", store_mysql_bulk_sep(b, ", "));
+		store_mysql_bulk_add_str(b, b->convs[i].id,
+		                         strlen(b->convs[i].id));
+		store_mysql_bulk_add(b, ")");
+		b->convs[i].next = 1;
+	}
+	if (b->qlen == b->mark)
+		return 0;
+	store_mysql_bulk_add(b, " ON DUPLICATE KEY UPDATE id = id");
+	return store_mysql_bulk_exec(b, "bulk: conversations", NULL);
 }
 
 /*
- * Takes k seqs of each conversation in one upsert, rows in sorted order:
- * its row locks are taken in that order, the same on every node. The
- * new last seqs come back with it (RETURNING, on the update path too)
- * or, on servers without that, from a SELECT of the rows it locked:
- * RETURNING took the pair from 0.93 to 0.60 ms a batch of 100
- * conversations on its own.
+ * Gives each conversation its next seq: the connection's hint, or, for
+ * those it has none of, the end of the key's range, read in one query
+ * with the epochs the attempt assumed (store_mysql_bulk_verify reads them
+ * if there is no such query). No row is locked: a seq another writer took
+ * first fails the insert, and the batch runs again (store-mysql.c). The
+ * conversations go in sorted order, the same on every node.
  */
 static int
 store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
 {
-	bool returning = store_mysql_returning(b->s);
 	MYSQL_RES *res;
 	size_t i;
 	int r;
 
-	store_mysql_bulk_start(b, "INSERT INTO conversations(id, last_seq) "
-	                          "VALUES ");
-	for (i = 0; i < b->nconvs; i++) {
-		store_mysql_bulk_add(b, "%s(", store_mysql_bulk_sep(b, ", "));
-		store_mysql_bulk_add_str(b, b->convs[i].id,
-		                         strlen(b->convs[i].id));
-		store_mysql_bulk_add(b, ", %" PRId64 ")", b->convs[i].k);
-	}
-	store_mysql_bulk_add(b,
-	                     " ON DUPLICATE KEY UPDATE "
-	                     "last_seq = last_seq + VALUES(last_seq)%s",
-	                     returning ? " RETURNING id, last_seq" : "");
-	for (i = 0; returning && i < STORE_MYSQL_BULK_EPOCHS; i++)
+	store_mysql_bulk_start(b, "SELECT v.id, (SELECT MAX(m.seq) FROM "
+	                          "messages m WHERE m.conv = v.id)");
+	for (i = 0; i < STORE_MYSQL_BULK_EPOCHS; i++)
 		if (b->assumed[i])
 			store_mysql_bulk_add(b,
 			                     ", (SELECT n FROM social_epoch "
 			                     "WHERE id = %zu)",
 			                     i + 1);
-	if ((r = store_mysql_bulk_exec(b, "bulk: seqs",
-	                               returning ? &res : NULL)) < 0)
-		return r;
-	if (!returning) {
-		store_mysql_bulk_start(b, "SELECT id, last_seq FROM "
-		                          "conversations WHERE id IN (");
-		for (i = 0; i < b->nconvs; i++) {
-			store_mysql_bulk_add(b, "%s",
-			                     store_mysql_bulk_sep(b, ", "));
-			store_mysql_bulk_add_str(b, b->convs[i].id,
-			                         strlen(b->convs[i].id));
-		}
-		store_mysql_bulk_add(b, ")");
-		if ((r = store_mysql_bulk_exec(b, "bulk: seqs read", &res)) < 0)
-			return r;
+	store_mysql_bulk_add(b, " FROM conversations v WHERE v.id IN (");
+	b->mark = b->qlen;
+	for (i = 0; i < b->nconvs; i++) {
+		b->convs[i].next = store_mysql_seq_hint(b->s, b->convs[i].in);
+		if (b->convs[i].next > 0)
+			continue;
+		store_mysql_bulk_add(b, "%s", store_mysql_bulk_sep(b, ", "));
+		store_mysql_bulk_add_str(b, b->convs[i].id,
+		                         strlen(b->convs[i].id));
 	}
-	return store_mysql_bulk_seq_firsts(b, res);
+	if (b->qlen == b->mark)
+		return 0;
+	store_mysql_bulk_add(b, ")");
+	if ((r = store_mysql_bulk_exec(b, "bulk: seqs", &res)) < 0)
+		return r;
+	return store_mysql_bulk_seq_read(b, res);
 }
 
-/* Gives the new messages their seqs: input order within a conversation. */
+/*
+ * Gives the new messages their seqs: input order within a conversation.
+ * The hints move past them now: if the insert fails, its rollback
+ * forgets every hint.
+ */
 static int
 store_mysql_bulk_seqs(struct store_mysql_bulk *b)
 {
@@ -1038,6 +1048,8 @@ store_mysql_bulk_seqs(struct store_mysql_bulk *b)
 			return -ERR_INTERNAL;
 		b->it[i].seq = c->next++;
 	}
+	for (i = 0; i < b->nconvs; i++)
+		store_mysql_seq_note(b->s, b->convs[i].in, b->convs[i].next);
 	return 0;
 }
 
@@ -1106,7 +1118,11 @@ store_mysql_bulk_put_row(const struct store_mysql_bulk *b, size_t i,
 	return in->body_len;
 }
 
-/* Executes the k rows gathered; a duplicate key is a retry missed. */
+/*
+ * Executes the k rows gathered. A duplicate key is a retry missed (a
+ * hopeful attempt's), or a seq another writer took first: either way the
+ * batch runs again, with the lookup and its seqs read.
+ */
 static int
 store_mysql_bulk_put(struct store_mysql_bulk *b,
                      const struct store_mysql_rows *r, size_t k)
@@ -1114,11 +1130,7 @@ store_mysql_bulk_put(struct store_mysql_bulk *b,
 	int rc = store_mysql_insert_rows(b->s, r, k);
 
 	if (rc == 1) {
-		if (b->hopeful) {
-			b->missed = true;
-			return -ERR_INTERNAL;
-		}
-		log_error("mysql: bulk insert: a key is taken");
+		b->missed = true;
 		return -ERR_INTERNAL;
 	}
 	return rc;
@@ -1186,7 +1198,7 @@ store_mysql_bulk_writes(struct store_mysql_bulk *b)
 	return store_mysql_bulk_again(b);
 }
 
-/* Reads the epochs still assumed: no seq upsert read them. */
+/* Reads the epochs still assumed: no read of seqs took them along. */
 static int
 store_mysql_bulk_verify(struct store_mysql_bulk *b)
 {
@@ -1347,20 +1359,25 @@ store_mysql_bulk_attempt(struct store_mysql_bulk *b)
  * Retries are rare, so the first attempt does not look cmids up: a send
  * that repeats a stored one then fails the INSERT on (sender, cmid), or
  * (if the checks refuse it) might have; the attempt is undone and the
- * batch runs again with the lookup, as it always did before.
+ * batch runs again with the lookup, as it always did before. A seq that
+ * another writer took first fails the INSERT too: each attempt after the
+ * first reads the seqs, and another writer can take one only between
+ * that read and the insert. Past STORE_MYSQL_BULK_TRIES the caller
+ * stores the sends one by one.
  */
 static int
 store_mysql_bulk_run(struct store_mysql_bulk *b)
 {
-	int r;
+	int r, i;
 
 	b->hopeful = true;
-	if ((r = store_mysql_bulk_attempt(b)) == 0 || !b->missed ||
-	    store_mysql_lost(b->s))
-		return r;
-	store_mysql_bulk_reset(b);
-	b->hopeful = b->missed = false;
-	return store_mysql_bulk_attempt(b);
+	for (i = 0;; i++) {
+		if ((r = store_mysql_bulk_attempt(b)) == 0 || !b->missed ||
+		    store_mysql_lost(b->s) || i + 1 >= STORE_MYSQL_BULK_TRIES)
+			return r;
+		store_mysql_bulk_reset(b);
+		b->hopeful = b->missed = false;
+	}
 }
 
 /* Empties the outputs (freeing what they hold if held is set). */

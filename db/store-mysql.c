@@ -14,6 +14,7 @@
 
 #include "errcode.h"
 #include "log.h"
+#include "pairtab.h"
 #include "pwhash.h"
 #include "schema.h"
 #include "store-backend.h"
@@ -29,11 +30,18 @@
  * (mysql_stmt_*) and cached per connection; only the embedded schema DDL
  * goes through mysql_real_query.
  *
- * Sessions run READ COMMITTED with utf8mb4. A message's seq is taken by
- * upserting the conversation row inside the storing transaction, so the
- * row lock serializes writers of one conversation (across processes too)
- * until they commit: commit order is seq order, and a rollback gives the
- * seq back.
+ * Sessions run READ COMMITTED with utf8mb4. A conversation's last seq is
+ * the end of its range of the messages table's primary key (conv, seq):
+ * a new message takes the next one, and the key refuses a seq another
+ * writer took first. The writer remembers the next seq of the
+ * conversations it wrote (store_mysql_seq_hint), so a batch usually
+ * reads none; a hint comes only from this connection's own inserts, so
+ * it can be behind (another node wrote since: the insert finds the key
+ * taken and the batch runs again, reading) but never ahead, and every
+ * rollback forgets them all. A writer takes seq n + 1 only once n is
+ * committed or its own, so commit order is still seq order. (Before
+ * schema 5, every batch upserted a counter, conversations.last_seq: a
+ * sixth of mariadbd's time at 20k msg/s; doc/performance.md.)
  *
  * Failures: a lost connection (server gone, KILL, wait_timeout, restart)
  * marks the connection dead; the next call reconnects (a short connect
@@ -80,6 +88,11 @@
 #define STORE_MYSQL_LOCK_S "3600"
 /* The fewest messages sync reads of a conversation at a time. */
 #define STORE_MYSQL_SYNC_SHARE 32
+/* Conversations whose next seq the writer remembers (direct-mapped). */
+#define STORE_MYSQL_SEQ_HINTS 4096
+/* The end of conversation v's seqs, as a subquery. */
+#define STORE_MYSQL_CONV_END                                                   \
+	"(SELECT COALESCE(MAX(m.seq), 0) FROM messages m WHERE m.conv = v.id)"
 
 /* A message's columns (store_mysql_msg_row), and where they come from. */
 #define STORE_MYSQL_MSG_LIST                                                   \
@@ -127,7 +140,6 @@ enum store_mysql_sq {
 	SQ_MEMBER_IDS,
 	SQ_MSG_BY_CMID,
 	SQ_SEQ_NEXT,
-	SQ_SEQ_BACK,
 	SQ_MSG_INSERT,
 	SQ_MSG_INSERT_ROWS,
 	SQ_EPOCH_READ,
@@ -202,17 +214,18 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     [SQ_FRIEND_IDS] = {"SELECT friend_id FROM friendships "
                        "WHERE user_id = ? ORDER BY friend_id",
                        "i"},
-    [SQ_CONV_ENSURE] = {"INSERT INTO conversations(id, last_seq) "
-                        "VALUES(?, 0) ON DUPLICATE KEY UPDATE id = id",
+    [SQ_CONV_ENSURE] = {"INSERT INTO conversations(id) "
+                        "VALUES(?) ON DUPLICATE KEY UPDATE id = id",
                         ""},
     /* A new participant's cursor starts at the conversation's end. */
     [SQ_CONV_ENTER] = {"INSERT INTO conv_members(user_id, conv, acked) "
-                       "SELECT ?, id, last_seq FROM conversations "
-                       "WHERE id = ? ON DUPLICATE KEY UPDATE acked = acked",
+                       "SELECT ?, v.id, " STORE_MYSQL_CONV_END
+                       " FROM conversations v "
+                       "WHERE v.id = ? ON DUPLICATE KEY UPDATE acked = acked",
                        ""},
     [SQ_CONV_REENTER] = {"INSERT INTO conv_members(user_id, conv, acked) "
-                         "SELECT ?, id, last_seq FROM conversations "
-                         "WHERE id = ? "
+                         "SELECT ?, v.id, " STORE_MYSQL_CONV_END
+                         " FROM conversations v WHERE v.id = ? "
                          "ON DUPLICATE KEY UPDATE acked = VALUES(acked)",
                          ""},
     [SQ_CONV_LEAVE] = {"DELETE FROM conv_members "
@@ -251,14 +264,10 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     [SQ_MSG_BY_CMID] = {STORE_MYSQL_MSG_COLS
                         " WHERE m.sender = ? AND m.cmid = ?",
                         "siisiisis"},
-    /* LAST_INSERT_ID(expr) hands the new value back in the OK packet. */
-    [SQ_SEQ_NEXT] = {"INSERT INTO conversations(id, last_seq) "
-                     "VALUES(?, LAST_INSERT_ID(1)) ON DUPLICATE KEY "
-                     "UPDATE last_seq = LAST_INSERT_ID(last_seq + 1)",
-                     ""},
-    [SQ_SEQ_BACK] = {"UPDATE conversations SET last_seq = last_seq - 1 "
-                     "WHERE id = ?",
-                     ""},
+    /* The end of the primary key's range (conv, seq). */
+    [SQ_SEQ_NEXT] = {"SELECT COALESCE(MAX(seq), 0) + 1 FROM messages "
+                     "WHERE conv = ?",
+                     "i"},
     [SQ_MSG_INSERT] = {STORE_MYSQL_MSG_INSERT, ""},
     /*
      * The same text in a statement of its own: store_mysql_insert_rows
@@ -274,8 +283,8 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
      * conversation's first, whatever the cursor.
      */
     [SQ_SYNC_CONVS] = {"SELECT c.conv, c.acked FROM conv_members c "
-                       "JOIN conversations v ON v.id = c.conv "
-                       "WHERE c.user_id = ? AND v.last_seq > c.acked",
+                       "WHERE c.user_id = ? AND EXISTS (SELECT 1 FROM "
+                       "messages m WHERE m.conv = c.conv AND m.seq > c.acked)",
                        "si"},
     /* The message's columns, then its ord (column 9). */
     [SQ_SYNC_CONV] = {"SELECT " STORE_MYSQL_MSG_LIST
@@ -287,8 +296,8 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
                         "i"},
     /* Counts matched rows (CLIENT_FOUND_ROWS), changed or not. */
     [SQ_ACK] = {"UPDATE conv_members SET acked = GREATEST(acked, LEAST(?, "
-                "(SELECT last_seq FROM conversations WHERE id = ?))) "
-                "WHERE user_id = ? AND conv = ?",
+                "(SELECT COALESCE(MAX(seq), 0) FROM messages "
+                "WHERE conv = ?))) WHERE user_id = ? AND conv = ?",
                 ""},
     [SQ_HISTORY] = {STORE_MYSQL_MSG_COLS " WHERE m.conv = ? AND m.seq < ? "
                                          "ORDER BY m.seq DESC LIMIT ?",
@@ -313,8 +322,8 @@ struct store_mysql {
 	bool batch_lost; /* the batch's transaction is gone */
 	bool sends_only; /* store_sends_only: foreign key checks off */
 	int64_t ord_last; /* the last messages.ord this connection gave */
-	bool bulk_exec;   /* the server runs statements bound to arrays */
-	bool returning;   /* and INSERT ... RETURNING */
+	struct pairtab *seq_hints; /* next seqs: store_mysql_seq_hint */
+	bool bulk_exec; /* the server runs statements bound to arrays */
 	struct store_mysql_known known;   /* the bulk path's friendships */
 	struct store_mysql_known members; /* and group members */
 	int64_t chained_ms; /* monotonic: when chained was opened */
@@ -414,6 +423,45 @@ store_mysql_busy_error(unsigned int e)
 static void store_mysql_disconnect(struct store_mysql *s);
 static void store_mysql_res_end(struct store_mysql_res *res);
 
+/* The key of in's conversation in seq_hints: as store-sqlite.c's. */
+static void
+store_mysql_seq_key(const struct store_send *in, int64_t *a, int64_t *b)
+{
+	if (in->to_group != 0) {
+		*a = 0;
+		*b = in->to_group;
+	} else {
+		*a = in->from_id < in->to_user ? in->from_id : in->to_user;
+		*b = in->from_id < in->to_user ? in->to_user : in->from_id;
+	}
+}
+
+int64_t
+store_mysql_seq_hint(struct store_mysql *s, const struct store_send *in)
+{
+	int64_t a, b;
+
+	store_mysql_seq_key(in, &a, &b);
+	return pairtab_find(s->seq_hints, a, b);
+}
+
+void
+store_mysql_seq_note(struct store_mysql *s, const struct store_send *in,
+                     int64_t next)
+{
+	int64_t a, b;
+
+	store_mysql_seq_key(in, &a, &b);
+	pairtab_set(s->seq_hints, a, b, next);
+}
+
+void
+store_mysql_seq_forget(struct store_mysql *s)
+{
+	if (s->seq_hints != NULL)
+		pairtab_clear(s->seq_hints);
+}
+
 /*
  * Maps a failed call to an errcode. A lost connection is marked dead
  * (reopened by the next call) and is retryable unless it died during
@@ -423,6 +471,7 @@ static int
 store_mysql_fail(struct store_mysql *s, unsigned int e, const char *msg,
                  const char *what, bool commit)
 {
+	store_mysql_seq_forget(s); /* whatever was rolled back */
 	if (store_mysql_conn_error(e)) {
 		log_warn("mysql %s@%s/%s: %s: %s (%u)", s->user, s->host,
 		         s->name, what, msg, e);
@@ -471,6 +520,7 @@ store_mysql_disconnect(struct store_mysql *s)
 	/* A change may pass unseen meanwhile. */
 	s->known.valid = s->members.valid = false;
 	s->known.n = s->members.n = 0;
+	store_mysql_seq_forget(s);
 }
 
 /*
@@ -520,19 +570,6 @@ store_mysql_can_bulk(MYSQL *db)
 	       (ext & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
 }
 
-/* Whether INSERT ... RETURNING works: MariaDB 10.5 and later. */
-static bool
-store_mysql_can_return(MYSQL *db)
-{
-	unsigned long caps = 0;
-
-	if (mariadb_get_infov(db, MARIADB_CONNECTION_SERVER_CAPABILITIES,
-	                      &caps) != 0)
-		return false;
-	return (caps & CLIENT_MYSQL) == 0 &&
-	       mysql_get_server_version(db) >= 100500;
-}
-
 /*
  * Connects (no statements yet). On failure returns -ERR_UNAVAILABLE and,
  * if err is not NULL, a message in *err.
@@ -565,7 +602,6 @@ store_mysql_connect(struct store_mysql *s, char **err)
 	}
 	s->db = db;
 	s->bulk_exec = !s->opt.mysql_rows_each && store_mysql_can_bulk(db);
-	s->returning = !s->opt.mysql_rows_each && store_mysql_can_return(db);
 	if (!s->bulk_exec && !s->opt.mysql_rows_each)
 		log_warn(
 		    "mysql %s:%u: the server lacks bulk execution (not "
@@ -715,6 +751,7 @@ store_mysql_vrun(struct store_mysql *s, enum store_mysql_sq id,
 		return store_mysql_stmt_fail(s, st, store_mysql_sql[id].sql);
 	if (mysql_stmt_execute(st)) {
 		if (dup != NULL && mysql_stmt_errno(st) == ER_DUP_ENTRY) {
+			store_mysql_seq_forget(s); /* maybe a seq taken */
 			*dup = true;
 			return 0;
 		}
@@ -980,6 +1017,7 @@ store_mysql_end(struct store_mysql *s, int r)
 	if (s->db != NULL) {
 		bool retry = s->retryable;
 
+		store_mysql_seq_forget(s);
 		(void)store_mysql_run(s, SQ_ROLLBACK, "");
 		s->retryable = retry;
 	}
@@ -1112,6 +1150,7 @@ store_mysql_savepoint(struct store_mysql *s)
 void
 store_mysql_rollback_savepoint(struct store_mysql *s)
 {
+	store_mysql_seq_forget(s);
 	if (s->undo_all) {
 		s->undo_all = false;
 		if (store_mysql_run(s, SQ_ROLLBACK_CHAIN, "") < 0)
@@ -1211,8 +1250,10 @@ store_mysql_insert_rows(struct store_mysql *s, const struct store_mysql_rows *r,
 	    mysql_stmt_bind_param(st, b))
 		return store_mysql_stmt_fail(s, st, sql);
 	if (mysql_stmt_execute(st)) {
-		if (mysql_stmt_errno(st) == ER_DUP_ENTRY)
+		if (mysql_stmt_errno(st) == ER_DUP_ENTRY) {
+			store_mysql_seq_forget(s); /* maybe a seq taken */
 			return 1;
+		}
 		return store_mysql_fail(s, mysql_stmt_errno(st),
 		                        mysql_stmt_error(st), sql, false);
 	}
@@ -1244,12 +1285,6 @@ store_mysql_epoch(struct store_mysql *s, enum store_mysql_epoch_id which,
 	int r = store_mysql_int(s, SQ_EPOCH_READ, epoch, "i", (int64_t)which);
 
 	return r < 0 ? r : r == 0 ? -ERR_INTERNAL : 0;
-}
-
-bool
-store_mysql_returning(const struct store_mysql *s)
-{
-	return s->returning;
 }
 
 /* Whether a group commit is open. */
@@ -1569,6 +1604,7 @@ store_mysql_close(void *c)
 	if (s == NULL)
 		return;
 	store_mysql_disconnect(s);
+	pairtab_free(s->seq_hints);
 	free(s->known.v);
 	free(s->members.v);
 	free(s->dummy);
@@ -1597,6 +1633,7 @@ store_mysql_open(const char *rest, const struct store_options *opt, void **out,
 		return -ERR_INTERNAL;
 	}
 	s = xcalloc(1, sizeof(*s));
+	s->seq_hints = pairtab_new(STORE_MYSQL_SEQ_HINTS);
 	if (opt != NULL)
 		s->opt = *opt;
 	if (store_mysql_parse(s, rest) < 0) {
@@ -2482,10 +2519,10 @@ store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
 }
 
 /*
- * Allocates the next seq of the conversation (locking its row until the
- * commit) and inserts the message: 0, 1 if the sender's cmid is taken
- * (the UNIQUE key says so: no lookup before; the seq is given back and
- * nothing is written), or a negative errcode.
+ * Takes the conversation's next seq and inserts the message: 0, 1 if the
+ * key (sender, cmid) or (conv, seq) is taken (no lookup before; the
+ * caller tells them apart), or a negative errcode. The conversation's
+ * row comes first: the messages' foreign key wants it.
  */
 static int
 store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
@@ -2502,21 +2539,21 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 		sender.name = xstrdup(in->from_name);
 	else if ((r = store_mysql_user_read(s, &op)) < 0)
 		return r;
-	if ((r = store_mysql_run(s, SQ_SEQ_NEXT, "s", conv)) == 0) {
-		seq = (int64_t)mysql_stmt_insert_id(s->stmt[SQ_SEQ_NEXT]);
+	if ((r = store_mysql_run(s, SQ_CONV_ENSURE, "s", conv)) == 0 &&
+	    (r = store_mysql_int(s, SQ_SEQ_NEXT, &seq, "s", conv)) == 1)
 		r = store_mysql_run_dup(
 		    s, SQ_MSG_INSERT, &dup, "siinnbisi", conv, seq, in->from_id,
 		    in->to_user, in->to_group, in->body, in->body_len, in->ts,
 		    in->cmid, store_mysql_ord_next(s));
-	}
-	/* A duplicate key leaves the transaction open: undo the seq. */
-	if (r == 0 && dup &&
-	    (r = store_mysql_run(s, SQ_SEQ_BACK, "s", conv)) == 0)
+	else if (r == 0)
+		r = -ERR_INTERNAL; /* an aggregate returns a row */
+	if (r == 0 && dup)
 		r = 1;
 	if (r != 0) {
 		store_user_clear(&sender);
 		return r;
 	}
+	store_mysql_seq_note(s, in, seq + 1);
 	store_common_msg_fill(in, conv, seq, sender.name, out);
 	return 0;
 }

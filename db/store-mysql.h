@@ -24,8 +24,6 @@ MYSQL *store_mysql_conn(struct store_mysql *s);
 bool store_mysql_host_local(const char *host, const char *socket);
 /* Whether a group commit (store_batch_begin) is open. */
 bool store_mysql_batching(const struct store_mysql *s);
-/* Whether the server takes INSERT ... RETURNING (MariaDB 10.5 on). */
-bool store_mysql_returning(const struct store_mysql *s);
 /* Whether the open batch's transaction is lost (connection gone too). */
 bool store_mysql_lost(struct store_mysql *s);
 /*
@@ -115,6 +113,18 @@ int store_mysql_insert_rows(struct store_mysql *s,
  * why ids sort below).
  */
 int64_t store_mysql_ord_next(struct store_mysql *s);
+
+/*
+ * The next seq of in's conversation as this connection last took it, or
+ * 0 if it does not remember (store-mysql.c says when a hint holds).
+ */
+int64_t store_mysql_seq_hint(struct store_mysql *s,
+                             const struct store_send *in);
+/* Notes next as that conversation's next seq, after an insert. */
+void store_mysql_seq_note(struct store_mysql *s, const struct store_send *in,
+                          int64_t next);
+/* Forgets every hint: after a rollback, or when a key was taken. */
+void store_mysql_seq_forget(struct store_mysql *s);
 
 /* store_msg_append on a struct store_mysql (c). */
 int store_mysql_msg_append(void *c, const struct store_send *in,

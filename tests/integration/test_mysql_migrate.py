@@ -4,8 +4,10 @@ order value without an index. A database at schema 3, as earlier
 natterd left it, with users, a friendship, a group and messages in both,
 is migrated when natterd starts on it; nothing is lost, sync returns
 each conversation in seq order and all in the order stored, history
-reads it, and the next send takes the next seq. Starts its own MariaDB
-in a temporary folder on loopback.
+reads it, and the next send takes the next seq. Schema 5 drops
+conversations.last_seq (seqs come from the messages' key); it and schema
+4 run again harmlessly on a node stopped before recording them. Starts
+its own MariaDB in a temporary folder on loopback.
 """
 
 import glob
@@ -30,6 +32,12 @@ HOLD_S = 4  # another node's migration, as long as this
 
 def dbname(url):
     return url.rsplit("/", 1)[1]
+
+
+def has_last_seq(name):
+    """Whether conversations still has schema 1's counter column."""
+    return any(r[0] == "last_seq" for r in
+               db().sql("SHOW COLUMNS FROM conversations", db=name))
 
 
 def messages_table(name):
@@ -60,7 +68,8 @@ def fill(url):
 
 def make_schema3(src, dst):
     """dst as schema 3 left it (migrations 001-003, recorded in
-    schema_version), holding src's rows; messages get ids in ts order."""
+    schema_version), holding src's rows (src is at the latest schema);
+    messages get ids in ts order."""
     steps = sorted(glob.glob(os.path.join(SCHEMA, "*.sql")))[:3]
     for path in steps:
         with open(path) as f:
@@ -73,6 +82,11 @@ def make_schema3(src, dst):
         db().sql("INSERT INTO schema_version VALUES (%d, '%s', 0)"
                  % (i, name), db=dst)
     for t in TABLES:
+        if t == "conversations":  # schema 3 kept each one's last seq
+            db().sql("INSERT INTO `%s`.conversations SELECT v.id, (SELECT "
+                     "MAX(seq) FROM `%s`.messages m WHERE m.conv = v.id) "
+                     "FROM `%s`.conversations v" % (dst, src, src))
+            continue
         db().sql("INSERT INTO `%s`.%s SELECT * FROM `%s`.%s"
                  % (dst, t, src, t))
     db().sql("REPLACE INTO `%s`.social_epoch SELECT * FROM "
@@ -106,6 +120,10 @@ def test_seq_key_migration():
     srv = start_natterd(["--store", dst_url])
     check("applied schema 004-conv-seq-key" in srv.log_text(),
           "natterd applies schema 4")
+    check("applied schema 005-seqs-from-messages" in srv.log_text(),
+          "natterd applies schema 5")
+    check(not has_last_seq(dst) and not has_last_seq(src),
+          "schema 5 leaves no last_seq column")
     check_eq(messages_table(dst), messages_table(src),
              "the migrated table is the one a fresh database gets")
     check(ID_COLUMN not in messages_table(dst), "no id column left")
@@ -125,12 +143,14 @@ def test_seq_key_migration():
     check("applied schema" not in srv.log_text(), "no migration twice")
     srv.stop()
 
-    # A node stopped after the ALTER but before schema_version's row: the
-    # step runs again, finds no id column, and changes nothing.
-    db().sql("DELETE FROM schema_version WHERE version = 4", db=dst)
+    # A node stopped after the ALTERs but before schema_version's rows:
+    # the steps run again, find no id or last_seq column, change nothing.
+    db().sql("DELETE FROM schema_version WHERE version >= 4", db=dst)
     srv = start_natterd(["--store", dst_url])
     check("applied schema 004-conv-seq-key" in srv.log_text(),
           "schema 4 recorded again")
+    check("applied schema 005-seqs-from-messages" in srv.log_text(),
+          "schema 5 recorded again")
     check_eq(messages_table(dst), messages_table(src), "table unchanged")
     bob = Conn(srv)
     bob.login(bob_name)
