@@ -990,8 +990,7 @@ store_mysql_bulk_seq_read(struct store_mysql_bulk *b, MYSQL_RES *res)
  * those it has none of, the end of the key's range, read in one query
  * with the epochs the attempt assumed (store_mysql_bulk_verify reads them
  * if there is no such query). No row is locked: a seq another writer took
- * first fails the insert, and the batch runs again (store-mysql.c). The
- * conversations go in sorted order, the same on every node.
+ * first fails the insert, and the batch runs again (store-mysql.c).
  */
 static int
 store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
@@ -1000,8 +999,10 @@ store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
 	size_t i;
 	int r;
 
-	store_mysql_bulk_start(b, "SELECT v.id, (SELECT MAX(m.seq) FROM "
-	                          "messages m WHERE m.conv = v.id)");
+	/* Not MAX(seq): correlated, it reads the whole conversation. */
+	store_mysql_bulk_start(b, "SELECT v.id, (SELECT m.seq FROM messages m "
+	                          "WHERE m.conv = v.id ORDER BY m.seq DESC "
+	                          "LIMIT 1)");
 	for (i = 0; i < STORE_MYSQL_BULK_EPOCHS; i++)
 		if (b->assumed[i])
 			store_mysql_bulk_add(b,

@@ -158,6 +158,68 @@ def test_seq_key_migration():
                ["one", "two", "three", "g-one", "g-two", "four"])
 
 
+def index_reads():
+    """Rows mariadbd has read so far by walking an index (all sessions)."""
+    rows = db().sql("SHOW GLOBAL STATUS WHERE Variable_name IN "
+                    "('Handler_read_next', 'Handler_read_prev')")
+    return sum(int(v) for _, v in rows)
+
+
+def reads_of(what, fn, most=2000):
+    """Runs fn; checks that mariadbd walked at most `most` index rows."""
+    before = index_reads()
+    out = fn()
+    n = index_reads() - before
+    check(n <= most, "%s read %d index rows" % (what, n))
+    return out
+
+
+@test
+def test_long_conversation_reads():
+    """Schema 5 takes a conversation's last seq from the end of its key
+    range. A send, an ack, a sync and a new member's cursor each walk a
+    few index rows however long the conversation (MAX(seq) or EXISTS
+    correlated to an outer row walked all of it: 20,000 rows here),
+    counted by mariadbd's Handler_read_next and _prev."""
+    url = db().new_database()
+    srv = start_natterd(["--store", url])
+    ann, bob = new_user(srv), new_user(srv)
+    make_friends(ann, bob)
+    gid = ann.call("group_create", name=uniq("lg"))["group"]["id"]
+    bob.call("group_join", group=gid)
+    conv = ann.call("send", to={"user": bob.uid}, body="first")["msg"]["conv"]
+    gconv = ann.call("send", to={"group": gid}, body="g-first")["msg"]["conv"]
+    names = (ann.name, bob.name)
+    ann_uid, bob_uid = ann.uid, bob.uid
+    ann.close()
+    bob.close()
+    srv.stop()
+    for c, to_user, to_group in ((conv, bob_uid, "NULL"),
+                                 (gconv, "NULL", gid)):
+        db().sql("INSERT INTO messages (conv, seq, sender, to_user, "
+                 "to_group, body, ts, ord) SELECT '%s', seq, %d, %s, %s, "
+                 "'x', 0, seq FROM seq_2_to_20001"
+                 % (c, ann_uid, to_user, to_group), db=dbname(url))
+    # A new natterd: its writer knows no seq yet, so it reads them.
+    srv = start_natterd(["--store", url])
+    ann, bob = Conn(srv), Conn(srv)
+    ann.login(names[0])
+    bob.login(names[1])
+    r = reads_of("a send", lambda: ann.call(
+        "send", to={"user": bob_uid}, body="last"))
+    check_eq(r["msg"]["seq"], 20002, "the next seq after 20,001")
+    reads_of("a group send", lambda: ann.call(
+        "send", to={"group": gid}, body="g-last"))
+    reads_of("an ack", lambda: bob.call("ack", conv=conv, seq=20001))
+    reads_of("an ack", lambda: bob.call("ack", conv=gconv, seq=20002))
+    msgs = reads_of("a sync", lambda: bob.call("sync", limit=10))["msgs"]
+    check_eq([m["body"] for m in msgs], ["last"], "only the unacked one")
+    carl = new_user(srv)
+    reads_of("a join", lambda: carl.call("group_join", group=gid))
+    check_eq(carl.call("sync", limit=10)["msgs"], [],
+             "a new member's cursor is at the end")
+    srv.stop()
+
 @test
 def test_migration_waits_for_lock():
     """A node that starts while another holds the migration lock waits
