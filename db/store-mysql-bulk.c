@@ -26,8 +26,9 @@
  *   (the senders' names, if not given); (the last seqs of the
  *   conversations the connection has no hint for, in one SELECT: see
  *   store_mysql_bulk_seq_take); one execution of a prepared INSERT bound
- *   to arrays of rows (split past STORE_MYSQL_BULK_CHUNK bytes of
- *   bodies); (the messages a send repeats within the batch, read back).
+ *   to arrays of rows, in key order (split past STORE_MYSQL_BULK_CHUNK
+ *   bytes of bodies); (the messages a send repeats within the batch, read
+ *   back).
  * Refusals are rare: each one asks the single path's check why, for the
  * exact code. The reads are SQL text: strings escaped by the connection,
  * cmids as hex literals (byte-exact binary); the INSERT's rows go bound.
@@ -73,6 +74,7 @@ struct store_mysql_bulk_item {
 	size_t row;   /* OLD, AGAIN: the stored message in rows */
 	size_t first; /* AGAIN: the send it repeats */
 	int64_t seq;  /* NEW */
+	int64_t ord;  /* NEW: in input order, though inserted by key */
 };
 
 struct store_mysql_bulk_name {
@@ -1048,6 +1050,7 @@ store_mysql_bulk_seqs(struct store_mysql_bulk *b)
 		if ((c = store_mysql_bulk_conv_find(b, b->it[i].conv)) == NULL)
 			return -ERR_INTERNAL;
 		b->it[i].seq = c->next++;
+		b->it[i].ord = store_mysql_ord_next(b->s);
 	}
 	for (i = 0; i < b->nconvs; i++)
 		store_mysql_seq_note(b->s, b->convs[i].in, b->convs[i].next);
@@ -1111,7 +1114,7 @@ store_mysql_bulk_put_row(const struct store_mysql_bulk *b, size_t i,
 	r->body[k] = in->body;
 	r->body_len[k] = (unsigned long)in->body_len;
 	r->ts[k] = in->ts;
-	r->ord[k] = store_mysql_ord_next(b->s);
+	r->ord[k] = b->it[i].ord;
 	r->cmid[k] = in->cmid != NULL ? in->cmid : "";
 	r->cmid_len[k] = in->cmid != NULL ? (unsigned long)strlen(in->cmid) : 0;
 	r->cmid_ind[k] =
@@ -1137,6 +1140,41 @@ store_mysql_bulk_put(struct store_mysql_bulk *b,
 	return rc;
 }
 
+/* Two items (pointers to) by (conv, seq). */
+static int
+store_mysql_bulk_item_cmp(const void *x, const void *y)
+{
+	const struct store_mysql_bulk_item *p =
+	    *(const struct store_mysql_bulk_item *const *)x;
+	const struct store_mysql_bulk_item *q =
+	    *(const struct store_mysql_bulk_item *const *)y;
+	int c = strcmp(p->conv, q->conv);
+
+	if (c != 0)
+		return c;
+	return p->seq < q->seq ? -1 : p->seq > q->seq;
+}
+
+/*
+ * The new messages' items (*n of them, an array the caller frees) by
+ * (conv, seq), the order their keys are inserted in: every node then
+ * locks keys in the same order, so two batches whose seqs collide (hints
+ * gone stale on both) wait for each other instead of deadlocking. Their
+ * ords keep the input order (store_mysql_bulk_seqs), which sync follows.
+ */
+static const struct store_mysql_bulk_item **
+store_mysql_bulk_order(const struct store_mysql_bulk *b, size_t *n)
+{
+	const struct store_mysql_bulk_item **v = xcalloc(b->n, sizeof(*v));
+	size_t i;
+
+	for (i = 0, *n = 0; i < b->n; i++)
+		if (b->it[i].state == BULK_NEW)
+			v[(*n)++] = &b->it[i];
+	qsort(v, *n, sizeof(*v), store_mysql_bulk_item_cmp);
+	return v;
+}
+
 /*
  * Inserts the new messages with one execution of a prepared INSERT bound
  * to arrays: mariadbd parses no SQL text for them (parsing the multi-row
@@ -1146,14 +1184,15 @@ store_mysql_bulk_put(struct store_mysql_bulk *b,
 static int
 store_mysql_bulk_insert(struct store_mysql_bulk *b)
 {
+	const struct store_mysql_bulk_item **order;
 	struct store_mysql_rows r;
-	size_t i, k = 0, bytes = 0;
+	size_t i, j, n, k = 0, bytes = 0;
 	int rc = 0;
 
+	order = store_mysql_bulk_order(b, &n);
 	store_mysql_bulk_rows_new(&r, b->n);
-	for (i = 0; i < b->n && rc == 0; i++) {
-		if (b->it[i].state != BULK_NEW)
-			continue;
+	for (j = 0; j < n && rc == 0; j++) {
+		i = (size_t)(order[j] - b->it);
 		bytes += store_mysql_bulk_put_row(b, i, &r, k++);
 		if (bytes < STORE_MYSQL_BULK_CHUNK)
 			continue;
@@ -1163,6 +1202,7 @@ store_mysql_bulk_insert(struct store_mysql_bulk *b)
 	if (rc == 0 && k > 0)
 		rc = store_mysql_bulk_put(b, &r, k);
 	free((void *)r.conv); /* the block */
+	free(order);
 	return rc;
 }
 

@@ -2075,6 +2075,90 @@ test_seq_after_undo(const char *url)
 	CHECK_EQ_INT(test_say_bulk(b, a), 4);
 }
 
+/* Runs q on my; 0, or -1 with the server's error shown. */
+static int
+test_mysql_do(MYSQL *my, const char *q)
+{
+	if (mysql_query(my, q) == 0)
+		return 0;
+	fprintf(stderr, "test: %s: %s\n", q, mysql_error(my));
+	return -1;
+}
+
+/*
+ * MariaDB inserts a batch's messages by (conv, seq), whatever order they
+ * came in, so that every node takes the key's locks in one order
+ * (store_mysql_bulk_order); a trigger logs the rows as they go in. Their
+ * ord keeps the input order, which sync follows.
+ */
+static void
+test_bulk_key_order(const char *url)
+{
+	int64_t a = test_register("ko-ann"), to[2];
+	struct store_send in[3];
+	struct store_msg out[3], *v;
+	struct store_user u;
+	bool created, dup[3], more;
+	int res[3], i;
+	size_t n;
+	char prev[STORE_CONV_MAX + 24] = "", cur[sizeof(prev)];
+	MYSQL_RES *rs;
+	MYSQL_ROW row;
+	MYSQL *my;
+
+	if (strncmp(url, "mysql://", 8) != 0 ||
+	    (my = test_mysql_connect(url)) == NULL)
+		return;
+	to[0] = test_register("ko-bob");
+	to[1] = test_register("ko-cat");
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ_INT(
+		    store_friend_add(st, to[i], "ko-ann", &u, &created), 0);
+		store_user_clear(&u);
+	}
+	CHECK(test_mysql_do(my,
+	                    "CREATE TABLE ko_log (n INT AUTO_INCREMENT "
+	                    "PRIMARY KEY, conv VARCHAR(64), seq BIGINT)") == 0);
+	CHECK(test_mysql_do(
+	          my, "CREATE TRIGGER ko_log BEFORE INSERT ON "
+	              "messages FOR EACH ROW INSERT INTO "
+	              "ko_log(conv, seq) VALUES(NEW.conv, NEW.seq)") == 0);
+	for (i = 0; i < 3;
+	     i++) /* cat, bob, cat: the later conversation first */
+		in[i] = (struct store_send){.from_id = a,
+		                            .to_user = to[i == 1 ? 0 : 1],
+		                            .body = "order",
+		                            .body_len = 5,
+		                            .ts = 7};
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(store_msg_append_many(st, in, 3, out, dup, NULL, res), 0);
+	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	CHECK(test_mysql_do(my, "SELECT conv, seq FROM ko_log ORDER BY n") ==
+	          0 &&
+	      (rs = mysql_store_result(my)) != NULL);
+	for (i = 0; (row = mysql_fetch_row(rs)) != NULL; i++) {
+		snprintf(cur, sizeof(cur), "%s %020lld", row[0],
+		         strtoll(row[1], NULL, 10));
+		CHECK(strcmp(prev, cur) < 0);
+		memcpy(prev, cur, sizeof(prev));
+	}
+	CHECK_EQ_INT(i, 3);
+	mysql_free_result(rs);
+	CHECK(test_mysql_do(my, "DROP TRIGGER ko_log") == 0);
+	CHECK(test_mysql_do(my, "DROP TABLE ko_log") == 0);
+	/* cat's first, bob's, cat's second: as sent */
+	CHECK_EQ_INT(store_sync(st, to[1], 10, &v, &n, &more), 0);
+	CHECK(n == 2 && v[0].seq == 1 && v[1].seq == 2);
+	store_msgs_free(v, n);
+	CHECK_EQ_INT(store_sync(st, a, 10, &v, &n, &more), 0);
+	CHECK(n == 3 && v[0].to_user == to[1] && v[1].to_user == to[0] &&
+	      v[2].to_user == to[1]);
+	store_msgs_free(v, n);
+	for (i = 0; i < 3; i++)
+		store_msg_clear(&out[i]);
+	mysql_close(my);
+}
+
 /* Removes an SQLite database and its WAL files. */
 static void
 test_unlink(const char *path)
@@ -2185,6 +2269,7 @@ main(void)
 	test_conv_names();
 	test_two_writers(url);
 	test_seq_after_undo(url);
+	test_bulk_key_order(url);
 	store_close(st);
 	if (path != NULL) {
 		test_unlink(path);
