@@ -1491,6 +1491,8 @@ store_mysql_batch_end(void *c, bool commit)
 
 	s->batch = s->fresh = s->undo_all = false;
 	s->batch_lost = false;
+	if (lost || !commit) /* however the server lost it: hints included */
+		store_mysql_seq_forget(s);
 	if (lost) {
 		(void)store_mysql_end(s, -ERR_UNAVAILABLE);
 		return -ERR_UNAVAILABLE;
