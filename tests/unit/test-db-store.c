@@ -2123,8 +2123,8 @@ test_bulk_key_order(const char *url)
 	          my, "CREATE TRIGGER ko_log BEFORE INSERT ON "
 	              "messages FOR EACH ROW INSERT INTO "
 	              "ko_log(conv, seq) VALUES(NEW.conv, NEW.seq)") == 0);
-	for (i = 0; i < 3;
-	     i++) /* cat, bob, cat: the later conversation first */
+	/* cat, bob, cat: the later conversation first */
+	for (i = 0; i < 3; i++)
 		in[i] = (struct store_send){.from_id = a,
 		                            .to_user = to[i == 1 ? 0 : 1],
 		                            .body = "order",
