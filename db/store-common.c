@@ -48,6 +48,17 @@ store_common_refused(int r)
 	       r == -ERR_NOT_MEMBER;
 }
 
+void
+store_common_conv_key(const struct store_send *in, int64_t *a, int64_t *b)
+{
+	*a = in->to_group != 0           ? 0
+	     : in->from_id < in->to_user ? in->from_id
+	                                 : in->to_user;
+	*b = in->to_group != 0           ? in->to_group
+	     : in->from_id < in->to_user ? in->to_user
+	                                 : in->from_id;
+}
+
 /* Both sides of a direct message get it live, the sender's other
  * sessions included. */
 void

@@ -27,6 +27,12 @@ void store_common_msgs_reverse(struct store_msg *v, size_t n);
 bool store_common_refused(int r);
 
 /*
+ * The key of in's conversation, for tables in memory keyed by a pair
+ * (pairtab): both users, lower first, or 0 and the group.
+ */
+void store_common_conv_key(const struct store_send *in, int64_t *a, int64_t *b);
+
+/*
  * Who gets a direct message live: its two sides, in rcpt (the caller
  * frees rcpt->ids).
  */

@@ -1001,10 +1001,7 @@ store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
 	size_t i;
 	int r;
 
-	/* Not MAX(seq): correlated, it reads the whole conversation. */
-	store_mysql_bulk_start(b, "SELECT v.id, (SELECT m.seq FROM messages m "
-	                          "WHERE m.conv = v.id ORDER BY m.seq DESC "
-	                          "LIMIT 1)");
+	store_mysql_bulk_start(b, "SELECT v.id, " STORE_MYSQL_LAST_SEQ("v.id"));
 	for (i = 0; i < STORE_MYSQL_BULK_EPOCHS; i++)
 		if (b->assumed[i])
 			store_mysql_bulk_add(b,

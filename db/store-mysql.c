@@ -91,15 +91,9 @@
 /* Conversations whose next seq the writer remembers (direct-mapped). */
 #define STORE_MYSQL_SEQ_HINTS 4096
 /*
- * The last seq of conversation c (SQL), NULL if it has none: one row of
- * the key read backwards. MAX(seq) would do the same only where c is a
- * constant; correlated to an outer row, MariaDB 10.11 reads the whole
- * conversation for it (600 ms for a million messages, measured).
+ * The last seq (STORE_MYSQL_LAST_SEQ) of conversation v.id, of the one
+ * bound, and of member row c's: 0 if none.
  */
-#define STORE_MYSQL_LAST_SEQ(c)                                                \
-	"(SELECT ls.seq FROM messages ls WHERE ls.conv = " c                   \
-	" ORDER BY ls.seq DESC LIMIT 1)"
-/* That of conversation v.id, of the one bound, of member row c's; 0 if none. */
 #define STORE_MYSQL_END_V "COALESCE(" STORE_MYSQL_LAST_SEQ("v.id") ", 0)"
 #define STORE_MYSQL_END_ARG "COALESCE(" STORE_MYSQL_LAST_SEQ("?") ", 0)"
 #define STORE_MYSQL_END_C "COALESCE(" STORE_MYSQL_LAST_SEQ("c.conv") ", 0)"
@@ -431,19 +425,6 @@ store_mysql_busy_error(unsigned int e)
 static void store_mysql_disconnect(struct store_mysql *s);
 static void store_mysql_res_end(struct store_mysql_res *res);
 
-/* The key of in's conversation in seq_hints: as store-sqlite.c's. */
-static void
-store_mysql_seq_key(const struct store_send *in, int64_t *a, int64_t *b)
-{
-	if (in->to_group != 0) {
-		*a = 0;
-		*b = in->to_group;
-	} else {
-		*a = in->from_id < in->to_user ? in->from_id : in->to_user;
-		*b = in->from_id < in->to_user ? in->to_user : in->from_id;
-	}
-}
-
 int64_t
 store_mysql_seq_hint(struct store_mysql *s, const struct store_send *in)
 {
@@ -451,7 +432,7 @@ store_mysql_seq_hint(struct store_mysql *s, const struct store_send *in)
 
 	if (s->seq_hints == NULL)
 		return 0;
-	store_mysql_seq_key(in, &a, &b);
+	store_common_conv_key(in, &a, &b);
 	return pairtab_find(s->seq_hints, a, b);
 }
 
@@ -464,7 +445,7 @@ store_mysql_seq_note(struct store_mysql *s, const struct store_send *in,
 	/* Made on first use: connections that store no message need none. */
 	if (s->seq_hints == NULL)
 		s->seq_hints = pairtab_new(STORE_MYSQL_SEQ_HINTS);
-	store_mysql_seq_key(in, &a, &b);
+	store_common_conv_key(in, &a, &b);
 	pairtab_set(s->seq_hints, a, b, next);
 }
 
@@ -2560,7 +2541,7 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 		    in->to_user, in->to_group, in->body, in->body_len, in->ts,
 		    in->cmid, store_mysql_ord_next(s));
 	else if (r == 0)
-		r = -ERR_INTERNAL; /* an aggregate returns a row */
+		r = -ERR_INTERNAL; /* a SELECT without FROM returns a row */
 	if (r == 0 && dup)
 		r = 1;
 	if (r != 0) {

@@ -636,9 +636,6 @@ store_sqlite_seqs_undone(struct store_sqlite *s)
 	s->seqs_dirty = false;
 }
 
-static void store_sqlite_conv_key(const struct store_send *in, int64_t *a,
-                                  int64_t *b);
-
 /* Notes seq as the last of conversation (a, b) in the tail, if it is. */
 static void
 store_sqlite_tail_seq(struct store_sqlite *s, int64_t a, int64_t b, int64_t seq)
@@ -682,7 +679,7 @@ store_sqlite_cmids_since(struct store_sqlite *s)
 			cmidtab_add(s->cmids, in.from_id, cmid, row.id);
 		in.to_user = sqlite3_column_int64(st, 3);
 		in.to_group = sqlite3_column_int64(st, 4);
-		store_sqlite_conv_key(&in, &row.a, &row.b);
+		store_common_conv_key(&in, &row.a, &row.b);
 		if (s->seqs != NULL)
 			pairtab_forget(s->seqs, row.a, row.b);
 		if (row.id <= s->seq_floor)
@@ -2035,18 +2032,6 @@ store_sqlite_friends_check(struct store_sqlite *s)
 	return 0;
 }
 
-/* The key of in's conversation: both users, lower first, or 0 and a group. */
-static void
-store_sqlite_conv_key(const struct store_send *in, int64_t *a, int64_t *b)
-{
-	*a = in->to_group != 0           ? 0
-	     : in->from_id < in->to_user ? in->from_id
-	                                 : in->to_user;
-	*b = in->to_group != 0           ? in->to_group
-	     : in->from_id < in->to_user ? in->to_user
-	                                 : in->from_id;
-}
-
 /*
  * Whether a direct send's users are friends: 1, 0, or a negative errcode.
  * Asked of s->friends first, by the conversation's key; a friendship read
@@ -2060,7 +2045,7 @@ store_sqlite_are_friends(struct store_sqlite *s, const struct store_send *in)
 
 	if ((r = store_sqlite_friends_check(s)) < 0)
 		return r;
-	store_sqlite_conv_key(in, &a, &b);
+	store_common_conv_key(in, &a, &b);
 	if (pairtab_find(s->friends, a, b) != 0)
 		return 1;
 	if ((r = store_sqlite_int(s, SQ_FRIEND_CHECK, &x, "ii", in->from_id,
@@ -2219,7 +2204,7 @@ store_sqlite_msg_put_next(struct store_sqlite *s, const struct store_send *in,
 
 	if (s->seqs == NULL)
 		s->seqs = pairtab_new(STORE_SQLITE_SEQS);
-	store_sqlite_conv_key(in, &a, &b);
+	store_common_conv_key(in, &a, &b);
 	if ((*seq = pairtab_find(s->seqs, a, b)) > 0 ||
 	    (*seq = pairtab_find(s->tail, a, b)) > 0)
 		++*seq;
