@@ -757,21 +757,57 @@ store_mysql_bulk_check(struct store_mysql_bulk *b)
 	return 0;
 }
 
-/* The earlier send of the batch to be stored with i's sender and cmid. */
-static size_t
-store_mysql_bulk_earlier(const struct store_mysql_bulk *b, size_t i)
-{
-	const struct store_send *in = &b->in[i];
-	size_t j;
+/* A checked send with a cmid, for finding repeats by sorting. */
+struct store_mysql_bulk_key {
+	int64_t from;
+	const char *cmid;
+	size_t i;
+};
 
-	if (in->cmid == NULL)
-		return STORE_MYSQL_BULK_NONE;
-	for (j = 0; j < i; j++)
-		if (b->it[j].state == BULK_NEW &&
-		    b->in[j].from_id == in->from_id && b->in[j].cmid != NULL &&
-		    strcmp(b->in[j].cmid, in->cmid) == 0)
-			return j;
-	return STORE_MYSQL_BULK_NONE;
+/* Two keys by (sender, cmid, place in the batch). */
+static int
+store_mysql_bulk_key_cmp(const void *x, const void *y)
+{
+	const struct store_mysql_bulk_key *p = x, *q = y;
+	int c;
+
+	if (p->from != q->from)
+		return p->from < q->from ? -1 : 1;
+	if ((c = strcmp(p->cmid, q->cmid)) != 0)
+		return c;
+	return p->i < q->i ? -1 : p->i > q->i;
+}
+
+/*
+ * Points each checked send that repeats an earlier one (same sender and
+ * cmid) at the first of them the checks allow, as calls one after another
+ * would: that one is stored and the rest find it. By sorting, not by
+ * looking back from each send: a batch holds up to thousands of sends,
+ * and the look back was 8 % of a node's CPU in the cross-node relay.
+ */
+static void
+store_mysql_bulk_repeats(struct store_mysql_bulk *b)
+{
+	struct store_mysql_bulk_key *v = xcalloc(b->n, sizeof(*v));
+	size_t i, j, n = 0, first;
+
+	for (i = 0; i < b->n; i++)
+		if (store_mysql_bulk_keyed(b, i, BULK_CHECK))
+			v[n++] = (struct store_mysql_bulk_key){
+			    b->in[i].from_id, b->in[i].cmid, i};
+	qsort(v, n, sizeof(*v), store_mysql_bulk_key_cmp);
+	for (i = 0; i < n; i = j) {
+		first = STORE_MYSQL_BULK_NONE;
+		for (j = i; j < n && v[j].from == v[i].from &&
+		            strcmp(v[j].cmid, v[i].cmid) == 0;
+		     j++) {
+			if (first != STORE_MYSQL_BULK_NONE)
+				b->it[v[j].i].first = first;
+			else if (b->it[v[j].i].check >= 0)
+				first = v[j].i;
+		}
+	}
+	free(v);
 }
 
 /*
@@ -785,12 +821,12 @@ store_mysql_bulk_resolve(struct store_mysql_bulk *b)
 	struct store_mysql_bulk_item *it;
 	size_t i;
 
+	store_mysql_bulk_repeats(b);
 	for (i = 0; i < b->n; i++) {
 		it = &b->it[i];
 		if (it->state != BULK_CHECK)
 			continue;
-		if ((it->first = store_mysql_bulk_earlier(b, i)) !=
-		    STORE_MYSQL_BULK_NONE) {
+		if (it->first != STORE_MYSQL_BULK_NONE) {
 			it->state = BULK_AGAIN;
 		} else if (it->check < 0) {
 			it->state = BULK_DONE;
