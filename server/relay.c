@@ -13,7 +13,6 @@
 #include <json-c/json.h>
 
 #include "codec.h"
-#include "jsonfast.h"
 #include "log.h"
 #include "loopq.h"
 #include "presence.h"
@@ -66,17 +65,19 @@ struct relay {
 	bool left;
 	struct relay_node *nodes;
 	struct event *flush;    /* publishes the batch once the jobs ran */
-	struct codec_out batch; /* a "ms" message being built, or empty */
+	struct codec_out batch; /* a batch being built (relay-ms.h), or empty */
 	size_t nbatch;          /* deliveries in it */
-	struct codec_out ms;    /* how every "ms" message of ours begins */
+	struct codec_out ms;    /* how every batch of ours begins */
 	struct relay_ms in;     /* another node's batch, read in place */
-	struct codec_out frame; /* a frame of it, unescaped */
 };
 
-/* A job from another thread: publish a delivery, or announce a user. */
+/*
+ * A job from another thread: publish a delivery (item, len bytes of a
+ * batch, in the same block as the job), or announce a user.
+ */
 struct relay_job {
 	struct relay *r;
-	char *item; /* a delivery {"u":[uids],"f":frame}, or NULL */
+	char *item; /* NULL: an announcement */
 	size_t len;
 	int64_t uid;
 	char *name;
@@ -376,44 +377,34 @@ relay_deliver_many(struct relay *r, struct json_object *m)
 		relay_deliver(r, json_object_array_get_idx(v, i));
 }
 
-/* A delivery of another node's batch, read in place (relay-ms.h). */
+/* Another node's batch of deliveries (relay-ms.h), read in place. */
 static void
-relay_deliver_item(struct relay *r, const struct relay_ms_item *it)
+relay_deliver_batch(struct relay *r, const char *s, size_t len)
 {
-	const char *frame = it->frame;
-	size_t len = it->len;
-
-	if (it->escaped) {
-		r->frame.len = 0;
-		if (it->len + 1 > r->frame.cap)
-			codec_out_grow(&r->frame, it->len);
-		len = jsonfast_unescape(it->frame, it->len, r->frame.buf);
-		frame = r->frame.buf;
-	}
-	server_deliver_frame(r->srv, r->in.uids + it->uid0, it->nuid, frame,
-	                     len, 0, false, NULL);
-}
-
-/*
- * Another node's batch of deliveries, read without json-c: false if the
- * payload is not in that node's exact shape (json-c then reads it).
- */
-static bool
-relay_deliver_fast(struct relay *r, const char *s, size_t len)
-{
+	const struct relay_ms_item *it;
 	char *node;
 	size_t i;
 
-	if (relay_ms_read(s, len, &r->in) != 0)
-		return false;
+	if (relay_ms_read(s, len, &r->in) != 0) {
+		log_warn("relay: malformed batch of deliveries (%zu bytes)",
+		         len);
+		return;
+	}
 	node = xmemdup0(r->in.node, r->in.node_len);
+	if (r->in.bad > 0)
+		log_warn("relay: %zu malformed deliveries from node %s left "
+		         "out",
+		         r->in.bad, node);
 	if (!relay_is_self(r, node, r->in.epoch)) {
 		relay_node_seen(r, node, r->in.epoch);
-		for (i = 0; i < r->in.nitems; i++)
-			relay_deliver_item(r, &r->in.items[i]);
+		for (i = 0; i < r->in.nitems; i++) {
+			it = &r->in.items[i];
+			server_deliver_frame(r->srv, r->in.uids + it->uid0,
+			                     it->nuid, it->frame, it->len, 0,
+			                     false, NULL);
+		}
 	}
 	free(node);
-	return true;
 }
 
 /* Handles one cluster message from another node. */
@@ -442,7 +433,7 @@ relay_handle(struct relay *r, struct json_object *m)
 	n = relay_node_seen(r, node, epoch);
 	codec_get_id(m, "u", &uid);
 	codec_get_string(m, "name", &name, &len);
-	if (strcmp(k, "ms") == 0)
+	if (strcmp(k, "ms") == 0) /* a batch in JSON: older nodes */
 		relay_deliver_many(r, m);
 	else if (strcmp(k, "m") == 0) /* one delivery: older nodes */
 		relay_deliver(r, m);
@@ -462,14 +453,15 @@ relay_handle(struct relay *r, struct json_object *m)
 
 /*
  * Our own batches of deliveries come back to us, as every node reads the
- * one channel. They begin with r->ms, byte for byte: skipped unparsed, as
- * they are up to RELAY_BATCH_BYTES of JSON.
+ * one channel. They begin with r->ms, byte for byte, up to its count:
+ * skipped unread, as they are up to RELAY_BATCH_BYTES.
  */
 static bool
 relay_is_own_ms(const struct relay *r, const redisReply *payload)
 {
 	return payload->len > r->ms.len &&
-	       memcmp(payload->str, r->ms.buf, r->ms.len) == 0;
+	       memcmp(payload->str, r->ms.buf,
+	              r->ms.len - RELAY_MS_COUNT_LEN) == 0;
 }
 
 /* A reply on the subscriber connection: a message, or a confirmation. */
@@ -487,9 +479,11 @@ relay_sub_cb(redisAsyncContext *ac, void *reply, void *arg)
 		return;
 	payload = rep->element[2];
 	if (payload->type == REDIS_REPLY_STRING &&
-	    (relay_is_own_ms(r, payload) ||
-	     relay_deliver_fast(r, payload->str, payload->len)))
+	    relay_ms_is_batch(payload->str, payload->len)) {
+		if (!relay_is_own_ms(r, payload))
+			relay_deliver_batch(r, payload->str, payload->len);
 		return;
+	}
 	if (payload->type != REDIS_REPLY_STRING ||
 	    codec_parse(payload->str, payload->len, RELAY_MAX_DEPTH, &m) < 0) {
 		log_warn("relay: malformed cluster message");
@@ -659,17 +653,17 @@ relay_tick_cb(evutil_socket_t fd, short what, void *arg)
 /* --- the thread, and what other threads hand it --- */
 
 /*
- * Publishes the deliveries batched since the last call, as one message
- * {"n","e","k":"ms","m":[{"u","f"}, ...]}: one PUBLISH, and one reply to
- * parse on each other node, for all the deliveries of a loop turn (a
- * group commit's worth) instead of one each. Dropped if Redis is down.
+ * Publishes the deliveries batched since the last call as one batch
+ * (relay-ms.h): one PUBLISH, and one reply to read on each other node,
+ * for all the deliveries of a loop turn (a group commit's worth) instead
+ * of one each. Dropped if Redis is down.
  */
 static void
 relay_batch_flush(struct relay *r)
 {
 	if (r->nbatch == 0)
 		return;
-	codec_out_raw(&r->batch, "]}");
+	relay_ms_set_count(r->batch.buf, r->ms.len, r->nbatch);
 	if (r->pub_ready)
 		redisAsyncCommand(r->pub, NULL, NULL, "PUBLISH %s %b",
 		                  RELAY_CHANNEL, r->batch.buf, r->batch.len);
@@ -686,15 +680,13 @@ relay_flush_cb(evutil_socket_t fd, short what, void *arg)
 	relay_batch_flush(arg);
 }
 
-/* Adds a delivery's text to the batch; it goes out after this loop turn. */
+/* Adds a delivery to the batch; it goes out after this loop turn. */
 static void
 relay_batch_add(struct relay *r, const char *item, size_t len)
 {
 	if (r->nbatch == 0) {
 		codec_out_bytes(&r->batch, r->ms.buf, r->ms.len);
 		event_active(r->flush, EV_TIMEOUT, 0);
-	} else {
-		codec_out_raw(&r->batch, ",");
 	}
 	codec_out_bytes(&r->batch, item, len);
 	r->nbatch++;
@@ -728,35 +720,24 @@ relay_job_cb(void *arg)
 			                  "DEL natter:route:%lld:%s",
 			                  (long long)j->uid, r->srv->node);
 	}
-	free(j->item);
 	free(j->name);
 	free(j);
 }
 
 /*
- * Every delivery goes to the relay thread as {"u":[uids],"f":frame}, to
- * be batched (relay_batch_add). It is written by hand: this runs once per
- * message, on the DB writer.
+ * Every delivery goes to the relay thread as a batch's item, to be
+ * batched (relay_batch_add): this runs once per message, on the DB
+ * writer, so the item comes in the job's own block, ready to copy.
  */
 void
 relay_publish(struct relay *r, const int64_t *uids, size_t n, const char *frame,
               size_t len)
 {
-	struct relay_job *j = xcalloc(1, sizeof *j);
-	struct codec_out o = {0};
-	size_t i;
+	size_t size = relay_ms_item_size(n, len);
+	struct relay_job *j = xmalloc(sizeof *j + size);
 
-	codec_out_raw(&o, "{\"u\":[");
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			codec_out_raw(&o, ",");
-		codec_out_int(&o, uids[i]);
-	}
-	codec_out_raw(&o, "],\"f\":");
-	codec_out_str(&o, frame, len);
-	codec_out_raw(&o, "}");
-	j->r = r;
-	j->item = codec_out_take(&o, &j->len);
+	*j = (struct relay_job){.r = r, .item = (char *)(j + 1), .len = size};
+	relay_ms_put_item(j->item, uids, n, frame, len);
 	loopq_post(r->q, relay_job_cb, j);
 }
 
@@ -798,11 +779,7 @@ relay_new(struct server *srv, const char *addr)
 	snprintf(r->host, sizeof r->host, "%.*s",
 	         colon != NULL ? (int)(colon - addr) : (int)strlen(addr), addr);
 	r->epoch = relay_now_ms();
-	codec_out_raw(&r->ms, "{\"n\":");
-	codec_out_str(&r->ms, srv->node, strlen(srv->node));
-	codec_out_raw(&r->ms, ",\"e\":");
-	codec_out_int(&r->ms, r->epoch);
-	codec_out_raw(&r->ms, ",\"k\":\"ms\",\"m\":[");
+	relay_ms_put_head(&r->ms, srv->node, strlen(srv->node), r->epoch);
 	if ((r->base = event_base_new()) == NULL)
 		fatal("%s: event_base_new failed", __func__);
 	r->q = loopq_new(r->base);
@@ -890,7 +867,6 @@ relay_free(struct relay *r)
 	event_free(r->flush);
 	free(r->batch.buf);
 	free(r->ms.buf);
-	free(r->frame.buf);
 	relay_ms_clear(&r->in);
 	loopq_free(r->q);
 	event_base_free(r->base);

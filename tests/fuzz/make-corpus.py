@@ -7,6 +7,7 @@ to a copy, never to these folders (see tests/stages/30-fuzz).
 """
 import json
 import os
+import struct
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -177,23 +178,36 @@ def dispatch():
 
 
 def relay_ms():
-    # Batches of deliveries as a node publishes them (server/relay.c), then
-    # near misses that must go to json-c (server/relay-ms.c).
+    # Batches of deliveries as a node publishes them (server/relay-ms.h:
+    # magic, node, epoch, count, items; integers little-endian), then
+    # broken ones.
+    def head(node, epoch, count):
+        n = node.encode()
+        return (b"\0nb1" + struct.pack("<I", len(n)) + n +
+                struct.pack("<QI", epoch, count))
+
+    def item(uids, frame):
+        f = frame.encode() if isinstance(frame, str) else frame
+        return (struct.pack("<I%dQ" % len(uids), len(uids), *uids) +
+                struct.pack("<I", len(f)) + f)
+
     frames = [j({"ev": "msg", "conv": "u:1:2", "seq": 1, "from": 1,
-                 "body": "hi \"there\"\n", "ts": 1}),
-              j({"ev": "msg", "body": "\u4f60\u597d \U0001f600"}), "plain"]
-    items = ",".join(j({"u": [i + 1, 100 + i], "f": f})
-                     for i, f in enumerate(frames))
-    batch = '{"n":"node-1","e":1733400000000,"k":"ms","m":[%s]}' % items
+                 "body": "hi \"there\" C:\\tmp", "ts": 1}) + "\n",
+              j({"ev": "msg", "body": "\u4f60\u597d \U0001f600"}) + "\n",
+              j({"ev": "on", "user": 3}) + "\n"]
+    items = [item([1, 101], frames[0]), item([2], frames[1]),
+             item([3, 123456789012345678, 5], frames[2])]
+    batch = head("node-1", 1733400000000, 3) + b"".join(items)
     write("fuzz-relay-ms", "batch", batch)
-    write("fuzz-relay-ms", "one", '{"n":"a","e":1,"k":"ms","m":[%s]}' %
-          j({"u": [7], "f": frames[0]}))
-    write("fuzz-relay-ms", "spaced", batch.replace(",", ", ", 3))
-    write("fuzz-relay-ms", "empty-users",
-          '{"n":"a","e":1,"k":"ms","m":[{"u":[],"f":"x"}]}')
+    write("fuzz-relay-ms", "one", head("a", 1, 1) + item([7], frames[0]))
+    # Left out and counted: a uid 0, a negative uid, no "\n", bad UTF-8.
+    write("fuzz-relay-ms", "bad-items", head("n\u0153ud", 2**63 - 1, 6) +
+          items[0] + item([0], "x\n") + item([2**63], "x\n") +
+          item([4], "x") + item([5], b"\xff\n") + items[2])
+    write("fuzz-relay-ms", "no-users", head("a", 1, 1) + item([], "x\n"))
     write("fuzz-relay-ms", "cut", batch[:len(batch) // 2])
-    write("fuzz-relay-ms", "on", j({"n": "a", "e": 1, "k": "on", "u": 3,
-                                     "name": "bob"}))
+    write("fuzz-relay-ms", "json", '{"n":"a","e":1,"k":"ms","m":[%s]}' %
+          j({"u": [7], "f": frames[0]}))
 
 
 codec()

@@ -124,6 +124,16 @@ class Redis:
                            stderr=subprocess.DEVNULL)
         return r.stdout.decode("utf-8", "replace").splitlines()
 
+    def publish(self, channel, payload):
+        """PUBLISHes payload (bytes, NULs and all: redis-cli's arguments
+        cannot carry them) and returns the reply line."""
+        args = [b"PUBLISH", channel.encode(), payload]
+        cmd = b"*%d\r\n" % len(args) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+        with socket.create_connection(("127.0.0.1", self.port), 5) as s:
+            s.sendall(cmd)
+            return s.makefile("rb").readline()
+
     def stop(self):
         """`shutdown nosave` and wait (SIGKILL if it lingers)."""
         if self.proc is None:

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -279,6 +280,65 @@ async def _forged_batches(cl, src):
              [0, 1, 2], "forged frames delivered")
     check_eq(len([e for e in c.events if "type" not in e]), 0,
              "frames of malformed batches")
+    r = await c.call("friends")
+    check(r.get("ok"), "the node still answers: %s" % r)
+    await c.close()
+
+
+def _batch(node, epoch, items):
+    """A binary batch of deliveries (server/relay-ms.h) of (uids, frame)."""
+    b = b"\0nb1" + struct.pack("<I", len(node)) + node + struct.pack(
+        "<QI", epoch, len(items))
+    for uids, frame in items:
+        b += struct.pack("<I%dQ" % len(uids), len(uids), *uids)
+        b += struct.pack("<I", len(frame)) + frame
+    return b
+
+
+@test
+def forged_binary_batches_are_checked():
+    """Binary batches of deliveries published by something that is not a
+    node: a malformed one is dropped whole, a malformed delivery costs
+    only itself, and the node keeps serving."""
+    cl = cluster()
+    addrs = cl.addresses(per_node=2, first=170)
+    src = sorted(addrs.items())[0][1][0]
+    run_async(_forged_binary(cl, src), 30)
+
+
+async def _forged_binary(cl, src):
+    c = Client(cl, src)
+    await c.register_and_login()
+
+    def frame(n):
+        return (json.dumps({"type": "forged", "n": n}) + "\n").encode()
+
+    whole = _batch(b"forger", 1, [([c.uid], frame(9))])
+    bad = [whole[:-1], whole + b"\0", whole[:4], b"\0nb1",
+           _batch(b"forger", 1, []), _batch(b"forger", 2 ** 63, [([c.uid],
+                                                              frame(9))]),
+           _batch(b"forger", 1, [([], frame(9))])]
+    # Between good deliveries: no users' ids, a frame without its "\n",
+    # two frames in one, invalid UTF-8, an empty frame.
+    good = _batch(b"forger", 1, [
+        ([c.uid], frame(0)), ([0], frame(9)), ([c.uid], frame(9)[:-1]),
+        ([c.uid], frame(9) + frame(9)), ([c.uid], b'{"x":"\xff"}\n'),
+        ([c.uid], frame(1)), ([c.uid], b""), ([2 ** 63 + c.uid], frame(9)),
+        ([c.uid, c.uid + 10 ** 6], frame(2))])
+    for b in bad + [good]:
+        check_eq(cl.redis.publish("natter:cluster", b)[:1], b":",
+                 "PUBLISH's reply")
+    await _wait(lambda: sum(1 for e in c.events
+                            if e.get("type") == "forged") >= 3, 5,
+                "the well-formed deliveries")
+    await asyncio.sleep(0.2)
+    check_eq([e["n"] for e in c.events if e.get("type") == "forged"],
+             [0, 1, 2], "forged frames delivered")
+    log = cl.node(c.node).log_text()
+    check_eq(log.count("relay: malformed batch of deliveries"), len(bad),
+             "batches logged as malformed")
+    check("relay: 6 malformed deliveries from node forger left out" in log,
+          "the deliveries left out are logged")
     r = await c.call("friends")
     check(r.get("ok"), "the node still answers: %s" % r)
     await c.close()
