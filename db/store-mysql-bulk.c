@@ -9,6 +9,7 @@
 
 #include "errcode.h"
 #include "log.h"
+#include "pairtab.h"
 #include "store-common.h"
 #include "store-mysql-bulk.h"
 #include "store-mysql.h"
@@ -75,6 +76,7 @@ struct store_mysql_bulk_item {
 	size_t first; /* AGAIN: the send it repeats */
 	int64_t seq;  /* NEW */
 	int64_t ord;  /* NEW: in input order, though inserted by key */
+	size_t ci;    /* NEW: its conversation, in convs */
 };
 
 struct store_mysql_bulk_name {
@@ -935,29 +937,48 @@ store_mysql_bulk_conv_find(const struct store_mysql_bulk *b, const char *id)
 	               store_mysql_bulk_conv_cmp);
 }
 
-/* Lists the new messages' conversations, sorted, with their counts. */
+/*
+ * Lists the new messages' conversations, sorted by id, with their counts,
+ * and points each new message at its own (it->ci). The messages are
+ * grouped by their conversation's key in a hash table and only the
+ * conversations are sorted: a batch holds up to thousands of sends in a
+ * few hundred conversations, and sorting the sends by their
+ * conversations' ids (twice: here and for the INSERT's order) was a
+ * sixth of the DB writer's time in the cross-node relay.
+ */
 static void
 store_mysql_bulk_convs(struct store_mysql_bulk *b)
 {
-	size_t i, n = 0;
+	struct pairtab *t = pairtab_new_exact(64);
+	int64_t x, y, v;
+	size_t i;
 
 	b->convs = xcalloc(b->n, sizeof(*b->convs));
 	for (i = 0; i < b->n; i++) {
 		if (b->it[i].state != BULK_NEW)
 			continue;
-		b->convs[n].id = b->it[i].conv;
-		b->convs[n++].in = &b->in[i];
-	}
-	qsort(b->convs, n, sizeof(*b->convs), store_mysql_bulk_conv_cmp);
-	for (i = 0; i < n; i++) {
-		if (b->nconvs > 0 &&
-		    strcmp(b->convs[b->nconvs - 1].id, b->convs[i].id) == 0) {
-			b->convs[b->nconvs - 1].k++;
-			continue;
+		store_common_conv_key(&b->in[i], &x, &y);
+		if ((v = pairtab_find(t, x, y)) == 0) {
+			v = (int64_t)++b->nconvs;
+			pairtab_set(t, x, y, v);
+			b->convs[v - 1].id = b->it[i].conv;
+			b->convs[v - 1].in = &b->in[i];
 		}
-		b->convs[b->nconvs] = b->convs[i];
-		b->convs[b->nconvs++].k = 1;
+		b->convs[v - 1].k++;
 	}
+	qsort(b->convs, b->nconvs, sizeof(*b->convs),
+	      store_mysql_bulk_conv_cmp);
+	for (i = 0; i < b->nconvs; i++) {
+		store_common_conv_key(b->convs[i].in, &x, &y);
+		pairtab_set(t, x, y, (int64_t)i + 1);
+	}
+	for (i = 0; i < b->n; i++) {
+		if (b->it[i].state != BULK_NEW)
+			continue;
+		store_common_conv_key(&b->in[i], &x, &y);
+		b->it[i].ci = (size_t)pairtab_find(t, x, y) - 1;
+	}
+	pairtab_free(t);
 }
 
 /*
@@ -1070,7 +1091,6 @@ store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
 static int
 store_mysql_bulk_seqs(struct store_mysql_bulk *b)
 {
-	struct store_mysql_bulk_conv *c;
 	size_t i;
 	int r;
 
@@ -1080,9 +1100,7 @@ store_mysql_bulk_seqs(struct store_mysql_bulk *b)
 	for (i = 0; i < b->n; i++) {
 		if (b->it[i].state != BULK_NEW)
 			continue;
-		if ((c = store_mysql_bulk_conv_find(b, b->it[i].conv)) == NULL)
-			return -ERR_INTERNAL;
-		b->it[i].seq = c->next++;
+		b->it[i].seq = b->convs[b->it[i].ci].next++;
 		b->it[i].ord = store_mysql_ord_next(b->s);
 	}
 	for (i = 0; i < b->nconvs; i++)
@@ -1173,21 +1191,6 @@ store_mysql_bulk_put(struct store_mysql_bulk *b,
 	return rc;
 }
 
-/* Two items (pointers to) by (conv, seq). */
-static int
-store_mysql_bulk_item_cmp(const void *x, const void *y)
-{
-	const struct store_mysql_bulk_item *p =
-	    *(const struct store_mysql_bulk_item *const *)x;
-	const struct store_mysql_bulk_item *q =
-	    *(const struct store_mysql_bulk_item *const *)y;
-	int c = strcmp(p->conv, q->conv);
-
-	if (c != 0)
-		return c;
-	return p->seq < q->seq ? -1 : p->seq > q->seq;
-}
-
 /*
  * The new messages' items (*n of them, an array the caller frees) by
  * (conv, seq), the order their keys are inserted in: every node then
@@ -1199,12 +1202,17 @@ static const struct store_mysql_bulk_item **
 store_mysql_bulk_order(const struct store_mysql_bulk *b, size_t *n)
 {
 	const struct store_mysql_bulk_item **v = xcalloc(b->n, sizeof(*v));
+	size_t *at = xcalloc(b->nconvs + 1, sizeof(*at));
 	size_t i;
 
-	for (i = 0, *n = 0; i < b->n; i++)
+	/* convs are sorted, and a conversation's seqs follow input order */
+	for (i = 0; i < b->nconvs; i++)
+		at[i + 1] = at[i] + (size_t)b->convs[i].k;
+	*n = at[b->nconvs];
+	for (i = 0; i < b->n; i++)
 		if (b->it[i].state == BULK_NEW)
-			v[(*n)++] = &b->it[i];
-	qsort(v, *n, sizeof(*v), store_mysql_bulk_item_cmp);
+			v[at[b->it[i].ci]++] = &b->it[i];
+	free(at);
 	return v;
 }
 
