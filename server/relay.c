@@ -19,6 +19,7 @@
 #include "relay-ms.h"
 #include "server.h"
 #include "thread.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define RELAY_CHANNEL "natter:cluster"
@@ -69,6 +70,8 @@ struct relay {
 	size_t nbatch;          /* deliveries in it */
 	struct codec_out ms;    /* how every batch of ours begins */
 	struct relay_ms in;     /* another node's batch, read in place */
+	struct worker_frame *out; /* its deliveries, for the workers */
+	size_t out_cap;
 };
 
 /*
@@ -397,12 +400,16 @@ relay_deliver_batch(struct relay *r, const char *s, size_t len)
 		         r->in.bad, node);
 	if (!relay_is_self(r, node, r->in.epoch)) {
 		relay_node_seen(r, node, r->in.epoch);
+		while (r->out_cap < r->in.nitems)
+			r->out = xgrow(r->out, r->out_cap, &r->out_cap,
+			               sizeof(*r->out));
 		for (i = 0; i < r->in.nitems; i++) {
 			it = &r->in.items[i];
-			server_deliver_frame(r->srv, r->in.uids + it->uid0,
-			                     it->nuid, it->frame, it->len, 0,
-			                     false, NULL);
+			r->out[i] = (struct worker_frame){it->uid0, it->nuid,
+			                                  it->frame, it->len};
 		}
+		server_deliver_many(r->srv, r->out, r->in.nitems, r->in.uids,
+		                    r->in.nuids, s, len);
 	}
 	free(node);
 }
@@ -868,6 +875,7 @@ relay_free(struct relay *r)
 	free(r->batch.buf);
 	free(r->ms.buf);
 	relay_ms_clear(&r->in);
+	free(r->out);
 	loopq_free(r->q);
 	event_base_free(r->base);
 	pthread_cond_destroy(&r->cond);

@@ -235,6 +235,20 @@ server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
 }
 
 void
+server_deliver_many(struct server *srv, const struct worker_frame *v, size_t n,
+                    const int64_t *uids, size_t nuids, const char *region,
+                    size_t rlen)
+{
+	int i;
+
+	if (n == 0)
+		return;
+	for (i = 0; i < srv->nworkers; i++)
+		worker_deliver_many(srv->workers[i], v, n, uids, nuids, region,
+		                    rlen);
+}
+
+void
 server_resync(struct server *srv)
 {
 	int i;

@@ -79,6 +79,16 @@ void server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
                           const char *frame, size_t len, uint64_t except,
                           bool relay, const struct worker *skip);
 
+/*
+ * Another node's deliveries (worker_frame, worker.h), to every worker in
+ * one job each; their frames lie within the rlen bytes at region, which
+ * is borrowed. Not relayed. Any thread.
+ */
+struct worker_frame;
+void server_deliver_many(struct server *srv, const struct worker_frame *v,
+                         size_t n, const int64_t *uids, size_t nuids,
+                         const char *region, size_t rlen);
+
 /* Tells every logged-in client of this node to sync (any thread). */
 void server_resync(struct server *srv);
 

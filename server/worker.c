@@ -271,6 +271,52 @@ worker_deliver(struct worker *w, const char *frame, size_t len,
 	loopq_post(w->q, worker_deliver_cb, d);
 }
 
+/* A worker_deliver_many job: its frames point into region. */
+struct worker_deliveries {
+	struct worker *w;
+	struct worker_frame *v;
+	size_t n;
+	int64_t *uids;
+	char *region;
+};
+
+/* Writes each delivery of a batch to its matching sessions. */
+static void
+worker_deliver_many_cb(void *arg)
+{
+	struct worker_deliveries *d = arg;
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		worker_deliver_here(d->w, d->v[i].frame, d->v[i].len,
+		                    d->uids + d->v[i].uid0, d->v[i].nuid, 0);
+	free(d);
+}
+
+void
+worker_deliver_many(struct worker *w, const struct worker_frame *v, size_t n,
+                    const int64_t *uids, size_t nuids, const char *region,
+                    size_t rlen)
+{
+	/* one block: the job, the deliveries, the users, the region */
+	size_t sv = n * sizeof(*v), su = nuids * sizeof(*uids);
+	struct worker_deliveries *d = xmalloc(sizeof(*d) + sv + su + rlen);
+	size_t i;
+
+	d->w = w;
+	d->n = n;
+	d->v = (struct worker_frame *)(void *)(d + 1);
+	d->uids = (int64_t *)(void *)((char *)d->v + sv);
+	d->region = (char *)d->uids + su;
+	memcpy(d->uids, uids, su);
+	memcpy(d->region, region, rlen);
+	for (i = 0; i < n; i++) {
+		d->v[i] = v[i];
+		d->v[i].frame = d->region + (v[i].frame - region);
+	}
+	loopq_post(w->q, worker_deliver_many_cb, d);
+}
+
 static const char worker_resync_frame[] = "{\"type\":\"resync\"}\n";
 
 /* On the worker: pushes may have been lost; clients should sync. */

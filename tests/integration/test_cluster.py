@@ -247,9 +247,10 @@ async def _login_from(cl, src, node):
 
 @test
 def forged_cluster_batches_are_checked():
-    """Batched deliveries ("k":"ms") published by something that is not a
-    node: every malformed one is dropped, the node keeps serving, and a
-    well-formed batch reaches its user whole and in order."""
+    """JSON batches of deliveries ("k":"ms", as nodes before the binary
+    form publish them) from something that is not a node: every malformed
+    one is dropped, the node keeps serving, and a well-formed batch
+    reaches its user whole and in order."""
     cl = cluster()
     addrs = cl.addresses(per_node=2, first=150)
     src = sorted(addrs.items())[0][1][0]
