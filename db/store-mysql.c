@@ -61,6 +61,7 @@
  */
 
 #define STORE_MYSQL_TRIES 4       /* attempts per call */
+#define STORE_MYSQL_SEQ_TRIES 8   /* seqs taken first by others, per insert */
 #define STORE_MYSQL_CONNECT_S 2   /* connect timeout */
 #define STORE_MYSQL_IO_S 10       /* read and write timeouts */
 #define STORE_MYSQL_REDIAL_MS 200 /* between failed connects */
@@ -143,7 +144,7 @@ enum store_mysql_sq {
 	SQ_MEMBERS,
 	SQ_MEMBER_IDS,
 	SQ_MSG_BY_CMID,
-	SQ_SEQ_NEXT,
+	SQ_SEQ_LAST,
 	SQ_MSG_INSERT,
 	SQ_MSG_INSERT_ROWS,
 	SQ_EPOCH_READ,
@@ -269,7 +270,13 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
                         " WHERE m.sender = ? AND m.cmid = ?",
                         "siisiisis"},
     /* The end of the primary key's range (conv, seq). */
-    [SQ_SEQ_NEXT] = {"SELECT " STORE_MYSQL_END_ARG " + 1", "i"},
+    /*
+     * Locking: it waits for another writer's insert still uncommitted at
+     * the end, which a plain read would not see (store_mysql_msg_insert).
+     */
+    [SQ_SEQ_LAST] = {"SELECT seq FROM messages WHERE conv = ? "
+                     "ORDER BY seq DESC LIMIT 1 FOR UPDATE",
+                     "i"},
     [SQ_MSG_INSERT] = {STORE_MYSQL_MSG_INSERT, ""},
     /*
      * The same text in a statement of its own: store_mysql_insert_rows
@@ -2514,10 +2521,50 @@ store_mysql_msg_check(struct store_mysql *s, const struct store_send *in,
 }
 
 /*
+ * Reads the conversation's next seq into *seq and inserts the message
+ * there: 0, 1 if a key is taken, or a negative errcode. The read locks
+ * the conversation's last message, waiting for any writer that inserted
+ * after it to commit; a plain read would not see such a row, and against
+ * another node's writer that streams its inserts from its seq hints
+ * every insert would then find its seq taken. Another writer may still
+ * take the seq between the read and the insert: the seq is then read
+ * again and, if it moved, the insert tried again, up to
+ * STORE_MYSQL_SEQ_TRIES times. If it did not move, the key taken is
+ * (sender, cmid).
+ */
+static int
+store_mysql_msg_insert_at_end(struct store_mysql *s,
+                              const struct store_send *in, const char *conv,
+                              int64_t *seq)
+{
+	int64_t was = 0;
+	bool dup;
+	int r, i;
+
+	for (i = 0; i < STORE_MYSQL_SEQ_TRIES; i++) {
+		if ((r = store_mysql_int(s, SQ_SEQ_LAST, seq, "s", conv)) < 0)
+			return r;
+		*seq = r == 1 ? *seq + 1 : 1;
+		if (i > 0 && *seq == was)
+			return 1;
+		dup = false;
+		if ((r = store_mysql_run_dup(
+		         s, SQ_MSG_INSERT, &dup, "siinnbisi", conv, *seq,
+		         in->from_id, in->to_user, in->to_group, in->body,
+		         in->body_len, in->ts, in->cmid,
+		         store_mysql_ord_next(s))) < 0 ||
+		    !dup)
+			return r;
+		was = *seq;
+	}
+	return 1;
+}
+
+/*
  * Takes the conversation's next seq and inserts the message: 0, 1 if the
- * key (sender, cmid) or (conv, seq) is taken (no lookup before; the
- * caller tells them apart), or a negative errcode. The conversation's
- * row comes first: the messages' foreign key wants it.
+ * key (sender, cmid) is taken, or (conv, seq) again and again (no lookup
+ * before; the caller tells them apart), or a negative errcode. The
+ * conversation's row comes first: the messages' foreign key wants it.
  */
 static int
 store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
@@ -2526,7 +2573,6 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 	struct store_user sender = {0};
 	struct store_mysql_op op = {.uid = in->from_id, .user = &sender};
 	int64_t seq = 0;
-	bool dup = false;
 	int r;
 
 	/* The caller knows the sender's name from the login. */
@@ -2534,16 +2580,8 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 		sender.name = xstrdup(in->from_name);
 	else if ((r = store_mysql_user_read(s, &op)) < 0)
 		return r;
-	if ((r = store_mysql_run(s, SQ_CONV_ENSURE, "s", conv)) == 0 &&
-	    (r = store_mysql_int(s, SQ_SEQ_NEXT, &seq, "s", conv)) == 1)
-		r = store_mysql_run_dup(
-		    s, SQ_MSG_INSERT, &dup, "siinnbisi", conv, seq, in->from_id,
-		    in->to_user, in->to_group, in->body, in->body_len, in->ts,
-		    in->cmid, store_mysql_ord_next(s));
-	else if (r == 0)
-		r = -ERR_INTERNAL; /* a SELECT without FROM returns a row */
-	if (r == 0 && dup)
-		r = 1;
+	if ((r = store_mysql_run(s, SQ_CONV_ENSURE, "s", conv)) == 0)
+		r = store_mysql_msg_insert_at_end(s, in, conv, &seq);
 	if (r != 0) {
 		store_user_clear(&sender);
 		return r;

@@ -2159,6 +2159,67 @@ test_bulk_key_order(const char *url)
 	mysql_close(my);
 }
 
+/* Commits my's transaction after a while (a thread of its own). */
+static void *
+test_commit_later(void *arg)
+{
+	MYSQL *my = arg;
+
+	usleep(300 * 1000);
+	return test_mysql_do(my, "COMMIT") == 0 ? my : NULL;
+}
+
+/*
+ * Another node has inserted the next seq and not committed yet when a
+ * single-path send (a batch's fallback) takes its seq: the send waits
+ * for that commit and takes the seq after it, inside a batch.
+ */
+static void
+test_seq_taken_meanwhile(const char *url)
+{
+	int64_t a = test_register("sm-ann"), b = test_register("sm-bob");
+	struct store_send in = {.from_id = a,
+	                        .to_user = b,
+	                        .body = "mine",
+	                        .body_len = 4,
+	                        .cmid = "sm-mine",
+	                        .ts = 7};
+	struct store_msg out = {0}, *v;
+	struct store_user u;
+	bool created, dup = false, more;
+	char q[512];
+	size_t n;
+	pthread_t t;
+	void *done;
+	MYSQL *my;
+
+	if (strncmp(url, "mysql://", 8) != 0 ||
+	    (my = test_mysql_connect(url)) == NULL)
+		return;
+	CHECK_EQ_INT(store_friend_add(st, a, "sm-bob", &u, &created), 0);
+	store_user_clear(&u);
+	CHECK_EQ_INT(test_say_bulk(a, b), 1);
+	snprintf(q, sizeof(q),
+	         "INSERT INTO messages(conv, seq, sender, to_user, body, ts, "
+	         "cmid, ord) VALUES('d:%" PRId64 ":%" PRId64 "', 2, %" PRId64
+	         ", %" PRId64 ", 'other', 7, 'sm-other', "
+	         "CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED))",
+	         a, b, b, a);
+	CHECK(test_mysql_do(my, "BEGIN") == 0 && test_mysql_do(my, q) == 0);
+	CHECK_EQ_INT(pthread_create(&t, NULL, test_commit_later, my), 0);
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(store_msg_append(st, &in, &out, &dup, NULL), 0);
+	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	CHECK(pthread_join(t, &done) == 0 && done == my);
+	CHECK(out.seq == 3 && !dup);
+	store_msg_clear(&out);
+	CHECK_EQ_INT(store_sync(st, b, 10, &v, &n, &more), 0);
+	CHECK(n == 3 && v[0].seq == 1 && v[1].seq == 2 && v[2].seq == 3 &&
+	      strcmp(v[2].body, "mine") == 0);
+	store_msgs_free(v, n);
+	mysql_close(my);
+}
+
 /* Removes an SQLite database and its WAL files. */
 static void
 test_unlink(const char *path)
@@ -2270,6 +2331,7 @@ main(void)
 	test_two_writers(url);
 	test_seq_after_undo(url);
 	test_bulk_key_order(url);
+	test_seq_taken_meanwhile(url);
 	store_close(st);
 	if (path != NULL) {
 		test_unlink(path);
