@@ -269,10 +269,10 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     [SQ_MSG_BY_CMID] = {STORE_MYSQL_MSG_COLS
                         " WHERE m.sender = ? AND m.cmid = ?",
                         "siisiisis"},
-    /* The end of the primary key's range (conv, seq). */
     /*
-     * Locking: it waits for another writer's insert still uncommitted at
-     * the end, which a plain read would not see (store_mysql_msg_insert).
+     * The end of the primary key's range (conv, seq), locked: it waits
+     * for another writer's insert still uncommitted there, which a plain
+     * read would not see (store_mysql_msg_insert_at_end).
      */
     [SQ_SEQ_LAST] = {"SELECT seq FROM messages WHERE conv = ? "
                      "ORDER BY seq DESC LIMIT 1 FOR UPDATE",
