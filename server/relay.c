@@ -70,8 +70,6 @@ struct relay {
 	size_t nbatch;          /* deliveries in it */
 	struct codec_out ms;    /* how every batch of ours begins */
 	struct relay_ms in;     /* another node's batch, read in place */
-	struct worker_frame *out; /* its deliveries, for the workers */
-	size_t out_cap;
 };
 
 /*
@@ -384,9 +382,7 @@ relay_deliver_many(struct relay *r, struct json_object *m)
 static void
 relay_deliver_batch(struct relay *r, const char *s, size_t len)
 {
-	const struct relay_ms_item *it;
 	char *node;
-	size_t i;
 
 	if (relay_ms_read(s, len, &r->in) != 0) {
 		log_warn("relay: malformed batch of deliveries (%zu bytes)",
@@ -400,16 +396,8 @@ relay_deliver_batch(struct relay *r, const char *s, size_t len)
 		         r->in.bad, node);
 	if (!relay_is_self(r, node, r->in.epoch)) {
 		relay_node_seen(r, node, r->in.epoch);
-		while (r->out_cap < r->in.nitems)
-			r->out = xgrow(r->out, r->out_cap, &r->out_cap,
-			               sizeof(*r->out));
-		for (i = 0; i < r->in.nitems; i++) {
-			it = &r->in.items[i];
-			r->out[i] = (struct worker_frame){it->uid0, it->nuid,
-			                                  it->frame, it->len};
-		}
-		server_deliver_many(r->srv, r->out, r->in.nitems, r->in.uids,
-		                    r->in.nuids, s, len);
+		server_deliver_many(r->srv, r->in.items, r->in.nitems,
+		                    r->in.uids, r->in.nuids, s, len);
 	}
 	free(node);
 }
@@ -875,7 +863,6 @@ relay_free(struct relay *r)
 	free(r->batch.buf);
 	free(r->ms.buf);
 	relay_ms_clear(&r->in);
-	free(r->out);
 	loopq_free(r->q);
 	event_base_free(r->base);
 	pthread_cond_destroy(&r->cond);

@@ -235,7 +235,7 @@ server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
 }
 
 void
-server_deliver_many(struct server *srv, const struct worker_frame *v, size_t n,
+server_deliver_many(struct server *srv, const struct relay_ms_item *v, size_t n,
                     const int64_t *uids, size_t nuids, const char *region,
                     size_t rlen)
 {

@@ -80,12 +80,12 @@ void server_deliver_frame(struct server *srv, const int64_t *uids, size_t n,
                           bool relay, const struct worker *skip);
 
 /*
- * Another node's deliveries (worker_frame, worker.h), to every worker in
+ * Another node's deliveries (relay_ms_read's, relay-ms.h), to every worker in
  * one job each; their frames lie within the rlen bytes at region, which
  * is borrowed. Not relayed. Any thread.
  */
-struct worker_frame;
-void server_deliver_many(struct server *srv, const struct worker_frame *v,
+struct relay_ms_item;
+void server_deliver_many(struct server *srv, const struct relay_ms_item *v,
                          size_t n, const int64_t *uids, size_t nuids,
                          const char *region, size_t rlen);
 

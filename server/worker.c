@@ -274,7 +274,7 @@ worker_deliver(struct worker *w, const char *frame, size_t len,
 /* A worker_deliver_many job: its frames point into region. */
 struct worker_deliveries {
 	struct worker *w;
-	struct worker_frame *v;
+	struct relay_ms_item *v;
 	size_t n;
 	int64_t *uids;
 	char *region;
@@ -294,7 +294,7 @@ worker_deliver_many_cb(void *arg)
 }
 
 void
-worker_deliver_many(struct worker *w, const struct worker_frame *v, size_t n,
+worker_deliver_many(struct worker *w, const struct relay_ms_item *v, size_t n,
                     const int64_t *uids, size_t nuids, const char *region,
                     size_t rlen)
 {
@@ -305,7 +305,7 @@ worker_deliver_many(struct worker *w, const struct worker_frame *v, size_t n,
 
 	d->w = w;
 	d->n = n;
-	d->v = (struct worker_frame *)(void *)(d + 1);
+	d->v = (struct relay_ms_item *)(void *)(d + 1);
 	d->uids = (int64_t *)(void *)((char *)d->v + sv);
 	d->region = (char *)d->uids + su;
 	memcpy(d->uids, uids, su);

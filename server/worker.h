@@ -10,6 +10,7 @@
 #include <event2/util.h>
 
 #include "log.h"
+#include "relay-ms.h"
 
 struct conn_spares;
 struct hjob;
@@ -87,21 +88,15 @@ void worker_deliver(struct worker *w, const char *frame, size_t len,
 void worker_deliver_here(struct worker *w, const char *frame, size_t len,
                          const int64_t *uids, size_t n, uint64_t except);
 
-/* One delivery of worker_deliver_many: a frame to uids[uid0, uid0+nuid). */
-struct worker_frame {
-	size_t uid0, nuid;
-	const char *frame; /* within the caller's region */
-	size_t len;
-};
-
 /*
  * worker_deliver for n deliveries at once, in order, to no session
  * excepted: one copy and one job for all of them (another node's batch,
- * thousands of deliveries, would otherwise cost a job each). Their
- * frames lie within the region of rlen bytes at region, which is copied
- * whole; uids holds every delivery's users. Any thread.
+ * thousands of deliveries, would otherwise cost a job each). They are as
+ * relay_ms_read left them (relay-ms.h): each a frame to uids[uid0,
+ * uid0 + nuid), within the region of rlen bytes at region, which is
+ * copied whole. Any thread.
  */
-void worker_deliver_many(struct worker *w, const struct worker_frame *v,
+void worker_deliver_many(struct worker *w, const struct relay_ms_item *v,
                          size_t n, const int64_t *uids, size_t nuids,
                          const char *region, size_t rlen);
 
