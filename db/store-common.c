@@ -18,11 +18,18 @@ store_common_msg_fill(const struct store_send *in, const char *conv,
 	out->conv[len] = '\0';
 	out->seq = seq;
 	out->from_id = in->from_id;
-	out->from_name = from_name;
 	out->to_user = in->to_user;
 	out->to_group = in->to_group;
-	out->body = xstrndup(in->body, in->body_len);
 	out->ts = in->ts;
+	out->lent = in->from_name != NULL;
+	if (out->lent) {
+		out->from_name = (char *)in->from_name;
+		out->body = (char *)in->body;
+		out->cmid = (char *)in->cmid;
+		return;
+	}
+	out->from_name = from_name;
+	out->body = xstrndup(in->body, in->body_len);
 	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
 }
 

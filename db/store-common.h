@@ -14,8 +14,10 @@
  */
 
 /*
- * Fills out with the message in stored as (conv, seq); takes from_name,
- * copies the body and the cmid.
+ * Fills out with the message in stored as (conv, seq). With in->from_name
+ * set, out lends in's strings (store_msg.lent) and from_name must be
+ * NULL; else out takes from_name (the sender's, looked up) and copies the
+ * body and the cmid.
  */
 void store_common_msg_fill(const struct store_send *in, const char *conv,
                            int64_t seq, char *from_name, struct store_msg *out);

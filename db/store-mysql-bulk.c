@@ -1334,25 +1334,20 @@ store_mysql_bulk_copy(struct store_msg *dst, const struct store_msg *src)
 	dst->cmid = src->cmid != NULL ? xstrdup(src->cmid) : NULL;
 }
 
-/* Fills out[i] with new message i as stored. */
+/* Fills out[i] with new message i as stored (store_common_msg_fill). */
 static void
 store_mysql_bulk_fill_new(const struct store_mysql_bulk *b, size_t i)
 {
 	const struct store_send *in = &b->in[i];
-	struct store_msg *out = &b->out[i];
-	const char *name = in->from_name;
+	const char *looked_up;
+	char *name = NULL;
 
-	if (name == NULL)
-		name = store_mysql_bulk_name_of(b, in->from_id);
-	snprintf(out->conv, sizeof(out->conv), "%s", b->it[i].conv);
-	out->seq = b->it[i].seq;
-	out->from_id = in->from_id;
-	out->from_name = xstrdup(name != NULL ? name : "");
-	out->to_user = in->to_user;
-	out->to_group = in->to_group;
-	out->body = xstrndup(in->body, in->body_len);
-	out->ts = in->ts;
-	out->cmid = in->cmid != NULL ? xstrdup(in->cmid) : NULL;
+	if (in->from_name == NULL) { /* the attempt's names, freed with it */
+		looked_up = store_mysql_bulk_name_of(b, in->from_id);
+		name = xstrdup(looked_up != NULL ? looked_up : "");
+	}
+	store_common_msg_fill(in, b->it[i].conv, b->it[i].seq, name,
+	                      &b->out[i]);
 }
 
 /* The outputs of a bulk attempt that went through. */

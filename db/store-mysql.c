@@ -2575,10 +2575,8 @@ store_mysql_msg_insert(struct store_mysql *s, const struct store_send *in,
 	int64_t seq = 0;
 	int r;
 
-	/* The caller knows the sender's name from the login. */
-	if (in->from_name != NULL)
-		sender.name = xstrdup(in->from_name);
-	else if ((r = store_mysql_user_read(s, &op)) < 0)
+	/* The caller knows the sender's name from the login: lent. */
+	if (in->from_name == NULL && (r = store_mysql_user_read(s, &op)) < 0)
 		return r;
 	if ((r = store_mysql_run(s, SQ_CONV_ENSURE, "s", conv)) == 0)
 		r = store_mysql_msg_insert_at_end(s, in, conv, &seq);

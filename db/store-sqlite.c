@@ -2236,10 +2236,9 @@ store_sqlite_msg_insert(struct store_sqlite *s, const struct store_send *in,
 	int64_t seq;
 	int r;
 
-	/* The caller knows the sender's name from the login. */
-	if (in->from_name != NULL)
-		sender.name = xstrdup(in->from_name);
-	else if ((r = store_sqlite_user_get(s, in->from_id, &sender)) < 0)
+	/* The caller knows the sender's name from the login: lent. */
+	if (in->from_name == NULL &&
+	    (r = store_sqlite_user_get(s, in->from_id, &sender)) < 0)
 		return r;
 	if ((r = store_sqlite_msg_put_next(s, in, conv, &seq)) != 0) {
 		store_user_clear(&sender);

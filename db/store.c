@@ -508,9 +508,11 @@ store_msg_clear(struct store_msg *m)
 {
 	if (m == NULL)
 		return;
-	free(m->from_name);
-	free(m->body);
-	free(m->cmid);
+	if (!m->lent) {
+		free(m->from_name);
+		free(m->body);
+		free(m->cmid);
+	}
 	memset(m, 0, sizeof(*m));
 }
 

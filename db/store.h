@@ -71,6 +71,13 @@ struct store_msg {
 	char *body;
 	int64_t ts; /* ms since the epoch, server time */
 	char *cmid;
+	/*
+	 * Set when from_name, body and cmid are the store_send's own strings
+	 * (store_msg_append's new message): valid only while the caller
+	 * keeps those, and store_msg_clear leaves them. Saves the writer
+	 * three copies a message.
+	 */
+	bool lent;
 };
 
 /* Input of store_msg_append. Strings are borrowed. */
@@ -78,14 +85,15 @@ struct store_send {
 	int64_t from_id;
 	int64_t to_user; /* exactly one of to_user and to_group is non-zero */
 	int64_t to_group;
-	const char *body;
+	const char *body; /* body_len bytes, then a NUL */
 	size_t body_len;
 	const char *cmid;
 	int64_t ts; /* ms since the epoch, chosen by the caller */
 	/*
 	 * Optional: the sender's name, known from the login. When set,
-	 * store_msg_append copies it into out->from_name instead of looking
-	 * the sender up; NULL looks it up.
+	 * store_msg_append gives it as out->from_name instead of looking the
+	 * sender up, and a new message's strings are in's (out->lent); NULL
+	 * looks it up, and out's strings are copies.
 	 */
 	const char *from_name;
 };
@@ -253,7 +261,8 @@ void store_members_free(struct store_member *v, size_t n);
  * -ERR_NOT_FOUND (no such user or group), -ERR_NOT_FRIENDS (also for
  * oneself), -ERR_NOT_MEMBER; -ERR_BAD_REQUEST unless exactly one target.
  * If the sender already used cmid, returns the first message and sets
- * *dup; nothing new is stored. On success *out is the stored message and,
+ * *dup; nothing new is stored. On success *out is the stored message
+ * (lent in's strings, store_msg.lent, if new and in->from_name is set) and,
  * if rcpt is not NULL, rcpt holds the ids who should get it live (both
  * sides of a direct conversation, or every member of the group, sender
  * included).

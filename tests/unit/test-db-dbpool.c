@@ -283,16 +283,17 @@ static void
 test_big_run(struct store *st, void *arg)
 {
 	const int64_t *ids = arg;
-	char body[TEST_BIG_BODY];
+	char body[TEST_BIG_BODY + 1];
 	struct store_send in = {.from_id = ids[0],
 	                        .to_group = ids[TEST_CLIENTS],
 	                        .body = body,
-	                        .body_len = sizeof(body),
+	                        .body_len = TEST_BIG_BODY,
 	                        .ts = 1};
 	struct store_msg m;
 	bool dup;
 
-	memset(body, 'x', sizeof(body));
+	memset(body, 'x', TEST_BIG_BODY);
+	body[TEST_BIG_BODY] = '\0';
 	CHECK_EQ_INT(store_msg_append(st, &in, &m, &dup, NULL), 0);
 	store_msg_clear(&m);
 }

@@ -27,7 +27,7 @@
 
 static struct store *wr, *rd;
 static int64_t uid[2 * PAIRS];
-static char body[BODY];
+static char body[BODY + 1]; /* a NUL after, as store_send wants */
 
 /* PAIRS pairs of friends: uid[2i] and uid[2i+1]. */
 static void
@@ -88,7 +88,7 @@ test_batch(int b, bool commit)
 			in.from_id = uid[2 * p + k];
 			in.to_user = uid[2 * p + 1 - k];
 			in.body = body;
-			in.body_len = sizeof(body);
+			in.body_len = BODY;
 			in.cmid = cmid;
 			in.ts = b;
 			CHECK_EQ_INT(store_msg_append(wr, &in, &m, &dup, NULL),
@@ -396,7 +396,7 @@ main(void)
 
 	path = xasprintf("%s/tuning-%d.db", tmp, (int)getpid());
 	url = xasprintf("sqlite:%s", path);
-	memset(body, 'b', sizeof(body));
+	memset(body, 'b', BODY);
 	test_count_writes();
 	wr = unit_db_open(url);
 	rd = unit_db_open(url);
