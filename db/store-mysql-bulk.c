@@ -1048,8 +1048,10 @@ store_mysql_bulk_seq_read(struct store_mysql_bulk *b, MYSQL_RES *res)
  * Gives each conversation its next seq: the connection's hint, or, for
  * those it has none of, the end of the key's range, read in one query
  * with the epochs the attempt assumed (store_mysql_bulk_verify reads them
- * if there is no such query). No row is locked: a seq another writer took
- * first fails the insert, and the batch runs again (store-mysql.c).
+ * if there is no such query). The read waits for another writer's insert
+ * at a conversation's end, uncommitted yet; a seq another writer took
+ * after it, or through a stale hint, fails the insert, and the batch
+ * runs again (store-mysql.c).
  */
 static int
 store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
@@ -1058,7 +1060,8 @@ store_mysql_bulk_seq_take(struct store_mysql_bulk *b)
 	size_t i;
 	int r;
 
-	store_mysql_bulk_start(b, "SELECT v.id, " STORE_MYSQL_LAST_SEQ("v.id"));
+	store_mysql_bulk_start(
+	    b, "SELECT v.id, " STORE_MYSQL_LAST_SEQ_LOCKED("v.id"));
 	for (i = 0; i < STORE_MYSQL_BULK_EPOCHS; i++)
 		if (b->assumed[i])
 			store_mysql_bulk_add(b,

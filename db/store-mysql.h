@@ -131,10 +131,15 @@ void store_mysql_seq_forget(struct store_mysql *s);
  * entry of the key read backwards. MAX(seq) would do the same only where
  * c is a constant; correlated to an outer row, MariaDB 10.11 reads the
  * whole conversation for it (600 ms for a million messages, measured).
+ * _LOCKED, for a writer taking the next seq, waits for another writer's
+ * insert still uncommitted there, which a plain read would not see (a
+ * FOR UPDATE of the outer query would not lock the subquery's rows).
  */
-#define STORE_MYSQL_LAST_SEQ(c)                                                \
+#define STORE_MYSQL_LAST_SEQ_AS(c, lock)                                       \
 	"(SELECT ls.seq FROM messages ls WHERE ls.conv = " c                   \
-	" ORDER BY ls.seq DESC LIMIT 1)"
+	" ORDER BY ls.seq DESC LIMIT 1" lock ")"
+#define STORE_MYSQL_LAST_SEQ(c) STORE_MYSQL_LAST_SEQ_AS(c, "")
+#define STORE_MYSQL_LAST_SEQ_LOCKED(c) STORE_MYSQL_LAST_SEQ_AS(c, " FOR UPDATE")
 
 /* store_msg_append on a struct store_mysql (c). */
 int store_mysql_msg_append(void *c, const struct store_send *in,

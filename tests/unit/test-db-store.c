@@ -1435,19 +1435,23 @@ test_batch_max(const char *url)
 		CHECK(mine == 256);
 }
 
-/* The server's count of statements so far (all connections), or -1. */
+/*
+ * The sum of the server's counters (all connections) named like pattern,
+ * or -1: "Questions" counts the statements so far.
+ */
 static long long
-test_mysql_questions(MYSQL *my)
+test_mysql_status(MYSQL *my, const char *pattern)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	long long n = -1;
+	char q[128];
+	long long n = 0;
 
-	if (mysql_query(my, "SHOW GLOBAL STATUS LIKE 'Questions'") ||
-	    (res = mysql_store_result(my)) == NULL)
+	snprintf(q, sizeof(q), "SHOW GLOBAL STATUS LIKE '%s'", pattern);
+	if (mysql_query(my, q) || (res = mysql_store_result(my)) == NULL)
 		return -1;
-	if ((row = mysql_fetch_row(res)) != NULL && row[1] != NULL)
-		n = strtoll(row[1], NULL, 10);
+	while ((row = mysql_fetch_row(res)) != NULL)
+		n += row[1] != NULL ? strtoll(row[1], NULL, 10) : 0;
 	mysql_free_result(res);
 	return n;
 }
@@ -1481,9 +1485,9 @@ test_bulk_counted(MYSQL *my, const struct test_world *w,
 	long long q0, q1;
 	size_t i;
 
-	q0 = test_mysql_questions(my);
+	q0 = test_mysql_status(my, "Questions");
 	test_world_run(w, ops, n, bulk, res);
-	q1 = test_mysql_questions(my);
+	q1 = test_mysql_status(my, "Questions");
 	for (i = 0; i < n; i++) {
 		CHECK(strncmp(res[i], want, strlen(want)) == 0);
 		free(res[i]);
@@ -2217,6 +2221,22 @@ test_bulk_key_order(const char *url)
 }
 
 /* Commits my's transaction after a while (a thread of its own). */
+/* Another node's message, as it inserts it: 0 or -1. */
+static int
+test_mysql_msg(MYSQL *my, const char *conv, int seq, int64_t from, int64_t to,
+               const char *cmid)
+{
+	char q[512];
+
+	snprintf(q, sizeof(q),
+	         "INSERT INTO messages(conv, seq, sender, to_user, body, ts, "
+	         "cmid, ord) VALUES('%s', %d, %" PRId64 ", %" PRId64
+	         ", 'other', 7, '%s', "
+	         "CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED))",
+	         conv, seq, from, to, cmid);
+	return test_mysql_do(my, q);
+}
+
 static void *
 test_commit_later(void *arg)
 {
@@ -2244,7 +2264,7 @@ test_seq_taken_meanwhile(const char *url)
 	struct store_msg out = {0}, *v;
 	struct store_user u;
 	bool created, dup = false, more;
-	char q[512];
+	char conv[STORE_CONV_MAX];
 	size_t n;
 	pthread_t t;
 	void *done;
@@ -2256,13 +2276,9 @@ test_seq_taken_meanwhile(const char *url)
 	CHECK_EQ_INT(store_friend_add(st, a, "sm-bob", &u, &created), 0);
 	store_user_clear(&u);
 	CHECK_EQ_INT(test_say_bulk(a, b), 1);
-	snprintf(q, sizeof(q),
-	         "INSERT INTO messages(conv, seq, sender, to_user, body, ts, "
-	         "cmid, ord) VALUES('d:%" PRId64 ":%" PRId64 "', 2, %" PRId64
-	         ", %" PRId64 ", 'other', 7, 'sm-other', "
-	         "CAST(UNIX_TIMESTAMP(NOW(6)) * 1000000 AS SIGNED))",
-	         a, b, b, a);
-	CHECK(test_mysql_do(my, "BEGIN") == 0 && test_mysql_do(my, q) == 0);
+	store_conv_direct(conv, a, b);
+	CHECK(test_mysql_do(my, "BEGIN") == 0 &&
+	      test_mysql_msg(my, conv, 2, b, a, "sm-other") == 0);
 	CHECK_EQ_INT(pthread_create(&t, NULL, test_commit_later, my), 0);
 	CHECK_EQ_INT(store_batch_begin(st), 0);
 	CHECK_EQ_INT(store_msg_append(st, &in, &out, &dup, NULL), 0);
@@ -2274,6 +2290,57 @@ test_seq_taken_meanwhile(const char *url)
 	CHECK(n == 3 && v[0].seq == 1 && v[1].seq == 2 && v[2].seq == 3 &&
 	      strcmp(v[2].body, "mine") == 0);
 	store_msgs_free(v, n);
+	mysql_close(my);
+}
+
+/*
+ * The same for a batch's bulk read of the seqs (a conversation the
+ * writer has no hint for): the read waits for the other insert's commit,
+ * so the bulk attempt takes seq 3 at once, with no attempt undone.
+ */
+static void
+test_bulk_seq_waits(const char *url)
+{
+	int64_t a = test_register("sw-ann"), b = test_register("sw-bob");
+	struct store_send in = {.from_id = a,
+	                        .to_user = b,
+	                        .body = "mine",
+	                        .body_len = 4,
+	                        .cmid = "sw-mine",
+	                        .ts = 7,
+	                        .from_name = "sw-ann"};
+	struct store_msg out = {0};
+	struct store_user u;
+	bool created, dup = false;
+	long long undone;
+	char conv[STORE_CONV_MAX], q[128];
+	int res = 0;
+	pthread_t t;
+	void *done;
+	MYSQL *my;
+
+	if (strncmp(url, "mysql://", 8) != 0 ||
+	    (my = test_mysql_connect(url)) == NULL)
+		return;
+	CHECK_EQ_INT(store_friend_add(st, a, "sw-bob", &u, &created), 0);
+	store_user_clear(&u);
+	store_conv_direct(conv, a, b);
+	snprintf(q, sizeof(q),
+	         "INSERT IGNORE INTO conversations(id) VALUES('%s')", conv);
+	CHECK_EQ_INT(test_mysql_do(my, q), 0);
+	CHECK_EQ_INT(test_mysql_msg(my, conv, 1, b, a, "sw-1"), 0);
+	CHECK(test_mysql_do(my, "BEGIN") == 0 &&
+	      test_mysql_msg(my, conv, 2, b, a, "sw-2") == 0);
+	undone = test_mysql_status(my, "Com_rollback%");
+	CHECK_EQ_INT(pthread_create(&t, NULL, test_commit_later, my), 0);
+	CHECK_EQ_INT(store_batch_begin(st), 0);
+	CHECK_EQ_INT(store_msg_append_many(st, &in, 1, &out, &dup, NULL, &res),
+	             0);
+	CHECK_EQ_INT(store_batch_end(st, true), 0);
+	CHECK(pthread_join(t, &done) == 0 && done == my);
+	CHECK(res == 0 && out.seq == 3 && !dup);
+	CHECK_EQ_INT(test_mysql_status(my, "Com_rollback%") - undone, 0);
+	store_msg_clear(&out);
 	mysql_close(my);
 }
 
@@ -2390,6 +2457,7 @@ main(void)
 	test_seq_after_undo(url);
 	test_bulk_key_order(url);
 	test_seq_taken_meanwhile(url);
+	test_bulk_seq_waits(url);
 	store_close(st);
 	if (path != NULL) {
 		test_unlink(path);
