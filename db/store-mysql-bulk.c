@@ -349,31 +349,6 @@ store_mysql_bulk_prepare(struct store_mysql_bulk *b)
 	}
 }
 
-/* Points each send in state at its sender's stored message with its cmid. */
-static void
-store_mysql_bulk_match(struct store_mysql_bulk *b,
-                       enum store_mysql_bulk_state state, size_t from)
-{
-	const struct store_send *in;
-	size_t i, j;
-
-	for (i = 0; i < b->n; i++) {
-		in = &b->in[i];
-		if (b->it[i].state != state || in->cmid == NULL)
-			continue;
-		for (j = from; j < b->nrows; j++)
-			if (b->rows[j].from_id == in->from_id &&
-			    b->rows[j].cmid != NULL &&
-			    strcmp(b->rows[j].cmid, in->cmid) == 0)
-				break;
-		if (j == b->nrows)
-			continue;
-		b->it[i].row = j;
-		if (state == BULK_CHECK)
-			b->it[i].state = BULK_OLD;
-	}
-}
-
 /* Whether send i is in state and has a cmid. */
 static bool
 store_mysql_bulk_keyed(const struct store_mysql_bulk *b, size_t i,
@@ -383,32 +358,110 @@ store_mysql_bulk_keyed(const struct store_mysql_bulk *b, size_t i,
 }
 
 /*
- * Adds "(m.sender = S AND m.cmid IN (...))" for the sender of send i and
- * the cmids of its later sends, unless an earlier send had that sender
- * (and added them all).
+ * A send's (or a stored message's) key. A batch's sends are matched by
+ * sorting their keys, not by looking back from each send: a batch holds
+ * up to thousands of them, and the look back for repeats was 8 % of a
+ * node's CPU in the cross-node relay.
+ */
+struct store_mysql_bulk_key {
+	int64_t from;
+	const char *cmid;
+	size_t i; /* the send's place in the batch, or the message's row */
+};
+
+/* Two keys by (sender, cmid). */
+static int
+store_mysql_bulk_key_order(const struct store_mysql_bulk_key *p,
+                           const struct store_mysql_bulk_key *q)
+{
+	if (p->from != q->from)
+		return p->from < q->from ? -1 : 1;
+	return strcmp(p->cmid, q->cmid);
+}
+
+/* Two keys by (sender, cmid, place): qsort's. */
+static int
+store_mysql_bulk_key_cmp(const void *x, const void *y)
+{
+	const struct store_mysql_bulk_key *p = x, *q = y;
+	int c = store_mysql_bulk_key_order(p, q);
+
+	if (c != 0)
+		return c;
+	return p->i < q->i ? -1 : p->i > q->i;
+}
+
+/* The keys of the sends in state with a cmid, sorted; *n of them. */
+static struct store_mysql_bulk_key *
+store_mysql_bulk_keys(const struct store_mysql_bulk *b,
+                      enum store_mysql_bulk_state state, size_t *n)
+{
+	struct store_mysql_bulk_key *v = xcalloc(b->n + 1, sizeof(*v));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < b->n; i++)
+		if (store_mysql_bulk_keyed(b, i, state))
+			v[(*n)++] = (struct store_mysql_bulk_key){
+			    b->in[i].from_id, b->in[i].cmid, i};
+	qsort(v, *n, sizeof(*v), store_mysql_bulk_key_cmp);
+	return v;
+}
+
+/*
+ * Points each send of keys (n, sorted) at its sender's stored message
+ * with its cmid among rows from on (one at most: the key is unique), by
+ * walking both in key order.
  */
 static void
-store_mysql_bulk_add_keys(struct store_mysql_bulk *b, size_t i,
-                          enum store_mysql_bulk_state state)
+store_mysql_bulk_match(struct store_mysql_bulk *b,
+                       const struct store_mysql_bulk_key *keys, size_t n,
+                       size_t from)
 {
-	int64_t from = b->in[i].from_id;
-	size_t j;
+	struct store_mysql_bulk_key *rk =
+	    xcalloc(b->nrows - from + 1, sizeof(*rk));
+	size_t i, j = 0, nr = 0;
+	int c = 1;
 
-	for (j = 0; j < i; j++)
-		if (store_mysql_bulk_keyed(b, j, state) &&
-		    b->in[j].from_id == from)
-			return;
-	store_mysql_bulk_add(b, "%s(m.sender = %" PRId64 " AND m.cmid IN (",
-	                     store_mysql_bulk_sep(b, " OR "), from);
-	for (j = i; j < b->n; j++) {
-		if (!store_mysql_bulk_keyed(b, j, state) ||
-		    b->in[j].from_id != from)
+	for (i = from; i < b->nrows; i++)
+		if (b->rows[i].cmid != NULL)
+			rk[nr++] = (struct store_mysql_bulk_key){
+			    b->rows[i].from_id, b->rows[i].cmid, i};
+	qsort(rk, nr, sizeof(*rk), store_mysql_bulk_key_cmp);
+	for (i = 0; i < n; i++) {
+		while (j < nr &&
+		       (c = store_mysql_bulk_key_order(&rk[j], &keys[i])) < 0)
+			j++;
+		if (j == nr || c != 0)
 			continue;
-		if (j > i)
-			store_mysql_bulk_add(b, ", ");
-		store_mysql_bulk_add_hex(b, b->in[j].cmid);
+		b->it[keys[i].i].row = rk[j].i;
+		if (b->it[keys[i].i].state == BULK_CHECK)
+			b->it[keys[i].i].state = BULK_OLD;
 	}
-	store_mysql_bulk_add(b, "))");
+	free(rk);
+}
+
+/*
+ * Adds "(m.sender = S AND m.cmid IN (...))" for each sender of keys (n,
+ * sorted): a run of keys with one sender.
+ */
+static void
+store_mysql_bulk_add_keys(struct store_mysql_bulk *b,
+                          const struct store_mysql_bulk_key *keys, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i = j) {
+		store_mysql_bulk_add(
+		    b, "%s(m.sender = %" PRId64 " AND m.cmid IN (",
+		    store_mysql_bulk_sep(b, " OR "), keys[i].from);
+		for (j = i; j < n && keys[j].from == keys[i].from; j++) {
+			if (j > i)
+				store_mysql_bulk_add(b, ", ");
+			store_mysql_bulk_add_hex(b, keys[j].cmid);
+		}
+		store_mysql_bulk_add(b, "))");
+	}
 }
 
 /*
@@ -421,20 +474,19 @@ store_mysql_bulk_lookup(struct store_mysql_bulk *b,
                         enum store_mysql_bulk_state state)
 {
 	MYSQL_RES *res;
-	size_t i, from = b->nrows;
-	int r;
+	size_t n, from = b->nrows;
+	struct store_mysql_bulk_key *keys = store_mysql_bulk_keys(b, state, &n);
+	int r = 0;
 
 	store_mysql_bulk_start(b, STORE_MYSQL_BULK_MSG_COLS " WHERE ");
-	for (i = 0; i < b->n; i++)
-		if (store_mysql_bulk_keyed(b, i, state))
-			store_mysql_bulk_add_keys(b, i, state);
-	if (b->qlen == b->mark)
-		return 0;
-	if ((r = store_mysql_bulk_exec(b, "bulk: cmid lookup", &res)) < 0)
-		return r;
-	store_mysql_bulk_msgs_read(b, res);
-	store_mysql_bulk_match(b, state, from);
-	return 0;
+	store_mysql_bulk_add_keys(b, keys, n);
+	if (n > 0 &&
+	    (r = store_mysql_bulk_exec(b, "bulk: cmid lookup", &res)) == 0) {
+		store_mysql_bulk_msgs_read(b, res);
+		store_mysql_bulk_match(b, keys, n, from);
+	}
+	free(keys);
+	return r;
 }
 
 /* Whether send i is a direct one to someone else, being checked. */
@@ -759,49 +811,23 @@ store_mysql_bulk_check(struct store_mysql_bulk *b)
 	return 0;
 }
 
-/* A checked send with a cmid, for finding repeats by sorting. */
-struct store_mysql_bulk_key {
-	int64_t from;
-	const char *cmid;
-	size_t i;
-};
-
-/* Two keys by (sender, cmid, place in the batch). */
-static int
-store_mysql_bulk_key_cmp(const void *x, const void *y)
-{
-	const struct store_mysql_bulk_key *p = x, *q = y;
-	int c;
-
-	if (p->from != q->from)
-		return p->from < q->from ? -1 : 1;
-	if ((c = strcmp(p->cmid, q->cmid)) != 0)
-		return c;
-	return p->i < q->i ? -1 : p->i > q->i;
-}
-
 /*
  * Points each checked send that repeats an earlier one (same sender and
  * cmid) at the first of them the checks allow, as calls one after another
- * would: that one is stored and the rest find it. By sorting, not by
- * looking back from each send: a batch holds up to thousands of sends,
- * and the look back was 8 % of a node's CPU in the cross-node relay.
+ * would: that one is stored and the rest find it. The repeats are runs of
+ * the sorted keys.
  */
 static void
 store_mysql_bulk_repeats(struct store_mysql_bulk *b)
 {
-	struct store_mysql_bulk_key *v = xcalloc(b->n, sizeof(*v));
-	size_t i, j, n = 0, first;
+	size_t i, j, n, first;
+	struct store_mysql_bulk_key *v =
+	    store_mysql_bulk_keys(b, BULK_CHECK, &n);
 
-	for (i = 0; i < b->n; i++)
-		if (store_mysql_bulk_keyed(b, i, BULK_CHECK))
-			v[n++] = (struct store_mysql_bulk_key){
-			    b->in[i].from_id, b->in[i].cmid, i};
-	qsort(v, n, sizeof(*v), store_mysql_bulk_key_cmp);
 	for (i = 0; i < n; i = j) {
 		first = STORE_MYSQL_BULK_NONE;
-		for (j = i; j < n && v[j].from == v[i].from &&
-		            strcmp(v[j].cmid, v[i].cmid) == 0;
+		for (j = i;
+		     j < n && store_mysql_bulk_key_order(&v[j], &v[i]) == 0;
 		     j++) {
 			if (first != STORE_MYSQL_BULK_NONE)
 				b->it[v[j].i].first = first;
