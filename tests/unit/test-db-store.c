@@ -2220,7 +2220,6 @@ test_bulk_key_order(const char *url)
 	mysql_close(my);
 }
 
-/* Commits my's transaction after a while (a thread of its own). */
 /* Another node's message, as it inserts it: 0 or -1. */
 static int
 test_mysql_msg(MYSQL *my, const char *conv, int seq, int64_t from, int64_t to,
@@ -2237,6 +2236,7 @@ test_mysql_msg(MYSQL *my, const char *conv, int seq, int64_t from, int64_t to,
 	return test_mysql_do(my, q);
 }
 
+/* Commits my's transaction after a while (a thread of its own). */
 static void *
 test_commit_later(void *arg)
 {
