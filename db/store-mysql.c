@@ -269,13 +269,8 @@ static const struct store_mysql_sql store_mysql_sql[SQ__COUNT] = {
     [SQ_MSG_BY_CMID] = {STORE_MYSQL_MSG_COLS
                         " WHERE m.sender = ? AND m.cmid = ?",
                         "siisiisis"},
-    /*
-     * The end of the primary key's range (conv, seq), locked: it waits
-     * for another writer's insert still uncommitted there, which a plain
-     * read would not see (store_mysql_msg_insert_at_end).
-     */
-    [SQ_SEQ_LAST] = {"SELECT seq FROM messages WHERE conv = ? "
-                     "ORDER BY seq DESC LIMIT 1 FOR UPDATE",
+    /* The end of the key's range (conv, seq), locked; 0 if none. */
+    [SQ_SEQ_LAST] = {"SELECT COALESCE(" STORE_MYSQL_LAST_SEQ_LOCKED("?") ", 0)",
                      "i"},
     [SQ_MSG_INSERT] = {STORE_MYSQL_MSG_INSERT, ""},
     /*
@@ -2544,7 +2539,9 @@ store_mysql_msg_insert_at_end(struct store_mysql *s,
 	for (i = 0; i < STORE_MYSQL_SEQ_TRIES; i++) {
 		if ((r = store_mysql_int(s, SQ_SEQ_LAST, seq, "s", conv)) < 0)
 			return r;
-		*seq = r == 1 ? *seq + 1 : 1;
+		if (r == 0) /* a SELECT without FROM always has its row */
+			return -ERR_INTERNAL;
+		++*seq;
 		if (i > 0 && *seq == was)
 			return 1;
 		dup = false;
